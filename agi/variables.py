@@ -1,0 +1,25 @@
+"""Channel variables the AGI routes set for the dialplan: the only place they are spelled."""
+
+from typing import Final
+
+# Request type chosen in the menu (consultation, help, complaint, …), empty if none.
+HOTLINE_REQUEST_TYPE: Final = "HOTLINE_REQUEST_TYPE"
+# Queue the dialplan sends the caller to.
+HOTLINE_QUEUE: Final = "HOTLINE_QUEUE"
+# The key pressed in the main menu, or "none".
+HOTLINE_IVR_CHOICE: Final = "HOTLINE_IVR_CHOICE"
+# How the IVR ended: one of the RESULT_* values below.
+HOTLINE_IVR_RESULT: Final = "HOTLINE_IVR_RESULT"
+# "1" when the caller asked for the emergency lines (110/119/120/122).
+HOTLINE_EMERGENCY: Final = "HOTLINE_EMERGENCY"
+
+# Values of HOTLINE_IVR_RESULT.
+RESULT_CHOSEN: Final = "chosen"  # a valid key was pressed
+RESULT_FAILED: Final = "failed"  # no valid key after every attempt: fallback queue
+RESULT_ERROR: Final = "error"  # our software failed: general queue
+
+# Value of HOTLINE_IVR_CHOICE when no valid key was pressed.
+CHOICE_NONE: Final = "none"
+
+# The queue every call can fall back to (config.settings requires it to exist).
+GENERAL_QUEUE: Final = "general"

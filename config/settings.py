@@ -1,0 +1,265 @@
+"""Typed settings: YAML file, then HOTLINE_* environment variables (which win).
+
+A nested field is set from the environment with a double underscore, e.g.
+HOTLINE_AMI__PORT=5039 or HOTLINE_API__HOST=0.0.0.0.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "hotline.yaml"
+
+NAME_RE = r"^[a-z][a-z0-9_]{0,31}$"
+AGENT_ID_RE = r"^[A-Za-z0-9_.-]{1,32}$"
+
+
+class ConfigError(Exception):
+    """A configuration mistake: says the file, the field and what is allowed."""
+
+
+class Listen(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+
+
+class SipSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5060, ge=1, le=65535)
+    hotline_number: str = Field(default="12345", pattern=r"^[0-9]{3,15}$")
+    # Addresses the carrier's INVITEs come from (PJSIP identify match).
+    trunk_match: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
+    rtp_start: int = Field(default=10000, ge=1024, le=65535)
+    rtp_end: int = Field(default=20000, ge=1024, le=65535)
+    realm: str = "hotline"
+
+
+class AmiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = "hotline"
+    # Generated at install into var/secrets.env; never a default in git.
+    secret: str = ""
+
+
+class AgiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=4573, ge=1, le=65535)
+    # Peers allowed to connect (Asterisk's address). Loopback by default.
+    allowed_peers: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    call_timeout_seconds: float = Field(default=120.0, gt=0)
+    header_timeout_seconds: float = Field(default=5.0, gt=0)
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8345, ge=1, le=65535)
+
+
+class ServiceUrl(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    start_if_absent: bool = True
+
+
+QUEUE_PREFIX = "hotline-"
+
+
+def asterisk_queue(name: str) -> str:
+    return QUEUE_PREFIX + name
+
+
+def queue_from_asterisk(name: str) -> str:
+    return name.removeprefix(QUEUE_PREFIX)
+
+
+class QueueSettings(BaseModel):
+    name: str = Field(pattern=NAME_RE)
+    title: str = ""
+    # Seconds in this queue before the caller also goes to the general queue.
+    overflow_after_seconds: int = Field(default=20, ge=1)
+
+    @property
+    def asterisk_name(self) -> str:
+        """app_queue's name ("general" is reserved in queues.conf)."""
+        return asterisk_queue(self.name)
+
+
+class AgentSettings(BaseModel):
+    id: str = Field(pattern=AGENT_ID_RE)
+    name: str = ""
+    skills: list[str] = Field(default_factory=list)
+    password: str | None = None
+    contact: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_reach(self) -> AgentSettings:
+        if bool(self.password) == bool(self.contact):
+            raise ValueError("give exactly one of 'password' (softphone) or 'contact' (desk phone)")
+        if self.contact and not re.match(r"^sips?:[^\s]+$", self.contact):
+            raise ValueError("contact must be a SIP URI such as sip:1001@192.0.2.10:5060")
+        return self
+
+
+class RecordingSettings(BaseModel):
+    format: Literal["wav", "wav49", "gsm"] = "wav"
+    retention_years: int = Field(default=3, ge=3)
+
+
+DEFAULT_QUEUES = [
+    QueueSettings(name="consultation", title="咨询"),
+    QueueSettings(name="help", title="求助"),
+    QueueSettings(name="complaint", title="投诉"),
+    QueueSettings(name="report", title="举报"),
+    QueueSettings(name="suggestion", title="建议/表扬"),
+    QueueSettings(name="enterprise", title="企业诉求"),
+    QueueSettings(name="zhuang", title="壮语服务"),
+    QueueSettings(name="general", title="综合"),
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    tenant: str = Field(default="nanning", pattern=NAME_RE)
+    city_name: str = "南宁市"
+    timezone: str = "Asia/Shanghai"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    asterisk_root: Path | None = None
+    asterisk_suite: str = "forky"
+    debian_mirror: str = ""
+
+    sip: SipSettings = Field(default_factory=SipSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    agi: AgiSettings = Field(default_factory=AgiSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    redis: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=6379))
+    mqtt: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=1883))
+    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
+    agents: list[AgentSettings] = Field(default_factory=list)
+
+    @field_validator("queues")
+    @classmethod
+    def _general_queue_exists(cls, v: list[QueueSettings]) -> list[QueueSettings]:
+        names = [q.name for q in v]
+        if v and "general" not in names:
+            raise ValueError("a queue named 'general' is required (the fallback of every call)")
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"queue names must be unique; repeated: {sorted(dup)}")
+        return v
+
+    @model_validator(mode="after")
+    def _skills_are_queues(self) -> Settings:
+        names = {q.name for q in self.queues}
+        for agent in self.agents:
+            unknown = [s for s in agent.skills if s not in names]
+            if unknown:
+                raise ValueError(
+                    f"agent {agent.id}: unknown skills {unknown}; allowed: {sorted(names)}"
+                )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, file_secret_settings)
+
+    # Derived paths -------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return self.var_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "log"
+
+    @property
+    def root(self) -> Path:
+        """The Asterisk root (a debootstrapped Debian, or / for a host Asterisk)."""
+        return self.asterisk_root or (self.var_dir / "asterisk-root")
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where Asterisk writes recordings, as seen from inside its root."""
+        return Path("/var/spool/asterisk/monitor/hotline")
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.var_dir / 'hotline.db'}"
+
+    def queue_names(self) -> list[str]:
+        return [q.name for q in self.queues]
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("HOTLINE_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+
+
+def _secrets(var_dir: Path) -> dict[str, str]:
+    """var/secrets.env holds generated secrets (AMI, agents) outside git."""
+    path = var_dir / "secrets.env"
+    out: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                k, v = line.split("=", 1)
+                out[k.strip()] = v.strip()
+    return out
+
+
+def _format_error(path: Path, err: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        lines.append(f"  {where}: {e['msg']}")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or config_file()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: the top level must be a mapping of settings")
+        data = loaded or {}
+    elif "HOTLINE_CONFIG_FILE" in os.environ:
+        raise ConfigError(f"{path}: HOTLINE_CONFIG_FILE names a file that does not exist")
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(path, exc)) from exc
+    if not settings.ami.secret:
+        secret = os.environ.get("HOTLINE_AMI__SECRET") or _secrets(settings.var_dir).get(
+            "HOTLINE_AMI__SECRET", ""
+        )
+        settings.ami.secret = secret
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,44 @@
+"""The call record: one row per call, keyed by Asterisk's Linkedid."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from hotline.dbtypes import UTCDateTime
+
+
+class Disposition(StrEnum):
+    ANSWERED = "answered"
+    ABANDONED_IN_IVR = "abandoned_in_ivr"
+    ABANDONED_IN_QUEUE = "abandoned_in_queue"
+
+
+class CallRecord(SQLModel, table=True):
+    __tablename__ = "call_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    linkedid: str = Field(unique=True, index=True, max_length=64)
+    tenant: str = Field(max_length=32)
+    caller_number: str = Field(default="", index=True, max_length=40)
+    caller_name: str = Field(default="", max_length=80)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ivr_left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ivr_choice: str = Field(default="", max_length=8)
+    ivr_result: str = Field(default="", max_length=32)
+    request_type: str = Field(default="", max_length=20)
+    emergency: bool = False
+    queue: str = Field(default="", max_length=32)
+    queues: str = Field(default="", max_length=200)  # every queue joined, in order
+    queue_joined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    wait_seconds: float | None = None
+    agent: str = Field(default="", max_length=64)
+    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    talk_seconds: float | None = None
+    ended_at: datetime = Field(sa_type=UTCDateTime)
+    hangup_cause: int | None = None
+    hangup_cause_text: str = Field(default="", max_length=64)
+    disposition: str = Field(max_length=24, index=True)
+    recording_path: str = Field(default="", max_length=255)

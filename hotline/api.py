@@ -1,0 +1,108 @@
+"""HTTP API (FastAPI) on 127.0.0.1:8345: calls, work orders, status. Docs at /docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import FastAPI, Query
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from crm_bridge.models import CallRecord
+from hotline.health import check_all
+from workorders.models import WorkOrder
+
+
+class CallOut(BaseModel):
+    linkedid: str
+    caller_number: str
+    started_at: datetime
+    ended_at: datetime
+    ivr_choice: str
+    ivr_result: str
+    request_type: str
+    emergency: bool
+    queue: str
+    queues: list[str]
+    queue_joined_at: datetime | None
+    wait_seconds: float | None
+    agent: str
+    answered_at: datetime | None
+    talk_seconds: float | None
+    hangup_cause: int | None
+    hangup_cause_text: str
+    disposition: str
+    recording_path: str
+
+
+class WorkOrderOut(BaseModel):
+    number: str
+    status: str
+    request_type: str
+    channel: str
+    emergency: bool
+    caller_number: str
+    linkedid: str
+    agent: str
+    accepted_at: datetime
+    due_date: date | None
+    due_working_days: int | None
+
+
+def _call_out(r: CallRecord) -> CallOut:
+    return CallOut(
+        linkedid=r.linkedid, caller_number=r.caller_number, started_at=r.started_at,
+        ended_at=r.ended_at, ivr_choice=r.ivr_choice, ivr_result=r.ivr_result,
+        request_type=r.request_type, emergency=r.emergency, queue=r.queue,
+        queues=[q for q in r.queues.split(",") if q], queue_joined_at=r.queue_joined_at,
+        wait_seconds=r.wait_seconds, agent=r.agent, answered_at=r.answered_at,
+        talk_seconds=r.talk_seconds, hangup_cause=r.hangup_cause,
+        hangup_cause_text=r.hangup_cause_text, disposition=r.disposition,
+        recording_path=r.recording_path,
+    )
+
+
+def create_app(
+    settings: Settings, engine: Engine, bridge_connected: Callable[[], bool] | None = None
+) -> FastAPI:
+    app = FastAPI(
+        title="12345 hotline",
+        description="Calls, work orders (工单) and health of the 12345 call-handling engine.",
+        version="0.1.0",
+    )
+
+    @app.get("/api/calls", response_model=list[CallOut])
+    def list_calls(
+        caller: str | None = Query(None, description="the caller's full number"),
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> list[CallOut]:
+        with Session(engine) as s:
+            q = select(CallRecord).order_by(col(CallRecord.started_at).desc()).limit(limit)
+            if caller:
+                q = q.where(CallRecord.caller_number == caller)
+            return [_call_out(r) for r in s.exec(q)]
+
+    @app.get("/api/workorders", response_model=list[WorkOrderOut])
+    def list_workorders(
+        caller: str | None = Query(None, description="the caller's full number"),
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> list[WorkOrderOut]:
+        with Session(engine) as s:
+            q = select(WorkOrder).order_by(col(WorkOrder.accepted_at).desc()).limit(limit)
+            if caller:
+                q = q.where(WorkOrder.caller_number == caller)
+            return [
+WorkOrderOut.model_validate(w.model_dump())
+                for w in s.exec(q)
+            ]
+
+    @app.get("/api/status")
+    async def status() -> dict[str, Any]:
+        connected = bridge_connected() if bridge_connected else None
+        return await check_all(settings, bridge_connected=connected)
+
+    return app

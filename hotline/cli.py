@@ -1,0 +1,266 @@
+"""`hotline`: one command for the whole engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from config.settings import ConfigError, Settings, load_settings
+from hotline import agents as agent_store
+from hotline import asterisk_root, prompts, render, supervisor
+
+app = typer.Typer(help="12345 hotline call-handling engine.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+asterisk_app = typer.Typer(help="The Asterisk root: install, render, reload, CLI.",
+                           no_args_is_help=True)
+agent_app = typer.Typer(help="Agents: add, list, log in and out of their queues.",
+                        no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(asterisk_app, name="asterisk")
+app.add_typer(agent_app, name="agent")
+app.add_typer(db_app, name="db")
+
+
+def _logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _services(value: str) -> tuple[str, ...]:
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    bad = [n for n in names if n not in supervisor.ALL_SERVICES]
+    if bad:
+        raise typer.BadParameter(f"unknown {bad}; allowed: {','.join(supervisor.ALL_SERVICES)}")
+    return names
+
+
+ServicesOpt = Annotated[
+    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api")
+]
+
+
+@app.command()
+def up(
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="run in the background; "
+                                         "return once a call can be answered")] = False,
+    services: ServicesOpt = ",".join(supervisor.ALL_SERVICES),
+) -> None:
+    """Start Asterisk, Redis and Mosquitto where missing, then every service."""
+    settings = _settings()
+    names = _services(services)
+    if detach:
+        try:
+            supervisor.detach(settings, ["up", "--services", ",".join(names)])
+        except supervisor.StartError as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"hotline is up: call {settings.sip.hotline_number} at "
+                   f"sip:{settings.sip.hotline_number}@{settings.sip.host}:{settings.sip.port}; "
+                   f"API http://{settings.api.host}:{settings.api.port}/docs")
+        return
+    _logging()
+    if supervisor.running_supervisor(settings) is not None:
+        raise _fail("the hotline already runs (hotline status; hotline down)")
+    try:
+        asyncio.run(supervisor.Supervisor(settings, names).run())
+    except (supervisor.StartError, asterisk_root.InstallError, ConfigError) as exc:
+        raise _fail(f"hotline up failed: {exc}") from exc
+
+
+@app.command()
+def down() -> None:
+    """Stop what `hotline up` started, and nothing else."""
+    stopped = supervisor.down(_settings())
+    typer.echo("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(help="agi, bridge or api")]) -> None:
+    """Run one service alone in the foreground (to spread services over machines)."""
+    if service not in ("agi", "bridge", "api"):
+        raise _fail("serve takes one of: agi, bridge, api", 2)
+    settings = _settings()
+    _logging()
+    sup = supervisor.Supervisor(settings, (service,))
+    sup.settings = settings.model_copy(update={"var_dir": settings.var_dir})
+    # A lone service must not start or stop the shared Redis/Mosquitto/Asterisk.
+    settings.redis.start_if_absent = False
+    settings.mqtt.start_if_absent = False
+
+    async def main() -> None:
+        tasks = await sup._start_services()
+        await asyncio.gather(*tasks)
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Health of each component; exit 1 when any is down."""
+    from hotline.health import check_all
+
+    settings = _settings()
+    report: dict[str, Any] = asyncio.run(check_all(settings))
+    report["running"] = supervisor.running_supervisor(settings) is not None
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for name, comp in report["components"].items():
+            typer.echo(f"{name:10} {'ok  ' if comp['ok'] else 'DOWN'} {comp['detail']}")
+    raise typer.Exit(0 if report["ok"] else 1)
+
+
+@asterisk_app.command("install")
+def asterisk_install(
+    suite: Annotated[str | None, typer.Option(help="Debian suite (default forky, "
+                                              "then sid)")] = None,
+) -> None:
+    """Build (once, cached) the Debian root with Asterisk, render config, speak prompts."""
+    _logging()
+    settings = _settings()
+    try:
+        root = asterisk_root.install(settings, suite=suite)
+    except asterisk_root.InstallError as exc:
+        raise _fail(str(exc)) from exc
+    render.render_all(settings)
+    prompts.generate(settings)
+    typer.echo(f"Asterisk root: {root} -> {root.resolve()} "
+               f"({asterisk_root.asterisk_version(root) or 'host Asterisk'})")
+
+
+@asterisk_app.command("render")
+def asterisk_render() -> None:
+    """Render Asterisk's config files from asterisk/templates and config/."""
+    settings = _settings()
+    for path in render.render_all(settings):
+        typer.echo(str(path))
+
+
+@asterisk_app.command("reload")
+def asterisk_reload() -> None:
+    """Render, then make the running Asterisk reload its configuration."""
+    settings = _settings()
+    render.render_all(settings)
+    _asterisk_rx(settings, "core reload")
+
+
+@asterisk_app.command("cli", context_settings={"allow_extra_args": True,
+                                               "ignore_unknown_options": True})
+def asterisk_cli(ctx: typer.Context) -> None:
+    """Run an Asterisk CLI command, e.g. `hotline asterisk cli core show channels`."""
+    settings = _settings()
+    _asterisk_rx(settings, " ".join(ctx.args) or "core show version")
+
+
+def _asterisk_rx(settings: Settings, command: str) -> None:
+    out = subprocess.run(asterisk_root.asterisk_cmd(settings.root, "-rx", command),
+                         capture_output=True, text=True, check=False)
+    typer.echo(out.stdout + out.stderr, nl=False)
+    if out.returncode != 0:
+        raise typer.Exit(out.returncode)
+
+
+@app.command("prompts")
+def prompts_cmd(force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False
+                ) -> None:
+    """Speak config/prompts.yaml into the Asterisk root (recorded files are kept)."""
+    for path in prompts.generate(_settings(), force=force):
+        typer.echo(str(path))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations to the configured database."""
+    from hotline.db import upgrade
+
+    settings = _settings()
+    upgrade(settings.db_url)
+    typer.echo("database at head")
+
+
+@agent_app.command("add")
+def agent_add(
+    agent_id: Annotated[str, typer.Argument(metavar="ID")],
+    password: Annotated[str | None, typer.Option(help="for a registering softphone")] = None,
+    contact: Annotated[str | None, typer.Option(help="SIP URI of a desk phone")] = None,
+    skills: Annotated[str, typer.Option(help="comma-separated queue names")] = "",
+    name: Annotated[str, typer.Option(help="the agent's name")] = "",
+) -> None:
+    """Add (or replace) an agent; the running Asterisk learns it at once."""
+    settings = _settings()
+    try:
+        agent = agent_store.add(settings, agent_id, name=name, password=password,
+                                contact=contact,
+                                skills=[s for s in skills.split(",") if s.strip()])
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from exc
+    except ValueError as exc:
+        raise _fail(f"agent {agent_id}: {exc}", 2) from exc
+    if (settings.root / "usr/sbin/asterisk").exists():
+        render.render_all(settings)
+        subprocess.run(asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
+                       capture_output=True, check=False)
+    typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
+
+
+@agent_app.command("list")
+def agent_list() -> None:
+    """Agents from config/hotline.yaml and those added with `hotline agent add`."""
+    for a in agent_store.all_agents(_settings()):
+        how = a.contact or "softphone (registers)"
+        typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")
+
+
+def _queue_action(agent_id: str, login: bool) -> None:
+    from acd.membership import login as do_login
+    from acd.membership import logout as do_logout
+
+    settings = _settings()
+    try:
+        agent = agent_store.find(settings, agent_id)
+    except KeyError as exc:
+        raise _fail(f"no agent {agent_id}; see `hotline agent list`", 2) from exc
+    try:
+        result = asyncio.run((do_login if login else do_logout)(settings, agent))
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        raise _fail(f"cannot reach AMI at {settings.ami.host}:{settings.ami.port} "
+                    f"({exc or 'timed out'}); is the hotline up?") from exc
+    typer.echo(f"agent {agent_id} {'logged in to' if login else 'logged out of'}: "
+               + ", ".join(result))
+
+
+@agent_app.command("login")
+def agent_login(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Add the agent to the queues of their skills and to general."""
+    _queue_action(agent_id, True)
+
+
+@agent_app.command("logout")
+def agent_logout(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Remove the agent from all their queues."""
+    _queue_action(agent_id, False)

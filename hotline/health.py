@@ -1,0 +1,100 @@
+"""Health of each component, for `hotline status` and GET /api/status."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from typing import Any
+
+from sqlalchemy import text
+
+from config.settings import Settings
+from hotline.asterisk_root import asterisk_cmd, is_ready
+from hotline.db import make_engine
+
+
+async def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+    return True
+
+
+async def redis_ok(settings: Settings) -> bool:
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis(host=settings.redis.host, port=settings.redis.port,
+                            socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(await client.ping())
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
+
+
+async def mqtt_ok(settings: Settings) -> bool:
+    import aiomqtt
+
+    try:
+        async with aiomqtt.Client(settings.mqtt.host, settings.mqtt.port, timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+def asterisk_ok(settings: Settings) -> tuple[bool, str]:
+    root = settings.root
+    if not (root / "usr/sbin/asterisk").exists():
+        return False, "not installed: run `hotline asterisk install`"
+    try:
+        out = subprocess.run(
+            asterisk_cmd(root, "-rx", "core show uptime seconds"),
+            capture_output=True, text=True, timeout=5,
+        )
+    except subprocess.TimeoutExpired:
+        return False, "control socket did not answer"
+    if out.returncode != 0 or "System uptime" not in out.stdout:
+        return False, "not running"
+    return True, out.stdout.strip().splitlines()[0]
+
+
+def database_ok(settings: Settings) -> tuple[bool, str]:
+    try:
+        engine = make_engine(settings.db_url)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return True, settings.db_url.split("@")[-1]
+    except Exception as exc:
+        return False, str(exc).splitlines()[0]
+
+
+async def check_all(settings: Settings, bridge_connected: bool | None = None) -> dict[str, Any]:
+    ast_ok, ast_detail = await asyncio.to_thread(asterisk_ok, settings)
+    db_ok, db_detail = await asyncio.to_thread(database_ok, settings)
+    components: dict[str, dict[str, Any]] = {
+        "asterisk": {"ok": ast_ok, "detail": ast_detail,
+                     "installed": is_ready(settings.root) or ast_ok},
+        "ami": {"ok": await tcp_open(settings.ami.host, settings.ami.port),
+                "detail": f"{settings.ami.host}:{settings.ami.port}"},
+        "agi": {"ok": await tcp_open(settings.agi.host, settings.agi.port),
+                "detail": f"{settings.agi.host}:{settings.agi.port}"},
+        "api": {"ok": await tcp_open(settings.api.host, settings.api.port),
+                "detail": f"http://{settings.api.host}:{settings.api.port}"},
+        "database": {"ok": db_ok, "detail": db_detail},
+        "redis": {"ok": await redis_ok(settings),
+                  "detail": f"{settings.redis.host}:{settings.redis.port}"},
+        "mqtt": {"ok": await mqtt_ok(settings),
+                 "detail": f"{settings.mqtt.host}:{settings.mqtt.port}"},
+    }
+    if bridge_connected is not None:
+        components["bridge"] = {"ok": bridge_connected, "detail": "AMI session logged in"
+                                if bridge_connected else "AMI session not logged in"}
+    return {"ok": all(c["ok"] for c in components.values()), "components": components}

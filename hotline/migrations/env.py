@@ -1,0 +1,23 @@
+from alembic import context
+
+from hotline.db import make_engine, metadata
+
+config = context.config
+
+
+def run() -> None:
+    url = config.get_main_option("sqlalchemy.url") or ""
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=metadata, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()

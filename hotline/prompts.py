@@ -1,0 +1,75 @@
+"""Prompts are data: texts in config/prompts.yaml, spoken at set-up by espeak-ng.
+
+A file that is not ours (a recorded prompt) is never overwritten: we keep a
+hash of what we generated beside each file and regenerate only our own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from config.settings import PROJECT_ROOT, ConfigError, Settings
+
+PROMPTS_FILE = PROJECT_ROOT / "config" / "prompts.yaml"
+SOUNDS_REL = "usr/share/asterisk/sounds/hotline"
+MOH_REL = "usr/share/asterisk/moh-hotline"
+
+
+def load_texts(settings: Settings, path: Path = PROMPTS_FILE) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected 'name: text' lines")
+    out = {}
+    for name, text in data.items():
+        if not isinstance(text, str) or not str(name).replace("-", "").isalnum():
+            raise ConfigError(f"{path}: {name}: a prompt is a name (letters, digits, -) and text")
+        out[str(name)] = text.format(city_name=settings.city_name)
+    return out
+
+
+def _speak(text: str, out: Path) -> None:
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            raise RuntimeError(f"{tool} is missing: run `apt-get install -y espeak-ng sox`")
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        subprocess.run(["espeak-ng", "-v", "cmn", "-s", "210", "-w", str(raw), text], check=True)
+        subprocess.run(
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "norm", "-3"], check=True
+        )
+
+
+def generate(settings: Settings, *, force: bool = False) -> list[Path]:
+    """Speak every prompt that is missing or whose text changed; return those written."""
+    sounds = settings.root / SOUNDS_REL
+    sounds.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in load_texts(settings).items():
+        wav = sounds / f"{name}.wav"
+        stamp = sounds / f".{name}.generated"
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        ours = stamp.exists()
+        if wav.exists() and not ours:
+            continue  # a recorded prompt: leave it alone
+        if wav.exists() and ours and stamp.read_text() == digest and not force:
+            continue
+        _speak(text, wav)
+        stamp.write_text(digest)
+        written.append(wav)
+    moh = settings.root / MOH_REL
+    moh.mkdir(parents=True, exist_ok=True)
+    tone = moh / "hotline-hold.wav"
+    if not tone.exists():
+        subprocess.run(
+            ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(tone), "synth", "1.5",
+             "sine", "523", "sine", "659", "vol", "0.08", "pad", "0", "1.5", "repeat", "9"],
+            check=True,
+        )
+        written.append(tone)
+    return written

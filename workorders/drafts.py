@@ -1,0 +1,61 @@
+"""Draft work orders from answered calls, with their statutory due date (art. 26)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from workorders.calendar import WorkCalendar
+from workorders.deadlines import RequestType, due_date, handling_days
+from workorders.models import WorkOrder
+
+
+def next_number(session: Session, tenant_prefix: str, when: datetime, tz: ZoneInfo) -> str:
+    """Order numbers read like 20261124-000123: local date, then a daily sequence."""
+    day = when.astimezone(tz).strftime("%Y%m%d")
+    prefix = f"{tenant_prefix}{day}-"
+    count = session.exec(
+        select(func.count()).select_from(WorkOrder).where(WorkOrder.number.startswith(prefix))  # type: ignore[attr-defined]
+    ).one()
+    return f"{prefix}{count + 1:06d}"
+
+
+def draft_from_call(
+    session: Session,
+    *,
+    linkedid: str,
+    request_type: str,
+    caller_number: str,
+    agent: str,
+    emergency: bool,
+    accepted_at: datetime,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+    tenant_prefix: str = "",
+) -> WorkOrder | None:
+    """Create (once per call) the draft order of an answered call with a request type."""
+    try:
+        rtype = RequestType(request_type)
+    except ValueError:
+        return None
+    existing = session.exec(select(WorkOrder).where(WorkOrder.linkedid == linkedid)).first()
+    if existing is not None:
+        return existing
+    aware = accepted_at if accepted_at.tzinfo else accepted_at.replace(tzinfo=UTC)
+    # The draft is dispatched as it is accepted; the agent may re-dispatch later.
+    order = WorkOrder(
+        number=next_number(session, tenant_prefix, aware, tz),
+        request_type=rtype.value,
+        emergency=emergency,
+        caller_number=caller_number,
+        linkedid=linkedid,
+        agent=agent,
+        accepted_at=aware.astimezone(UTC),
+        due_date=due_date(rtype, aware, calendar, tz),
+        due_working_days=handling_days(rtype),
+    )
+    session.add(order)
+    return order
