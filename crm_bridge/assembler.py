@@ -35,7 +35,7 @@ class CallState:
     request_type: str = ""
     emergency: bool = False
     ivr_queue: str = ""
-    queues: list[str] = field(default_factory=list)
+    joins: list[tuple[datetime, str]] = field(default_factory=list)
     queue_joined_at: datetime | None = None
     agent: str = ""
     answered_at: datetime | None = None
@@ -146,16 +146,15 @@ class CallAssembler:
         elif name == "UserEvent":
             self._user_event(st, ev, when)
         elif name == "QueueCallerJoin":
-            st.queues.append(queue_from_asterisk(ev.get("Queue", "")))
+            st.joins.append((when, queue_from_asterisk(ev.get("Queue", ""))))
             if st.queue_joined_at is None or when < st.queue_joined_at:
                 st.queue_joined_at = when
         elif name == "AgentConnect":
             st.answered_at = when
             st.agent = ev.get("MemberName") or ev.get("Interface", "")
             st.hold_seconds = _float(ev.get("HoldTime"))
-            queue = queue_from_asterisk(ev.get("Queue", ""))
-            if queue and queue not in st.queues:
-                st.queues.append(queue)
+            if ev.get("Queue"):
+                st.joins.append((when, queue_from_asterisk(ev["Queue"])))
         elif name == "AgentComplete":
             st.talk_seconds = _float(ev.get("TalkTime"))
             st.agent = st.agent or ev.get("MemberName") or ev.get("Interface", "")
@@ -198,6 +197,7 @@ class CallAssembler:
         talk = st.talk_seconds
         if st.answered_at is not None and talk is None:
             talk = max(0.0, (ended - st.answered_at).total_seconds())
+        queues = tuple(dict.fromkeys(q for _, q in sorted(st.joins) if q))
         if st.answered_at is not None:
             disposition = Disposition.ANSWERED
         elif st.queue_joined_at is not None or st.abandoned_in_queue:
@@ -214,8 +214,8 @@ class CallAssembler:
             ivr_result=st.ivr_result,
             request_type=st.request_type,
             emergency=st.emergency,
-            queue=st.queues[-1] if st.queues else st.ivr_queue,
-            queues=tuple(st.queues),
+            queue=queues[-1] if queues else st.ivr_queue,
+            queues=queues,
             queue_joined_at=st.queue_joined_at,
             wait_seconds=wait,
             agent=st.agent,

@@ -1,0 +1,124 @@
+"""Call-record assembly from a real AMI transcript (tests/fixtures/ami_three_calls.txt).
+
+The transcript was recorded with scripts/ami_capture.py from three real calls:
+13800138001 pressed 3 and was answered by agent 1001; 13800138002 pressed 1 and
+hung up in the queue (no agent logged in); 13800138003 hung up in the menu.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from crm_bridge.assembler import CallAssembler, FinishedCall
+from crm_bridge.models import CallRecord, Disposition
+from crm_bridge.service import store_call
+from recordings.models import Recording
+from tests.helpers.ami_transcript import load
+from workorders.calendar import WorkCalendar
+from workorders.models import WorkOrder
+
+EVENTS = load("ami_three_calls.txt")
+
+
+def assemble(events: list[dict[str, str]]) -> dict[str, FinishedCall]:
+    asm = CallAssembler()
+    done = {}
+    for ev in events:
+        call = asm.feed(ev)
+        if call is not None:
+            done[call.caller_number] = call
+    assert asm.calls == {}, "every call in the transcript ended"
+    return done
+
+
+def test_answered_call() -> None:
+    call = assemble(EVENTS)["13800138001"]
+    assert call.disposition is Disposition.ANSWERED
+    assert (call.ivr_choice, call.request_type, call.ivr_result) == ("3", "complaint", "chosen")
+    assert call.queues == ("complaint",)
+    assert call.agent == "1001"
+    assert call.answered_at is not None and call.queue_joined_at is not None
+    assert call.wait_seconds is not None and 0 <= call.wait_seconds < 1
+    assert call.talk_seconds is not None and call.talk_seconds > 0
+    assert call.hangup_cause == 16
+    assert call.recording.endswith(f"/{call.linkedid}.wav")
+    assert "13800138001" not in call.recording
+    assert call.started_at < call.ivr_left_at <= call.queue_joined_at < call.ended_at  # type: ignore[operator]
+
+
+def test_abandoned_in_queue() -> None:
+    call = assemble(EVENTS)["13800138002"]
+    assert call.disposition is Disposition.ABANDONED_IN_QUEUE
+    assert call.request_type == "consultation"
+    assert call.queue == "consultation"
+    assert call.agent == "" and call.answered_at is None
+    assert call.wait_seconds is not None and call.wait_seconds > 1
+
+
+def test_abandoned_in_ivr() -> None:
+    call = assemble(EVENTS)["13800138003"]
+    assert call.disposition is Disposition.ABANDONED_IN_IVR
+    assert call.queue == "" and call.queue_joined_at is None and call.wait_seconds is None
+    assert call.request_type == ""
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_order_of_events_within_a_call_does_not_matter(seed: int) -> None:
+    """Shuffle every event except the last hangup of each call: same records."""
+    expected = assemble(EVENTS)
+    rng = random.Random(seed)
+    by_call: dict[str, list[dict[str, str]]] = {}
+    for ev in EVENTS:
+        if ev.get("Linkedid"):
+            by_call.setdefault(ev["Linkedid"], []).append(ev)
+    shuffled: list[dict[str, str]] = []
+    for events in by_call.values():
+        last_hangup = max(i for i, e in enumerate(events) if e["Event"] == "Hangup")
+        body = events[:last_hangup] + events[last_hangup + 1 :]
+        rng.shuffle(body)
+        shuffled += body + [events[last_hangup]]
+    assert assemble(shuffled) == expected
+
+
+def test_malformed_events_are_ignored_not_fatal() -> None:
+    asm = CallAssembler()
+    for junk in (
+        {},
+        {"Event": "Hangup"},  # no Linkedid
+        {"Event": "AgentConnect", "Linkedid": "x.1", "HoldTime": "soon", "Timestamp": "bad"},
+        {"Event": "Hangup", "Linkedid": "x.1", "Uniqueid": "x.1", "Cause": "sixteen"},
+    ):
+        asm.feed(junk)
+    # the junk call ends (its caller hung up) without breaking the real calls after it
+    assert set(assemble(EVENTS)) == {"13800138001", "13800138002", "13800138003"}
+
+
+def test_storing_twice_gives_one_record_and_one_order() -> None:
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    calls = assemble(EVENTS)
+    cal = WorkCalendar()
+    tz = ZoneInfo("Asia/Shanghai")
+    for _ in range(2):
+        with Session(engine) as s:
+            for call in calls.values():
+                store_call(s, call, tenant="nanning", calendar=cal, tz=tz)
+            s.commit()
+    with Session(engine) as s:
+        assert len(s.exec(select(CallRecord)).all()) == 3
+        assert len(s.exec(select(Recording)).all()) == 3
+        orders = s.exec(select(WorkOrder)).all()
+        assert [o.caller_number for o in orders] == ["13800138001"]  # answered, typed
+        order = orders[0]
+        assert order.request_type == "complaint" and order.due_working_days == 10
+        # answered Tue 2026-11-24 (Shanghai): day 1 is Wed 25 Nov, day 10 is Tue 8 Dec
+        assert order.due_date == datetime(2026, 12, 8, tzinfo=UTC).date()
+        record = s.exec(
+            select(CallRecord).where(CallRecord.caller_number == "13800138001")
+        ).one()
+        assert record.started_at.tzinfo is not None
