@@ -16,16 +16,24 @@ async def _run(settings: Settings, agent: Agent, add: bool) -> list[str]:
         await asyncio.wait_for(ami.logged_in.wait(), 10)
         done = []
         for queue in agent.queues:
-            action = {"Action": "QueueAdd" if add else "QueueRemove",
-                      "Queue": asterisk_queue(queue),
-                      "Interface": f"PJSIP/{agent.id}"}
+            action = {
+                "Action": "QueueAdd" if add else "QueueRemove",
+                "Queue": asterisk_queue(queue),
+                "Interface": f"PJSIP/{agent.id}",
+            }
             if add:
-                action |= {"MemberName": agent.id, "StateInterface": f"PJSIP/{agent.id}",
-                           "Penalty": "0"}
+                action |= {
+                    "MemberName": agent.id,
+                    "StateInterface": f"PJSIP/{agent.id}",
+                    "Penalty": "0",
+                }
             reply = await ami.action(action)
             message = str(reply.get("Message", ""))
-            ok = reply.get("Response") == "Success" or "Already there" in message or (
-                not add and "Not there" in message)
+            ok = (
+                reply.get("Response") == "Success"
+                or "Already there" in message
+                or (not add and "Not there" in message)
+            )
             if not ok:
                 raise ConnectionError(f"{action['Action']} {queue}: {message}")
             done.append(queue)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,12 +28,13 @@ class ConfigError(Exception):
     """A configuration mistake: says the file, the field and what is allowed."""
 
 
-class Listen(BaseModel):
-    host: str = "127.0.0.1"
-    port: int = Field(ge=1, le=65535)
+class Section(BaseModel):
+    """A block of the config file: an unknown key is a typo, refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
-class SipSettings(BaseModel):
+class SipSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=5060, ge=1, le=65535)
     hotline_number: str = Field(default="12345", pattern=r"^[0-9]{3,15}$")
@@ -43,7 +45,7 @@ class SipSettings(BaseModel):
     realm: str = "hotline"
 
 
-class AmiSettings(BaseModel):
+class AmiSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=5038, ge=1, le=65535)
     username: str = "hotline"
@@ -51,7 +53,7 @@ class AmiSettings(BaseModel):
     secret: str = ""
 
 
-class AgiSettings(BaseModel):
+class AgiSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=4573, ge=1, le=65535)
     # Peers allowed to connect (Asterisk's address). Loopback by default.
@@ -60,12 +62,12 @@ class AgiSettings(BaseModel):
     header_timeout_seconds: float = Field(default=5.0, gt=0)
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8345, ge=1, le=65535)
 
 
-class ServiceUrl(BaseModel):
+class ServiceUrl(Section):
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
     start_if_absent: bool = True
@@ -82,7 +84,7 @@ def queue_from_asterisk(name: str) -> str:
     return name.removeprefix(QUEUE_PREFIX)
 
 
-class QueueSettings(BaseModel):
+class QueueSettings(Section):
     name: str = Field(pattern=NAME_RE)
     title: str = ""
     # Seconds in this queue before the caller also goes to the general queue.
@@ -94,7 +96,7 @@ class QueueSettings(BaseModel):
         return asterisk_queue(self.name)
 
 
-class AgentSettings(BaseModel):
+class AgentSettings(Section):
     id: str = Field(pattern=AGENT_ID_RE)
     name: str = ""
     skills: list[str] = Field(default_factory=list)
@@ -110,7 +112,7 @@ class AgentSettings(BaseModel):
         return self
 
 
-class RecordingSettings(BaseModel):
+class RecordingSettings(Section):
     format: Literal["wav", "wav49", "gsm"] = "wav"
     retention_years: int = Field(default=3, ge=3)
 
@@ -182,7 +184,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, file_secret_settings)
+        # environment variables win over the file
+        return (init_settings, env_settings, _YamlSource(settings_cls))
 
     # Derived paths -------------------------------------------------------
     @property
@@ -209,6 +212,18 @@ class Settings(BaseSettings):
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    """The YAML file's mapping, read by load_settings (below the environment)."""
+
+    data: dict[str, Any] = {}
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.data)
 
 
 def config_file() -> Path:
@@ -248,8 +263,9 @@ def load_settings(path: Path | None = None) -> Settings:
         data = loaded or {}
     elif "HOTLINE_CONFIG_FILE" in os.environ:
         raise ConfigError(f"{path}: HOTLINE_CONFIG_FILE names a file that does not exist")
+    _YamlSource.data = data
     try:
-        settings = Settings(**data)
+        settings = Settings()
     except ValidationError as exc:
         raise ConfigError(_format_error(path, exc)) from exc
     if not settings.ami.secret:

@@ -65,8 +65,7 @@ def store_call(
     if call.recording:
         rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()
         if rec is None:
-            rec = Recording(linkedid=call.linkedid, path=call.recording,
-                            created_at=call.started_at)
+            rec = Recording(linkedid=call.linkedid, path=call.recording, created_at=call.started_at)
         rec.size_bytes = recording_size
         session.add(rec)
     if call.disposition is Disposition.ANSWERED and call.request_type and call.answered_at:
@@ -107,7 +106,11 @@ class BridgeService:
     def _store(self, call: FinishedCall) -> None:
         with Session(self.engine) as session:
             store_call(
-                session, call, tenant=self.settings.tenant, calendar=self.calendar, tz=self.tz,
+                session,
+                call,
+                tenant=self.settings.tenant,
+                calendar=self.calendar,
+                tz=self.tz,
                 recording_size=self._recording_size(call.recording),
             )
             session.commit()
@@ -120,8 +123,11 @@ class BridgeService:
                 self.calls_stored += 1
                 log.info(
                     "call %s from %s: %s, queue %s, agent %s",
-                    call.linkedid, mask_number(call.caller_number), call.disposition.value,
-                    call.queue or "-", call.agent or "-",
+                    call.linkedid,
+                    mask_number(call.caller_number),
+                    call.disposition.value,
+                    call.queue or "-",
+                    call.agent or "-",
                 )
                 return
             except IntegrityError:
@@ -129,8 +135,9 @@ class BridgeService:
                 return
             except Exception as exc:  # database down: keep the call, try again
                 self.last_error = str(exc)
-                log.warning("storing call %s failed (%s); retry in %.1fs",
-                            call.linkedid, exc, delay)
+                log.warning(
+                    "storing call %s failed (%s); retry in %.1fs", call.linkedid, exc, delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
 

@@ -55,13 +55,24 @@ class WorkOrderOut(BaseModel):
 
 def _call_out(r: CallRecord) -> CallOut:
     return CallOut(
-        linkedid=r.linkedid, caller_number=r.caller_number, started_at=r.started_at,
-        ended_at=r.ended_at, ivr_choice=r.ivr_choice, ivr_result=r.ivr_result,
-        request_type=r.request_type, emergency=r.emergency, queue=r.queue,
-        queues=[q for q in r.queues.split(",") if q], queue_joined_at=r.queue_joined_at,
-        wait_seconds=r.wait_seconds, agent=r.agent, answered_at=r.answered_at,
-        talk_seconds=r.talk_seconds, hangup_cause=r.hangup_cause,
-        hangup_cause_text=r.hangup_cause_text, disposition=r.disposition,
+        linkedid=r.linkedid,
+        caller_number=r.caller_number,
+        started_at=r.started_at,
+        ended_at=r.ended_at,
+        ivr_choice=r.ivr_choice,
+        ivr_result=r.ivr_result,
+        request_type=r.request_type,
+        emergency=r.emergency,
+        queue=r.queue,
+        queues=[q for q in r.queues.split(",") if q],
+        queue_joined_at=r.queue_joined_at,
+        wait_seconds=r.wait_seconds,
+        agent=r.agent,
+        answered_at=r.answered_at,
+        talk_seconds=r.talk_seconds,
+        hangup_cause=r.hangup_cause,
+        hangup_cause_text=r.hangup_cause_text,
+        disposition=r.disposition,
         recording_path=r.recording_path,
     )
 
@@ -95,10 +106,7 @@ def create_app(
             q = select(WorkOrder).order_by(col(WorkOrder.accepted_at).desc()).limit(limit)
             if caller:
                 q = q.where(WorkOrder.caller_number == caller)
-            return [
-WorkOrderOut.model_validate(w.model_dump())
-                for w in s.exec(q)
-            ]
+            return [WorkOrderOut.model_validate(w.model_dump()) for w in s.exec(q)]
 
     @app.get("/api/status")
     async def status() -> dict[str, Any]:

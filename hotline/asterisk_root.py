@@ -112,10 +112,24 @@ def _prepare_root(root: Path) -> None:
 
 # Sample configs kept as they are: harmless, and Asterisk wants them.
 KEEP_SAMPLES = {
-    "indications.conf", "codecs.conf", "features.conf", "ccss.conf", "pjproject.conf",
-    "sorcery.conf", "stasis.conf", "udptl.conf", "acl.conf", "dsp.conf", "cli.conf",
-    "res_parking.conf", "say.conf", "confbridge.conf", "pjsip_notify.conf", "amd.conf",
-    "cli_aliases.conf", "queuerules.conf",
+    "indications.conf",
+    "codecs.conf",
+    "features.conf",
+    "ccss.conf",
+    "pjproject.conf",
+    "sorcery.conf",
+    "stasis.conf",
+    "udptl.conf",
+    "acl.conf",
+    "dsp.conf",
+    "cli.conf",
+    "res_parking.conf",
+    "say.conf",
+    "confbridge.conf",
+    "pjsip_notify.conf",
+    "amd.conf",
+    "cli_aliases.conf",
+    "queuerules.conf",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import subprocess
@@ -15,12 +16,15 @@ from config.settings import ConfigError, Settings, load_settings
 from hotline import agents as agent_store
 from hotline import asterisk_root, prompts, render, supervisor
 
-app = typer.Typer(help="12345 hotline call-handling engine.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-asterisk_app = typer.Typer(help="The Asterisk root: install, render, reload, CLI.",
-                           no_args_is_help=True)
-agent_app = typer.Typer(help="Agents: add, list, log in and out of their queues.",
-                        no_args_is_help=True)
+app = typer.Typer(
+    help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
+)
+asterisk_app = typer.Typer(
+    help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
+)
+agent_app = typer.Typer(
+    help="Agents: add, list, log in and out of their queues.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(agent_app, name="agent")
@@ -57,6 +61,7 @@ def _services(value: str) -> tuple[str, ...]:
     return names
 
 
+ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
 ServicesOpt = Annotated[
     str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api")
 ]
@@ -64,9 +69,13 @@ ServicesOpt = Annotated[
 
 @app.command()
 def up(
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="run in the background; "
-                                         "return once a call can be answered")] = False,
-    services: ServicesOpt = ",".join(supervisor.ALL_SERVICES),
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach", "-d", help="run in the background; return once a call can be answered"
+        ),
+    ] = False,
+    services: ServicesOpt = ALL_SERVICES,
 ) -> None:
     """Start Asterisk, Redis and Mosquitto where missing, then every service."""
     settings = _settings()
@@ -76,9 +85,11 @@ def up(
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
         except supervisor.StartError as exc:
             raise _fail(str(exc)) from exc
-        typer.echo(f"hotline is up: call {settings.sip.hotline_number} at "
-                   f"sip:{settings.sip.hotline_number}@{settings.sip.host}:{settings.sip.port}; "
-                   f"API http://{settings.api.host}:{settings.api.port}/docs")
+        typer.echo(
+            f"hotline is up: call {settings.sip.hotline_number} at "
+            f"sip:{settings.sip.hotline_number}@{settings.sip.host}:{settings.sip.port}; "
+            f"API http://{settings.api.host}:{settings.api.port}/docs"
+        )
         return
     _logging()
     if supervisor.running_supervisor(settings) is not None:
@@ -113,10 +124,8 @@ def serve(service: Annotated[str, typer.Argument(help="agi, bridge or api")]) ->
         tasks = await sup._start_services()
         await asyncio.gather(*tasks)
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()
@@ -137,8 +146,9 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 @asterisk_app.command("install")
 def asterisk_install(
-    suite: Annotated[str | None, typer.Option(help="Debian suite (default forky, "
-                                              "then sid)")] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="Debian suite (default forky, then sid)")
+    ] = None,
 ) -> None:
     """Build (once, cached) the Debian root with Asterisk, render config, speak prompts."""
     _logging()
@@ -149,8 +159,10 @@ def asterisk_install(
         raise _fail(str(exc)) from exc
     render.render_all(settings)
     prompts.generate(settings)
-    typer.echo(f"Asterisk root: {root} -> {root.resolve()} "
-               f"({asterisk_root.asterisk_version(root) or 'host Asterisk'})")
+    typer.echo(
+        f"Asterisk root: {root} -> {root.resolve()} "
+        f"({asterisk_root.asterisk_version(root) or 'host Asterisk'})"
+    )
 
 
 @asterisk_app.command("render")
@@ -169,8 +181,9 @@ def asterisk_reload() -> None:
     _asterisk_rx(settings, "core reload")
 
 
-@asterisk_app.command("cli", context_settings={"allow_extra_args": True,
-                                               "ignore_unknown_options": True})
+@asterisk_app.command(
+    "cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
 def asterisk_cli(ctx: typer.Context) -> None:
     """Run an Asterisk CLI command, e.g. `hotline asterisk cli core show channels`."""
     settings = _settings()
@@ -178,16 +191,21 @@ def asterisk_cli(ctx: typer.Context) -> None:
 
 
 def _asterisk_rx(settings: Settings, command: str) -> None:
-    out = subprocess.run(asterisk_root.asterisk_cmd(settings.root, "-rx", command),
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        asterisk_root.asterisk_cmd(settings.root, "-rx", command),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     typer.echo(out.stdout + out.stderr, nl=False)
     if out.returncode != 0:
         raise typer.Exit(out.returncode)
 
 
 @app.command("prompts")
-def prompts_cmd(force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False
-                ) -> None:
+def prompts_cmd(
+    force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False,
+) -> None:
     """Speak config/prompts.yaml into the Asterisk root (recorded files are kept)."""
     for path in prompts.generate(_settings(), force=force):
         typer.echo(str(path))
@@ -214,17 +232,25 @@ def agent_add(
     """Add (or replace) an agent; the running Asterisk learns it at once."""
     settings = _settings()
     try:
-        agent = agent_store.add(settings, agent_id, name=name, password=password,
-                                contact=contact,
-                                skills=[s for s in skills.split(",") if s.strip()])
+        agent = agent_store.add(
+            settings,
+            agent_id,
+            name=name,
+            password=password,
+            contact=contact,
+            skills=[s for s in skills.split(",") if s.strip()],
+        )
     except ConfigError as exc:
         raise _fail(str(exc), 2) from exc
     except ValueError as exc:
         raise _fail(f"agent {agent_id}: {exc}", 2) from exc
     if (settings.root / "usr/sbin/asterisk").exists():
         render.render_all(settings)
-        subprocess.run(asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
-                       capture_output=True, check=False)
+        subprocess.run(
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
+            capture_output=True,
+            check=False,
+        )
     typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
 
 
@@ -248,10 +274,13 @@ def _queue_action(agent_id: str, login: bool) -> None:
     try:
         result = asyncio.run((do_login if login else do_logout)(settings, agent))
     except (ConnectionError, TimeoutError, OSError) as exc:
-        raise _fail(f"cannot reach AMI at {settings.ami.host}:{settings.ami.port} "
-                    f"({exc or 'timed out'}); is the hotline up?") from exc
-    typer.echo(f"agent {agent_id} {'logged in to' if login else 'logged out of'}: "
-               + ", ".join(result))
+        raise _fail(
+            f"cannot reach AMI at {settings.ami.host}:{settings.ami.port} "
+            f"({exc or 'timed out'}); is the hotline up?"
+        ) from exc
+    typer.echo(
+        f"agent {agent_id} {'logged in to' if login else 'logged out of'}: " + ", ".join(result)
+    )
 
 
 @agent_app.command("login")

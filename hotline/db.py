@@ -33,8 +33,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                         pool_pre_ping=True)
+    return create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), pool_pre_ping=True
+    )
 
 
 def alembic_config(url: str) -> Config:

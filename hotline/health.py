@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 from typing import Any
 
@@ -19,18 +20,20 @@ async def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
     except (OSError, TimeoutError):
         return False
     writer.close()
-    try:
+    with contextlib.suppress(OSError):
         await writer.wait_closed()
-    except OSError:
-        pass
     return True
 
 
 async def redis_ok(settings: Settings) -> bool:
     import redis.asyncio as aioredis
 
-    client = aioredis.Redis(host=settings.redis.host, port=settings.redis.port,
-                            socket_timeout=1, socket_connect_timeout=1)
+    client = aioredis.Redis(
+        host=settings.redis.host,
+        port=settings.redis.port,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+    )
     try:
         return bool(await client.ping())
     except Exception:
@@ -56,7 +59,9 @@ def asterisk_ok(settings: Settings) -> tuple[bool, str]:
     try:
         out = subprocess.run(
             asterisk_cmd(root, "-rx", "core show uptime seconds"),
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except subprocess.TimeoutExpired:
         return False, "control socket did not answer"
@@ -80,21 +85,36 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
     ast_ok, ast_detail = await asyncio.to_thread(asterisk_ok, settings)
     db_ok, db_detail = await asyncio.to_thread(database_ok, settings)
     components: dict[str, dict[str, Any]] = {
-        "asterisk": {"ok": ast_ok, "detail": ast_detail,
-                     "installed": is_ready(settings.root) or ast_ok},
-        "ami": {"ok": await tcp_open(settings.ami.host, settings.ami.port),
-                "detail": f"{settings.ami.host}:{settings.ami.port}"},
-        "agi": {"ok": await tcp_open(settings.agi.host, settings.agi.port),
-                "detail": f"{settings.agi.host}:{settings.agi.port}"},
-        "api": {"ok": await tcp_open(settings.api.host, settings.api.port),
-                "detail": f"http://{settings.api.host}:{settings.api.port}"},
+        "asterisk": {
+            "ok": ast_ok,
+            "detail": ast_detail,
+            "installed": is_ready(settings.root) or ast_ok,
+        },
+        "ami": {
+            "ok": await tcp_open(settings.ami.host, settings.ami.port),
+            "detail": f"{settings.ami.host}:{settings.ami.port}",
+        },
+        "agi": {
+            "ok": await tcp_open(settings.agi.host, settings.agi.port),
+            "detail": f"{settings.agi.host}:{settings.agi.port}",
+        },
+        "api": {
+            "ok": await tcp_open(settings.api.host, settings.api.port),
+            "detail": f"http://{settings.api.host}:{settings.api.port}",
+        },
         "database": {"ok": db_ok, "detail": db_detail},
-        "redis": {"ok": await redis_ok(settings),
-                  "detail": f"{settings.redis.host}:{settings.redis.port}"},
-        "mqtt": {"ok": await mqtt_ok(settings),
-                 "detail": f"{settings.mqtt.host}:{settings.mqtt.port}"},
+        "redis": {
+            "ok": await redis_ok(settings),
+            "detail": f"{settings.redis.host}:{settings.redis.port}",
+        },
+        "mqtt": {
+            "ok": await mqtt_ok(settings),
+            "detail": f"{settings.mqtt.host}:{settings.mqtt.port}",
+        },
     }
     if bridge_connected is not None:
-        components["bridge"] = {"ok": bridge_connected, "detail": "AMI session logged in"
-                                if bridge_connected else "AMI session not logged in"}
+        components["bridge"] = {
+            "ok": bridge_connected,
+            "detail": "AMI session logged in" if bridge_connected else "AMI session not logged in",
+        }
     return {"ok": all(c["ok"] for c in components.values()), "components": components}

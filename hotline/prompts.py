@@ -41,7 +41,8 @@ def _speak(text: str, out: Path) -> None:
         raw = Path(tmp) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", "cmn", "-s", "210", "-w", str(raw), text], check=True)
         subprocess.run(
-            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "norm", "-3"], check=True
+            ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(out), "norm", "-3"],
+            check=True,
         )
 
 
@@ -67,8 +68,30 @@ def generate(settings: Settings, *, force: bool = False) -> list[Path]:
     tone = moh / "hotline-hold.wav"
     if not tone.exists():
         subprocess.run(
-            ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(tone), "synth", "1.5",
-             "sine", "523", "sine", "659", "vol", "0.08", "pad", "0", "1.5", "repeat", "9"],
+            [
+                "sox",
+                "-n",
+                "-r",
+                "8000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(tone),
+                "synth",
+                "1.5",
+                "sine",
+                "523",
+                "sine",
+                "659",
+                "vol",
+                "0.08",
+                "pad",
+                "0",
+                "1.5",
+                "repeat",
+                "9",
+            ],
             check=True,
         )
         written.append(tone)

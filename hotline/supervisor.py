@@ -94,15 +94,18 @@ class Supervisor:
     # ---- children ---------------------------------------------------------
     def _save_children(self) -> None:
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
-        _children_file(self.settings).write_text(
-            json.dumps([c.__dict__ for c in self.children])
-        )
+        _children_file(self.settings).write_text(json.dumps([c.__dict__ for c in self.children]))
 
     def _spawn(self, name: str, cmd: list[str], match: str) -> None:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
         logf = (self.settings.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         logf.close()
         self._procs[name] = proc
         self.children.append(Child(name, proc.pid, match))
@@ -115,23 +118,42 @@ class Supervisor:
             return
         exe = shutil.which("redis-server")
         if not exe:
-            raise StartError("nothing answers on redis %s:%s and redis-server is not installed "
-                             "(apt-get install -y redis-server)" % (r.host, r.port))
+            raise StartError(
+                f"nothing answers on redis {r.host}:{r.port} and redis-server is not installed "
+                "(apt-get install -y redis-server)"
+            )
         data = self.settings.var_dir / "redis"
         data.mkdir(parents=True, exist_ok=True)
-        self._spawn("redis", [exe, "--bind", r.host, "--port", str(r.port), "--save", "",
-                              "--appendonly", "no", "--dir", str(data)], "redis-server")
+        self._spawn(
+            "redis",
+            [
+                exe,
+                "--bind",
+                r.host,
+                "--port",
+                str(r.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data),
+            ],
+            "redis-server",
+        )
         await self._wait_port("redis", r.host, r.port)
 
     async def _start_mqtt(self) -> None:
         m = self.settings.mqtt
         if await tcp_open(m.host, m.port) or not m.start_if_absent:
             return
-        exe = shutil.which("mosquitto") or (
-            "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+        # Debian puts mosquitto in /usr/sbin, which a user's PATH may lack
+        exe = shutil.which("mosquitto", path=os.environ.get("PATH", "") + ":/usr/sbin")
         if not exe:
-            raise StartError("nothing answers on MQTT %s:%s and mosquitto is not installed "
-                             "(apt-get install -y mosquitto)" % (m.host, m.port))
+            raise StartError(
+                f"nothing answers on MQTT {m.host}:{m.port} and mosquitto is not installed "
+                "(apt-get install -y mosquitto)"
+            )
         conf = self.settings.run_dir / "mosquitto.conf"
         conf.parent.mkdir(parents=True, exist_ok=True)
         conf.write_text(f"listener {m.port} {m.host}\nallow_anonymous true\npersistence false\n")
@@ -158,14 +180,19 @@ class Supervisor:
         if running:
             log.info("Asterisk already runs in %s: reloading its configuration", root)
             await asyncio.to_thread(
-                subprocess.run, asterisk_root.asterisk_cmd(root, "-rx", "core reload"),
-                capture_output=True, timeout=30)
+                subprocess.run,
+                asterisk_root.asterisk_cmd(root, "-rx", "core reload"),
+                capture_output=True,
+                timeout=30,
+            )
             return
         asterisk_root.ensure_proc(root)
         self._spawn("asterisk", asterisk_root.asterisk_cmd(root, "-f", "-n"), "asterisk")
         proc = await asyncio.create_subprocess_exec(
             *asterisk_root.asterisk_cmd(root, "-rx", "core waitfullybooted"),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             running, _ = await asyncio.to_thread(asterisk_ok, s)
@@ -205,13 +232,13 @@ class Supervisor:
             await asyncio.to_thread(upgrade, s.db_url)
             tasks = await self._start_services()
             _ready_file(s).write_text(str(time.time()))
-            log.info("hotline ready: call %s on %s:%s", s.sip.hotline_number, s.sip.host,
-                     s.sip.port)
+            log.info(
+                "hotline ready: call %s on %s:%s", s.sip.hotline_number, s.sip.host, s.sip.port
+            )
             if on_ready:
                 await on_ready()
             stop_wait = asyncio.create_task(self._stop.wait())
-            done, _ = await asyncio.wait([stop_wait, *tasks],
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for t in done:
                 if t is not stop_wait and t.exception():
                     log.error("service %s failed: %s", t.get_name(), t.exception())
@@ -255,8 +282,11 @@ class Supervisor:
         if "api" in self.services:
             connected = (lambda: ami.connected) if ami is not None else None
             app = create_app(s, engine, bridge_connected=connected)
-            server = _QuietServer(uvicorn.Config(app, host=s.api.host, port=s.api.port,
-                                                 log_level="warning", lifespan="off"))
+            server = _QuietServer(
+                uvicorn.Config(
+                    app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"
+                )
+            )
             tasks.append(asyncio.create_task(server.serve(), name="api"))
             await self._wait_api(server)
         return tasks
@@ -273,8 +303,12 @@ def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:
     if not pid_alive(child.pid, child.match):
         return
     if child.name == "asterisk":
-        subprocess.run(asterisk_root.asterisk_cmd(settings.root, "-rx", "core stop now"),
-                       capture_output=True, timeout=15, check=False)
+        subprocess.run(
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "core stop now"),
+            capture_output=True,
+            timeout=15,
+            check=False,
+        )
     else:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGTERM)
@@ -326,9 +360,13 @@ def detach(settings: Settings, argv: list[str], timeout: float = 180) -> None:
     settings.run_dir.mkdir(parents=True, exist_ok=True)
     _ready_file(settings).unlink(missing_ok=True)
     logf = (settings.log_dir / "hotline.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "hotline", *argv], stdout=logf,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotline", *argv],
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     logf.close()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

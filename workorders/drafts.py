@@ -18,7 +18,7 @@ def next_number(session: Session, tenant_prefix: str, when: datetime, tz: ZoneIn
     day = when.astimezone(tz).strftime("%Y%m%d")
     prefix = f"{tenant_prefix}{day}-"
     count = session.exec(
-        select(func.count()).select_from(WorkOrder).where(WorkOrder.number.startswith(prefix))  # type: ignore[attr-defined]
+        select(func.count()).select_from(WorkOrder).where(WorkOrder.number.startswith(prefix))
     ).one()
     return f"{prefix}{count + 1:06d}"
 

@@ -42,31 +42,68 @@ class CallResult:
 class Caller:
     """Place one call to 12345 and wait until SIPp has hung up."""
 
-    def __init__(self, workdir: Path, port: int = 5061, media_port: int = 16000,
-                 target: str = "127.0.0.1:5060", service: str = "12345") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int = 5061,
+        media_port: int = 16000,
+        target: str = "127.0.0.1:5060",
+        service: str = "12345",
+    ) -> None:
         self.workdir = workdir
         self.port = port
         self.media_port = media_port
         self.target = target
         self.service = service
 
-    def call(self, caller: str, key: str | None, *, before_key_ms: int = 1500,
-             talk_ms: int = 3000, timeout_s: int = 180) -> CallResult:
+    def call(
+        self,
+        caller: str,
+        key: str | None,
+        *,
+        before_key_ms: int = 1500,
+        talk_ms: int = 3000,
+        timeout_s: int = 180,
+    ) -> CallResult:
         scenario = Template((HERE / "caller.xml").read_text()).substitute(
             caller=caller,
             key_pcap=str(key_pcap(key) if key else AUDIO),
             before_key_ms=before_key_ms,
             talk_ms=talk_ms,
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=self.workdir,
-                                         delete=False) as fh:
+        with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=self.workdir, delete=False) as fh:
             fh.write(scenario)
-        cmd = [sipp(), self.target, "-sf", fh.name, "-s", self.service, "-m", "1",
-               "-i", "127.0.0.1", "-p", str(self.port), "-mp", str(self.media_port),
-               "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin",
-               "-trace_err", "-error_file", str(self.workdir / f"caller-{caller}.err")]
-        out = subprocess.run(cmd, capture_output=True, text=True, cwd=self.workdir,
-                             timeout=timeout_s + 30, check=False)
+        cmd = [
+            sipp(),
+            self.target,
+            "-sf",
+            fh.name,
+            "-s",
+            self.service,
+            "-m",
+            "1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-mp",
+            str(self.media_port),
+            "-timeout",
+            f"{timeout_s}s",
+            "-timeout_error",
+            "-nostdin",
+            "-trace_err",
+            "-error_file",
+            str(self.workdir / f"caller-{caller}.err"),
+        ]
+        out = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            cwd=self.workdir,
+            timeout=timeout_s + 30,
+            check=False,
+        )
         return CallResult(out.returncode, out.stdout, out.stderr)
 
     def start(self, caller: str, key: str | None, **kw: int) -> CallInProgress:
@@ -99,10 +136,25 @@ class AgentPhone:
     def start(self) -> None:
         log = (self.workdir / f"agent-{self.port}.log").open("wb")
         self.proc = subprocess.Popen(
-            [sipp(), "-sn", "uas", "-i", "127.0.0.1", "-p", str(self.port),
-             "-mp", str(self.media_port), "-nostdin", "-trace_err",
-             "-error_file", str(self.workdir / f"agent-{self.port}.err")],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.workdir,
+            [
+                sipp(),
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-mp",
+                str(self.media_port),
+                "-nostdin",
+                "-trace_err",
+                "-error_file",
+                str(self.workdir / f"agent-{self.port}.err"),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.workdir,
         )
         log.close()
 

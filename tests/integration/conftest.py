@@ -28,10 +28,22 @@ HOTLINE = [sys.executable, "-m", "hotline"]
 PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
 
 AGENTS = [
-    {"id": "1001", "name": "投诉坐席", "skills": ["complaint"], "contact": "sip:1001@127.0.0.1:5070",
-     "port": 5070, "media": 17000},
-    {"id": "1002", "name": "综合坐席", "skills": [], "contact": "sip:1002@127.0.0.1:5072",
-     "port": 5072, "media": 17100},
+    {
+        "id": "1001",
+        "name": "投诉坐席",
+        "skills": ["complaint"],
+        "contact": "sip:1001@127.0.0.1:5070",
+        "port": 5070,
+        "media": 17000,
+    },
+    {
+        "id": "1002",
+        "name": "综合坐席",
+        "skills": [],
+        "contact": "sip:1002@127.0.0.1:5072",
+        "port": 5072,
+        "media": 17100,
+    },
 ]
 
 
@@ -49,8 +61,15 @@ class Hotline:
         self.agi: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str, check: bool = True, timeout: float = 240) -> str:
-        out = subprocess.run([*HOTLINE, *args], env=self.env, capture_output=True, text=True,
-                             timeout=timeout, cwd=REPO, check=False)
+        out = subprocess.run(
+            [*HOTLINE, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+            check=False,
+        )
         if check and out.returncode != 0:
             raise AssertionError(f"hotline {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
         return out.stdout
@@ -61,8 +80,9 @@ class Hotline:
 
     def start_agi(self) -> None:
         log = (self.var / "log" / "agi.log").open("ab")
-        self.agi = subprocess.Popen([*HOTLINE, "serve", "agi"], env=self.env, cwd=REPO,
-                                    stdout=log, stderr=subprocess.STDOUT)
+        self.agi = subprocess.Popen(
+            [*HOTLINE, "serve", "agi"], env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         deadline = time.monotonic() + 30
         while not _port_open(PORTS["agi"]):
@@ -108,9 +128,14 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         )
     var = tmp_path_factory.mktemp("var")
     config = var / "hotline.yaml"
-    config.write_text(yaml.safe_dump({
-        "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS],
-    }, allow_unicode=True))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS],
+            },
+            allow_unicode=True,
+        )
+    )
     env = {**os.environ, "HOTLINE_CONFIG_FILE": str(config), "HOTLINE_VAR_DIR": str(var)}
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)

@@ -81,7 +81,7 @@ def test_order_of_events_within_a_call_does_not_matter(seed: int) -> None:
         last_hangup = max(i for i, e in enumerate(events) if e["Event"] == "Hangup")
         body = events[:last_hangup] + events[last_hangup + 1 :]
         rng.shuffle(body)
-        shuffled += body + [events[last_hangup]]
+        shuffled += [*body, events[last_hangup]]
     assert assemble(shuffled) == expected
 
 
@@ -118,7 +118,5 @@ def test_storing_twice_gives_one_record_and_one_order() -> None:
         assert order.request_type == "complaint" and order.due_working_days == 10
         # answered Tue 2026-11-24 (Shanghai): day 1 is Wed 25 Nov, day 10 is Tue 8 Dec
         assert order.due_date == datetime(2026, 12, 8, tzinfo=UTC).date()
-        record = s.exec(
-            select(CallRecord).where(CallRecord.caller_number == "13800138001")
-        ).one()
+        record = s.exec(select(CallRecord).where(CallRecord.caller_number == "13800138001")).one()
         assert record.started_at.tzinfo is not None

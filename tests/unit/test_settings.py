@@ -1,0 +1,67 @@
+"""A configuration mistake names the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import ConfigError, load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "hotline.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOTLINE_CONFIG_FILE", raising=False)
+    s = load_settings(tmp_path / "absent.yaml")
+    assert (s.sip.port, s.ami.port, s.agi.port, s.api.port) == (5060, 5038, 4573, 8345)
+    assert s.ami.host == s.agi.host == s.api.host == "127.0.0.1"
+    assert "general" in s.queue_names()
+
+
+def test_shipped_config_loads() -> None:
+    s = load_settings(Path(__file__).resolve().parents[2] / "config" / "hotline.yaml")
+    assert s.sip.hotline_number == "12345"
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "allowed"),
+    [
+        ("ami: {port: 70000}\n", "ami.port", "less than or equal to 65535"),
+        ("sip: {hotline_number: '12a45'}\n", "sip.hotline_number", "pattern"),
+        (
+            "agents: [{id: '1001', skills: [complain], contact: 'sip:1001@10.0.0.1'}]\n",
+            "unknown skills ['complain']",
+            "allowed: [",
+        ),
+        (
+            "agents: [{id: '1001', password: x, contact: 'sip:1001@10.0.0.1'}]\n",
+            "agents.0",
+            "exactly one of 'password'",
+        ),
+        ("queues: [{name: complaint}]\n", "queues", "'general' is required"),
+        ("tenant: Nanning City\n", "tenant", "pattern"),
+        ("api: {prot: 1}\n", "api.prot", "Extra inputs are not permitted"),
+    ],
+)
+def test_mistakes_are_explained(tmp_path: Path, text: str, where: str, allowed: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    msg = str(err.value)
+    assert str(path) in msg and where in msg and allowed in msg
+
+
+def test_not_yaml(tmp_path: Path) -> None:
+    path = write(tmp_path, "sip: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_settings(path)
+
+
+def test_env_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_API__PORT", "8400")
+    assert load_settings(write(tmp_path, "api: {port: 8345}\n")).api.port == 8400
