@@ -10,7 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -217,7 +217,7 @@ class Settings(BaseSettings):
 class _YamlSource(PydanticBaseSettingsSource):
     """The YAML file's mapping, read by load_settings (below the environment)."""
 
-    data: dict[str, Any] = {}
+    data: ClassVar[dict[str, Any]] = {}
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return self.data.get(field_name), field_name, False
@@ -252,7 +252,7 @@ def _format_error(path: Path, err: ValidationError) -> str:
 
 def load_settings(path: Path | None = None) -> Settings:
     path = path or config_file()
-    data: dict[str, Any] = {}
+    data: ClassVar[dict[str, Any]] = {}
     if path.exists():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -114,15 +114,14 @@ def serve(service: Annotated[str, typer.Argument(help="agi, bridge or api")]) ->
         raise _fail("serve takes one of: agi, bridge, api", 2)
     settings = _settings()
     _logging()
+    if service in ("bridge", "api"):
+        from hotline.db import upgrade
+
+        upgrade(settings.db_url)
     sup = supervisor.Supervisor(settings, (service,))
-    sup.settings = settings.model_copy(update={"var_dir": settings.var_dir})
-    # A lone service must not start or stop the shared Redis/Mosquitto/Asterisk.
-    settings.redis.start_if_absent = False
-    settings.mqtt.start_if_absent = False
 
     async def main() -> None:
-        tasks = await sup._start_services()
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*await sup.start_services())
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

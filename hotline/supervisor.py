@@ -230,7 +230,7 @@ class Supervisor:
                 await self._start_asterisk()
             render.ensure_secrets(s)
             await asyncio.to_thread(upgrade, s.db_url)
-            tasks = await self._start_services()
+            tasks = await self.start_services()
             _ready_file(s).write_text(str(time.time()))
             log.info(
                 "hotline ready: call %s on %s:%s", s.sip.hotline_number, s.sip.host, s.sip.port
@@ -251,7 +251,7 @@ class Supervisor:
             _pid_file(s).unlink(missing_ok=True)
             log.info("hotline stopped")
 
-    async def _start_services(self) -> list[asyncio.Task[Any]]:
+    async def start_services(self) -> list[asyncio.Task[Any]]:
         from agi.server import FastAGIServer, build_routes
         from crm_bridge.ami import AmiClient
         from crm_bridge.service import BridgeService

@@ -26,6 +26,8 @@ from tests.helpers.sipp import AgentPhone, Caller
 REPO = Path(__file__).resolve().parents[2]
 HOTLINE = [sys.executable, "-m", "hotline"]
 PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
+# Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto.
+OWN_SERVICE_PORTS = {"redis": 6391, "mqtt": 1891}
 
 AGENTS = [
     {
@@ -121,7 +123,7 @@ class Hotline:
 
 @pytest.fixture(scope="session")
 def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
-    busy = [name for name, port in PORTS.items() if _port_open(port)]
+    busy = [name for name, port in {**PORTS, **OWN_SERVICE_PORTS}.items() if _port_open(port)]
     if busy:
         raise RuntimeError(
             f"ports in use {busy}: another hotline or Asterisk runs; stop it (hotline down)"
@@ -136,7 +138,13 @@ def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
             allow_unicode=True,
         )
     )
-    env = {**os.environ, "HOTLINE_CONFIG_FILE": str(config), "HOTLINE_VAR_DIR": str(var)}
+    env = {
+        **os.environ,
+        "HOTLINE_CONFIG_FILE": str(config),
+        "HOTLINE_VAR_DIR": str(var),
+        "HOTLINE_REDIS__PORT": str(OWN_SERVICE_PORTS["redis"]),
+        "HOTLINE_MQTT__PORT": str(OWN_SERVICE_PORTS["mqtt"]),
+    }
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)
     h.cli("asterisk", "install", timeout=900)
