@@ -252,7 +252,7 @@ def _format_error(path: Path, err: ValidationError) -> str:
 
 def load_settings(path: Path | None = None) -> Settings:
     path = path or config_file()
-    data: ClassVar[dict[str, Any]] = {}
+    data: dict[str, Any] = {}
     if path.exists():
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
