@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     asterisk_root: Path | None = None
     asterisk_suite: str = "forky"
+    # bench/ only: also render the pure-dialplan reference flow on this number
+    bench_reference: bool = False
+    bench_reference_number: str = Field(default="12399", pattern=r"^[0-9]{3,15}$")
     debian_mirror: str = ""
 
     sip: SipSettings = Field(default_factory=SipSettings)

@@ -129,9 +129,32 @@ def context(settings: Settings) -> dict[str, Any]:
         if settings.ami.host in ("127.0.0.1", "localhost")
         else "0.0.0.0/0.0.0.0",
         "noload": NOLOAD,
+        "bench_reference": settings.bench_reference,
+        "bench_reference_number": settings.bench_reference_number,
+        **(_reference_menu(settings) if settings.bench_reference else {}),
         "modules_dir": str(Path("/") / modules.relative_to(root))
         if modules
         else "/usr/lib/x86_64-linux-gnu/asterisk/modules",
+    }
+
+
+def _reference_menu(settings: Settings) -> dict[str, Any]:
+    """The IVR menu, for the dialplan-only reference flow of bench/."""
+    from agi.menu import load_menu, menu_file
+
+    menu = load_menu(menu_file(), settings.queue_names())
+    return {
+        "bench_keys": {
+            k: {"request_type": v.request_type or "", "queue": v.queue}
+            for k, v in menu.keys.items()
+            if k.isdigit()
+        },
+        "bench_prompts": {
+            "welcome": menu.welcome_prompt,
+            "menu": menu.menu_prompt,
+            "transfer": menu.transfer_prompt,
+            "timeout": menu.menu_timeout_seconds,
+        },
     }
 
 
