@@ -210,6 +210,22 @@ def prompts_cmd(
         typer.echo(str(path))
 
 
+bench_app = typer.Typer(
+    help="Benchmarks: our engine against a dialplan-only reference.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("all")
+def bench_all(
+    trial_seconds: Annotated[float, typer.Option(help="length of each load trial")] = 20,
+) -> None:
+    """Run every benchmark; write bench/results/results.md (stop your hotline first)."""
+    from bench.run import run_all
+
+    run_all(trial_seconds)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the Alembic migrations to the configured database."""
