@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,23 +20,13 @@ from pydantic import (
 )
 
 from config.settings import PROJECT_ROOT, ConfigError
+from workorders.deadlines import RequestType  # the one list of 12345 request types
 
 DEFAULT_MENU_FILE = PROJECT_ROOT / "config" / "ivr.yaml"
 
 PHONE_KEYS = "0123456789*#"
 # A sound name relative to Asterisk's sounds directory, without extension.
 SOUND_RE = r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$"
-
-
-class RequestType(StrEnum):
-    """What the citizen calls about (12345 request types)."""
-
-    CONSULTATION = "consultation"  # 咨询
-    HELP = "help"  # 求助
-    COMPLAINT = "complaint"  # 投诉
-    REPORT = "report"  # 举报
-    SUGGESTION = "suggestion"  # 建议
-    PRAISE = "praise"  # 表扬
 
 
 def _known_queue(value: str, info: ValidationInfo) -> str:
