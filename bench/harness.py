@@ -72,7 +72,7 @@ class BenchHotline:
         self.env.pop("HOTLINE_AMI__SECRET", None)
         self._trial = 0
 
-    def cli(self, *args: str, check: bool = True) -> str:
+    def cli(self, *args: str, check: bool = True, timeout: float = 600) -> str:
         out = subprocess.run(
             [*HOTLINE, *args],
             env=self.env,
@@ -80,7 +80,7 @@ class BenchHotline:
             capture_output=True,
             text=True,
             check=False,
-            timeout=600,
+            timeout=timeout,
         )
         if check and out.returncode != 0:
             raise RuntimeError(f"hotline {' '.join(args)}: {out.stdout}{out.stderr}")
@@ -142,18 +142,32 @@ class BenchHotline:
         return total / tick
 
     def channels(self) -> int:
-        out = self.cli("asterisk", "cli", "core", "show", "channels", "count")
+        try:
+            out = self.cli("asterisk", "cli", "core", "show", "channels", "count", timeout=15)
+        except subprocess.TimeoutExpired:
+            return -1
         m = re.search(r"(\d+) active channel", out)
         return int(m.group(1)) if m else -1
 
     def drain(self, timeout: float = 60) -> None:
         """Wait for every channel to end; hang up what an overloaded trial left behind."""
         deadline = time.monotonic() + timeout
-        while self.channels() != 0 and time.monotonic() < deadline:
+        while self.channels() not in (0,) and time.monotonic() < deadline:
             time.sleep(0.5)
         if self.channels() != 0:
-            self.cli("asterisk", "cli", "channel", "request", "hangup", "all", check=False)
-            while self.channels() != 0 and time.monotonic() < deadline + 30:
+            # an overloaded Asterisk may take minutes to answer this: bounded
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.cli(
+                    "asterisk",
+                    "cli",
+                    "channel",
+                    "request",
+                    "hangup",
+                    "all",
+                    check=False,
+                    timeout=30,
+                )
+            while self.channels() not in (0,) and time.monotonic() < deadline + 30:
                 time.sleep(0.5)
 
     def count_records(self, prefix: str) -> tuple[int, int]:
