@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agi.menu import DEFAULT_MENU_FILE, Menu, RequestType, load_menu, menu_file
+from agi.menu import DEFAULT_MENU_FILE, Menu, load_menu, menu_file
 from config.settings import ConfigError
+from workorders.deadlines import RequestType
 
 QUEUES = [
     "consultation",
