@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from config.settings import load_settings
 from crm_bridge.models import CallRecord
 from hotline.db import make_engine
+from hotline.prompts import tone
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -91,26 +92,7 @@ class BenchHotline:
         self.cli("asterisk", "install")
         sounds = self.var / "asterisk-root/usr/share/asterisk/sounds/hotline"
         for name, seconds in BENCH_PROMPTS.items():
-            subprocess.run(
-                [
-                    "sox",
-                    "-n",
-                    "-r",
-                    "8000",
-                    "-c",
-                    "1",
-                    "-b",
-                    "16",
-                    str(sounds / f"{name}.wav"),
-                    "synth",
-                    str(seconds),
-                    "sine",
-                    "660",
-                    "vol",
-                    "0.2",
-                ],
-                check=True,
-            )
+            tone(sounds / f"{name}.wav", seconds)
         self.cli("up", "--detach")
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("HOTLINE_")})
         self.settings = load_settings()

@@ -65,34 +65,41 @@ def generate(settings: Settings, *, force: bool = False) -> list[Path]:
         written.append(wav)
     moh = settings.root / MOH_REL
     moh.mkdir(parents=True, exist_ok=True)
-    tone = moh / "hotline-hold.wav"
-    if not tone.exists():
-        subprocess.run(
-            [
-                "sox",
-                "-n",
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-b",
-                "16",
-                str(tone),
-                "synth",
-                "1.5",
-                "sine",
-                "523",
-                "sine",
-                "659",
-                "vol",
-                "0.08",
-                "pad",
-                "0",
-                "1.5",
-                "repeat",
-                "9",
-            ],
-            check=True,
-        )
-        written.append(tone)
+    hold = moh / "hotline-hold.wav"
+    if not hold.exists():
+        tone(hold, 1.5, ("523", "659"), volume=0.08, repeat=9)
+        written.append(hold)
     return written
+
+
+def tone(
+    out: Path,
+    seconds: float,
+    freqs: tuple[str, ...] = ("660",),
+    *,
+    volume: float = 0.2,
+    repeat: int = 0,
+) -> None:
+    """An 8 kHz mono tone (hold music, benchmark prompts); with repeat, a gap after each."""
+    synth = [a for f in freqs for a in ("sine", f)]
+    effects = ["vol", str(volume)]
+    if repeat:
+        effects += ["pad", "0", str(seconds), "repeat", str(repeat)]
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(out),
+            "synth",
+            str(seconds),
+            *synth,
+            *effects,
+        ],
+        check=True,
+    )

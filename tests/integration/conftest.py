@@ -49,7 +49,7 @@ AGENTS = [
 ]
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
@@ -87,7 +87,7 @@ class Hotline:
         )
         log.close()
         deadline = time.monotonic() + 30
-        while not _port_open(PORTS["agi"]):
+        while not port_open(PORTS["agi"]):
             if self.agi.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError("hotline serve agi did not start; see var/log/agi.log")
             time.sleep(0.1)
@@ -123,7 +123,7 @@ class Hotline:
 
 @pytest.fixture(scope="session")
 def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
-    busy = [name for name, port in {**PORTS, **OWN_SERVICE_PORTS}.items() if _port_open(port)]
+    busy = [name for name, port in {**PORTS, **OWN_SERVICE_PORTS}.items() if port_open(port)]
     if busy:
         raise RuntimeError(
             f"ports in use {busy}: another hotline or Asterisk runs; stop it (hotline down)"

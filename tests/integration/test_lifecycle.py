@@ -7,16 +7,9 @@ so `hotline up` had to start its own (conftest.OWN_SERVICE_PORTS).
 from __future__ import annotations
 
 import json
-import socket
 
 from hotline.supervisor import pid_alive
-from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, PORTS, Hotline
-
-
-def _open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, PORTS, Hotline, port_open
 
 
 def test_status_reports_every_component(hotline: Hotline) -> None:
@@ -40,15 +33,15 @@ def test_down_stops_what_up_started_and_nothing_else(hotline: Hotline) -> None:
     children = json.loads((hotline.var / "run" / "children.json").read_text())
     names = {c["name"] for c in children}
     assert {"asterisk", "redis", "mosquitto"} <= names
-    system_redis = _open(6379)
+    system_redis = port_open(6379)
     try:
         out = hotline.cli("down")
         assert "hotline" in out
         for c in children:
             assert not pid_alive(c["pid"], c["match"]), f"{c['name']} still runs"
         for port in (PORTS["sip"], PORTS["ami"], PORTS["api"], *OWN_SERVICE_PORTS.values()):
-            assert not _open(port), port
-        assert _open(6379) == system_redis  # a Redis it did not start is left alone
+            assert not port_open(port), port
+        assert port_open(6379) == system_redis  # a Redis it did not start is left alone
         assert "nothing was running" in hotline.cli("down")
     finally:
         hotline.cli("up", "--detach", "--services", "asterisk,bridge,api")
