@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +79,42 @@ def _lock(path: Path) -> Iterator[None]:
         try:
             yield
         finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def exclusive_use(who: str, timeout: float = 3600) -> Iterator[None]:
+    """Hold the machine's Asterisk (one shared root, fixed ports) for a test session or
+    a benchmark; a second user waits here instead of colliding on ports and config."""
+    path = cache_dir() / "in-use.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another user"
+            print(f"waiting for the Asterisk root, in use by {holder} ({path})", flush=True)
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise InstallError(
+                            f"the Asterisk root stayed in use by {holder} for {timeout:.0f}s"
+                        ) from None
+                    time.sleep(1)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"{who} (pid {os.getpid()})\n")
+        fh.flush()
+        try:
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 

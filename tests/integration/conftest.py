@@ -21,6 +21,7 @@ import httpx
 import pytest
 import yaml
 
+from hotline.asterisk_root import exclusive_use
 from tests.helpers.sipp import AgentPhone, Caller
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +124,11 @@ class Hotline:
 
 @pytest.fixture(scope="session")
 def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
+    with exclusive_use("the integration tests"):
+        yield from _hotline(tmp_path_factory)
+
+
+def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     busy = [name for name, port in {**PORTS, **OWN_SERVICE_PORTS}.items() if port_open(port)]
     if busy:
         raise RuntimeError(
