@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from workorders.calendar import WorkCalendar
-from workorders.deadlines import RequestType, due_date, handling_days
+from workorders.deadlines import RequestType, due_date, due_datetime, handling_days
 from workorders.models import WorkOrder
 
 
@@ -21,6 +22,11 @@ def next_number(session: Session, tenant_prefix: str, when: datetime, tz: ZoneIn
         select(func.count()).select_from(WorkOrder).where(WorkOrder.number.startswith(prefix))
     ).one()
     return f"{prefix}{count + 1:06d}"
+
+
+def new_query_code() -> str:
+    """Six random digits the citizen can key in to look up the order (查询码)."""
+    return f"{secrets.randbelow(1_000_000):06d}"
 
 
 def draft_from_call(
@@ -56,6 +62,9 @@ def draft_from_call(
         accepted_at=aware.astimezone(UTC),
         due_date=due_date(rtype, aware, calendar, tz),
         due_working_days=handling_days(rtype),
+        query_code=new_query_code(),
     )
+    due = due_datetime(rtype, aware, calendar, tz)
+    order.due_at = due.astimezone(UTC) if due is not None else None
     session.add(order)
     return order
