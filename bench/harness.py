@@ -1,38 +1,53 @@
 """Start a hotline for benchmarks and drive SIPp load against it.
 
-The hotline runs from a private var dir with the reference flow rendered
-(HOTLINE_BENCH_REFERENCE=true) and the short bench menu, so that ENG (12345)
-and REF (12399) run on the same Asterisk, the same bridge, in the same run.
+The hotline runs from a private var dir with the bench flows rendered
+(HOTLINE_BENCH_REFERENCE=true, see asterisk/templates/extensions_bench.conf.j2) and
+the short bench menu, so that ENG (12345) and the references run on the same
+Asterisk, the same bridge, in the same run. It holds the machine's Asterisk
+(`exclusive_use`) from start to stop, so a test session waits instead of colliding.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from string import Template
+from types import TracebackType
+from typing import Any
 
+import yaml
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from config.settings import load_settings
 from crm_bridge.models import CallRecord
+from hotline.asterisk_root import ensure_packages, exclusive_use, in_chroot
 from hotline.db import make_engine
 from hotline.prompts import tone
+from hotline.render import BENCH_CLASSIC_AGI, BENCH_NUMBERS
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 HOTLINE = [sys.executable, "-m", "hotline"]
-ENG_NUMBER = "12345"
-REF_NUMBER = "12399"
+TARGETS = {
+    "ENG": "12345",  # the engine: FastAGI IVR
+    "REF": "12399",  # the same flow in dialplan only
+    "REF_NOREC": BENCH_NUMBERS["ref_norec"],  # REF without MixMonitor
+    "CLASSIC": BENCH_NUMBERS["classic"],  # the engine's flow, IVR as a pyst2 script per call
+}
 BENCH_PROMPTS = {"bench-welcome": 0.3, "bench-menu": 0.3, "bench-transfer": 0.3}
+BENCH_MENU = HERE / "ivr-bench.yaml"
 
 
 def progress(msg: str) -> None:
@@ -51,6 +66,8 @@ class Trial:
     setup_ms: list[float]
     cpu_seconds: float
     seconds: float
+    overloaded: bool = False
+    store_lag_ms: list[float] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -58,20 +75,57 @@ class Trial:
 
     @property
     def clean(self) -> bool:
-        return self.failed == 0 and self.sip_ok == self.calls
+        return not self.overloaded and self.failed == 0 and self.sip_ok == self.calls
+
+    def summary(self) -> str:
+        return (
+            f"{self.target} {self.rate:g} calls/s: {self.sip_ok}/{self.calls} SIP ok, "
+            f"{self.records} records, {self.ivr_failed} IVR fallbacks"
+            f"{', overloaded' if self.overloaded else ''} -> "
+            f"{'clean' if self.clean else 'FAILED'}"
+        )
 
 
 class BenchHotline:
-    def __init__(self) -> None:
+    """`with BenchHotline() as h:` a private hotline on the machine's Asterisk."""
+
+    def __init__(self, agents: list[dict[str, Any]] | None = None) -> None:
+        self.agents = agents or []
         self.var = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
         self.env = {
             **os.environ,
             "HOTLINE_VAR_DIR": str(self.var),
             "HOTLINE_BENCH_REFERENCE": "true",
-            "HOTLINE_IVR_FILE": str(HERE / "ivr-bench.yaml"),
+            "HOTLINE_IVR_FILE": str(BENCH_MENU),
         }
+        if self.agents:
+            config = self.var / "hotline.yaml"
+            config.write_text(yaml.safe_dump({"agents": self.agents}, allow_unicode=True))
+            self.env["HOTLINE_CONFIG_FILE"] = str(config)
         self.env.pop("HOTLINE_AMI__SECRET", None)
         self._trial = 0
+        self._lock = contextlib.ExitStack()
+
+    def __enter__(self) -> BenchHotline:
+        self._lock.enter_context(exclusive_use("hotline bench"))
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            self._lock.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.stop()
+        finally:
+            self._lock.close()
 
     def cli(self, *args: str, check: bool = True, timeout: float = 600) -> str:
         out = subprocess.run(
@@ -90,66 +144,100 @@ class BenchHotline:
     def start(self) -> None:
         progress(f"starting the hotline in {self.var}")
         self.cli("asterisk", "install")
-        sounds = self.var / "asterisk-root/usr/share/asterisk/sounds/hotline"
+        root = self.var / "asterisk-root"
+        sounds = root / "usr/share/asterisk/sounds/hotline"
         for name, seconds in BENCH_PROMPTS.items():
             tone(sounds / f"{name}.wav", seconds)
+        self._install_classic(root)
         self.cli("up", "--detach")
+        for a in self.agents:
+            self.cli("agent", "login", str(a["id"]))
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("HOTLINE_")})
         self.settings = load_settings()
         self.engine = make_engine(self.settings.db_url)
+        self.ami_secret = _secret(self.var)
+
+    def _install_classic(self, root: Path) -> None:
+        """Python, pyst2 and the menu inside the Asterisk root for the CLASSIC flow."""
+        import asterisk.agi  # type: ignore[import-untyped]
+        import six  # type: ignore[import-untyped]
+
+        from agi.menu import load_menu
+
+        if in_chroot(root):
+            ensure_packages(root, ["python3"])
+        target = root / BENCH_CLASSIC_AGI.lstrip("/")
+        dest = target.parent
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(Path(asterisk.agi.__file__).parent, dest / "asterisk", dirs_exist_ok=True)
+        shutil.copy2(six.__file__, dest / "six.py")
+        shutil.copy2(HERE / "classic_ivr.py", target)
+        target.chmod(0o755)
+        menu = load_menu(BENCH_MENU, self_queue_names())
+        (dest / "menu.json").write_text(
+            json.dumps(
+                {
+                    "welcome_prompt": menu.welcome_prompt,
+                    "menu_prompt": menu.menu_prompt,
+                    "invalid_prompt": menu.invalid_prompt,
+                    "transfer_prompt": menu.transfer_prompt,
+                    "menu_timeout_ms": menu.menu_timeout_ms,
+                    "max_attempts": menu.max_attempts,
+                    "fallback_queue": menu.fallback_queue,
+                    "keys": {
+                        k: {"request_type": v.request_type or "", "queue": v.queue}
+                        for k, v in menu.keys.items()
+                        if k.isdigit()
+                    },
+                }
+            )
+        )
 
     def stop(self) -> None:
-        self.cli("down", check=False)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.cli("down", check=False, timeout=120)
         shutil.rmtree(self.var, ignore_errors=True)
 
     # ---- measurement helpers ---------------------------------------------
-    def pids(self) -> list[int]:
-        import json
-
+    def pids(self) -> tuple[int, int]:
         run = self.var / "run"
-        pids = [int((run / "hotline.pid").read_text())]
-        pids += [
-            c["pid"]
-            for c in json.loads((run / "children.json").read_text())
-            if c["name"] == "asterisk"
-        ]
-        return pids
+        ours = int((run / "hotline.pid").read_text())
+        children = json.loads((run / "children.json").read_text())
+        asterisk = next(c["pid"] for c in children if c["name"] == "asterisk")
+        return ours, asterisk
 
     def cpu_seconds(self) -> float:
+        """utime+stime of our process and Asterisk, with Asterisk's reaped children
+        (the CLASSIC flow's AGI scripts)."""
         tick = os.sysconf("SC_CLK_TCK")
         total = 0
-        for pid in self.pids():
+        ours, asterisk = self.pids()
+        for pid, with_children in ((ours, False), (asterisk, True)):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += int(fields[11]) + int(fields[12])
+            if with_children:
+                total += int(fields[13]) + int(fields[14])
         return total / tick
 
-    def channels(self) -> int:
+    def asterisk_cli(self, *command: str, timeout: float = 15) -> str:
         try:
-            out = self.cli("asterisk", "cli", "core", "show", "channels", "count", timeout=15)
+            return self.cli("asterisk", "cli", *command, check=False, timeout=timeout)
         except subprocess.TimeoutExpired:
-            return -1
-        m = re.search(r"(\d+) active channel", out)
+            return ""
+
+    def channels(self) -> int:
+        m = re.search(r"(\d+) active channel", self.asterisk_cli("core show channels count"))
         return int(m.group(1)) if m else -1
 
     def drain(self, timeout: float = 60) -> None:
         """Wait for every channel to end; hang up what an overloaded trial left behind."""
         deadline = time.monotonic() + timeout
-        while self.channels() not in (0,) and time.monotonic() < deadline:
+        while self.channels() != 0 and time.monotonic() < deadline:
             time.sleep(0.5)
         if self.channels() != 0:
             # an overloaded Asterisk may take minutes to answer this: bounded
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.cli(
-                    "asterisk",
-                    "cli",
-                    "channel",
-                    "request",
-                    "hangup",
-                    "all",
-                    check=False,
-                    timeout=30,
-                )
-            while self.channels() not in (0,) and time.monotonic() < deadline + 30:
+            self.asterisk_cli("channel request hangup all", timeout=30)
+            while self.channels() != 0 and time.monotonic() < deadline + 30:
                 time.sleep(0.5)
 
     def count_records(self, prefix: str) -> tuple[int, int]:
@@ -165,12 +253,24 @@ class BenchHotline:
             ).one()
         return total, bad
 
-    def run_load(self, target: str, rate: float, seconds: float, hold_ms: int = 1200) -> Trial:
-        """SIPp at `rate` calls/s for `seconds`; count SIP, IVR and record failures."""
+    def next_prefix(self) -> str:
         self._trial += 1
-        prefix = f"9{self._trial:03d}"
+        return f"9{self._trial:03d}"
+
+    def run_load(
+        self,
+        target: str,
+        rate: float,
+        seconds: float,
+        *,
+        hold_ms: int = 1200,
+        watch_store: bool = False,
+        prefix: str | None = None,
+    ) -> Trial:
+        """SIPp at `rate` calls/s for `seconds`; count SIP, IVR and record failures."""
+        prefix = prefix or self.next_prefix()
         calls = max(1, round(rate * seconds))
-        work = self.var / f"trial-{self._trial}"
+        work = self.var / f"trial-{prefix}"
         work.mkdir()
         scenario = work / "ivr_call.xml"
         scenario.write_text(
@@ -178,23 +278,28 @@ class BenchHotline:
                 prefix=prefix, hold_ms=hold_ms
             )
         )
-        number = ENG_NUMBER if target == "ENG" else REF_NUMBER
-        cpu0, t0 = self.cpu_seconds(), time.monotonic()
+        # A call lasts about 2 s; beyond 5 s of calls in flight Asterisk is not keeping up.
+        limit = max(50, int(rate * 5))
         # fmt: off
-        cmd = ["sipp", "127.0.0.1:5060", "-sf", str(scenario), "-s", number,
-               "-r", f"{rate:g}", "-m", str(calls), "-l", str(max(50, int(rate * 20))),
+        cmd = ["sipp", f"127.0.0.1:{self.settings.sip.port}", "-sf", str(scenario),
+               "-s", TARGETS[target], "-r", f"{rate:g}", "-m", str(calls), "-l", str(limit),
                "-i", "127.0.0.1", "-p", "5061", "-mp", "16000", "-nostdin",
-               "-timeout", f"{seconds + 40:.0f}s", "-trace_rtt", "-rtt_freq", "1",
-               "-max_socket", "50000"]
+               "-timeout", f"{seconds + 30:.0f}s", "-timeout_error",
+               "-trace_rtt", "-rtt_freq", "1", "-max_socket", "50000"]
         # fmt: on
+        watcher = StoreLagWatcher(self, prefix) if watch_store else None
+        cpu0, t0 = self.cpu_seconds(), time.monotonic()
+        overloaded = False
         try:
             screen = subprocess.run(
-                cmd, cwd=work, capture_output=True, text=True, check=False, timeout=seconds + 60
+                cmd, cwd=work, capture_output=True, text=True, check=False, timeout=seconds + 45
             ).stdout
         except subprocess.TimeoutExpired as exc:  # overloaded: a failed trial, not a crash
             raw = exc.stdout or b""
             screen = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-            progress(f"{target} {rate:g} calls/s: SIPp did not finish; counted as failed")
+            overloaded = True
+        if time.monotonic() - t0 > seconds + 20:
+            overloaded = True  # SIPp's call limit held calls back: the rate was not reached
         self.drain()
         elapsed = time.monotonic() - t0
         ok = _screen_count(screen, "Successful call")
@@ -205,7 +310,59 @@ class BenchHotline:
             time.sleep(0.5)
             records, ivr_bad = self.count_records(prefix)
         cpu = self.cpu_seconds() - cpu0
-        return Trial(target, rate, calls, ok, bad, records, ivr_bad, _rtt(work), cpu, elapsed)
+        lags = watcher.stop() if watcher else []
+        return Trial(
+            target, rate, calls, ok, bad, records, ivr_bad, _rtt(work), cpu, elapsed,
+            overloaded, lags,
+        )  # fmt: skip
+
+
+class StoreLagWatcher:
+    """Polls the database every 0.2 s during a trial: when each call record first
+    appears, against the call's end (ended_at, from Asterisk's event time)."""
+
+    PERIOD = 0.2
+
+    def __init__(self, h: BenchHotline, prefix: str) -> None:
+        self.h, self.prefix = h, prefix
+        self.seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="store-lag", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        now = datetime.now(UTC)
+        with Session(self.h.engine) as s:
+            rows = s.exec(
+                select(CallRecord.linkedid, CallRecord.ended_at).where(
+                    col(CallRecord.caller_number).startswith(self.prefix)
+                )
+            ).all()
+        for linkedid, ended in rows:
+            if linkedid not in self.seen:
+                self.seen[linkedid] = max(0.0, (now - ended).total_seconds() * 1000)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.PERIOD):
+            with contextlib.suppress(Exception):  # a busy SQLite: poll again
+                self._poll()
+
+    def stop(self) -> list[float]:
+        self._poll()
+        self._stop.set()
+        self._thread.join()
+        return list(self.seen.values())
+
+
+def self_queue_names() -> list[str]:
+    return load_settings().queue_names()
+
+
+def _secret(var: Path) -> str:
+    for line in (var / "secrets.env").read_text().splitlines():
+        if line.startswith("HOTLINE_AMI__SECRET="):
+            return line.split("=", 1)[1]
+    return ""
 
 
 def _screen_count(screen: str, label: str) -> int:

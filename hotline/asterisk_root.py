@@ -230,6 +230,30 @@ def install(settings: Settings, *, suite: str | None = None) -> Path:
     return link
 
 
+def ensure_packages(root: Path, packages: list[str]) -> None:
+    """Install Debian packages into the cached root when missing (bench/ needs python3)."""
+    with _lock(cache_dir() / "install.lock"):
+        missing = [
+            p
+            for p in packages
+            if subprocess.run(
+                ["chroot", str(root.resolve()), "dpkg-query", "-W", "-f=${Status}", p],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            != "install ok installed"
+        ]
+        if missing:
+            log.info("installing %s into the Asterisk root", " ".join(missing))
+            subprocess.run(
+                ["chroot", str(root.resolve()), "apt-get", "install", "-y", "-q",
+                 "--no-install-recommends", *missing],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+
+
 def in_chroot(root: Path) -> bool:
     return root.resolve() != Path("/")
 

@@ -217,13 +217,34 @@ app.add_typer(bench_app, name="bench")
 
 
 @bench_app.command("all")
-def bench_all(
-    trial_seconds: Annotated[float, typer.Option(help="length of each load trial")] = 20,
-) -> None:
-    """Run every benchmark; write bench/results/results.md (stop your hotline first)."""
-    from bench.run import run_all
+def bench_all() -> None:
+    """Run every benchmark (about an hour); write bench/results/ (stop your hotline first)."""
+    from bench.run import BENCHMARKS, run
 
-    run_all(trial_seconds)
+    run(list(BENCHMARKS))
+
+
+@bench_app.command("run")
+def bench_run(
+    names: Annotated[
+        list[str], typer.Argument(help="fastagi ami capacity setup classic recording routing held")
+    ],
+) -> None:
+    """Run some benchmarks; the table keeps the others' last figures."""
+    from bench.run import run
+
+    try:
+        run(names)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@bench_app.command("report")
+def bench_report() -> None:
+    """Rewrite bench/results/results.md and the plots from results.json."""
+    from bench.run import _load, write_report
+
+    typer.echo(write_report(_load()).read_text())
 
 
 @db_app.command("upgrade")

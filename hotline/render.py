@@ -82,6 +82,7 @@ NOLOAD = [
 CONFIG_FILES = {
     "pjsip.conf": 0o640,
     "extensions.conf": 0o640,
+    "extensions_bench.conf": 0o640,
     "queues.conf": 0o640,
     "manager.conf": 0o640,
     "modules.conf": 0o644,
@@ -92,6 +93,11 @@ CONFIG_FILES = {
     "musiconhold.conf": 0o644,
     "asterisk.conf": 0o644,
 }
+
+
+# bench/ flows next to the reference (extensions_bench.conf.j2)
+BENCH_NUMBERS = {"ref_norec": "12397", "classic": "12398"}
+BENCH_CLASSIC_AGI = "/opt/hotline-bench/classic_ivr.py"
 
 
 def _sipsafe(value: str) -> str:
@@ -144,6 +150,8 @@ def _reference_menu(settings: Settings) -> dict[str, Any]:
 
     menu = load_menu(menu_file(), settings.queue_names())
     return {
+        "bench_numbers": BENCH_NUMBERS | {"ref": settings.bench_reference_number},
+        "bench_classic_agi": BENCH_CLASSIC_AGI,
         "bench_keys": {
             k: {"request_type": v.request_type or "", "queue": v.queue}
             for k, v in menu.keys.items()
