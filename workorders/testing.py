@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from hotline.db import make_engine, upgrade
+from workorders.calendar import WorkCalendar
+from workorders.rules import WorkOrderRules
+from workorders.service import WorkOrderService
+from workorders.sms import FileSink
+from workorders.units import add_unit
+
+_template: Path | None = None
 
 
 def migrated_engine(directory: Path) -> Engine:
-    """A fresh SQLite database in `directory`, at every migration head."""
-    url = f"sqlite:///{directory / 'hotline.db'}"
-    upgrade(url)
-    return make_engine(url)
+    """A fresh SQLite database in `directory`, at every migration head.
+
+    The migrations run once per process; each test gets a copy of that database.
+    """
+    global _template
+    if _template is None or not _template.exists():
+        template_dir = Path(tempfile.mkdtemp(prefix="hotline-wo-"))
+        upgrade(f"sqlite:///{template_dir / 'template.db'}")
+        _template = template_dir / "template.db"
+    target = directory / "hotline.db"
+    shutil.copyfile(_template, target)
+    return make_engine(f"sqlite:///{target}")
 
 
 class FixedClock:
@@ -35,3 +54,34 @@ class FixedClock:
     def set(self, when: datetime) -> datetime:
         self.now = when.astimezone(UTC)
         return self.now
+
+
+def make_service(
+    session: Session, clock: FixedClock, outbox: Path, rules: WorkOrderRules | None = None
+) -> WorkOrderService:
+    """A service on the real statutory calendar, Shanghai time, SMS to a file."""
+    return WorkOrderService(
+        session=session,
+        rules=rules or WorkOrderRules(),
+        calendar=WorkCalendar(),
+        tz=ZoneInfo("Asia/Shanghai"),
+        sms=FileSink(outbox),
+        clock=clock,
+    )
+
+
+def sample_units(session: Session) -> None:
+    """A small tree: region, a city, a county workstation, three departments."""
+    add_unit(session, code="gx", name="广西 12345", kind="region")
+    add_unit(session, code="nn", name="南宁市 12345", kind="city", parent="gx")
+    add_unit(session, code="nn-xn", name="兴宁区工作站", kind="workstation", parent="nn")
+    add_unit(
+        session,
+        code="ga",
+        name="市公安局",
+        parent="nn",
+        duty_phone="0771-110",
+        sms_number="13700000001",
+    )
+    add_unit(session, code="zj", name="市住建局", parent="nn", sms_number="13700000002")
+    add_unit(session, code="sw", name="市水务局", parent="nn", sms_number="13700000003")
