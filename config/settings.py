@@ -112,9 +112,51 @@ class AgentSettings(Section):
         return self
 
 
+RECORDING_ROLES = ("agent", "supervisor", "auditor")
+RecordingRole = Literal["agent", "supervisor", "auditor"]
+
+
 class RecordingSettings(Section):
-    format: Literal["wav", "wav49", "gsm"] = "wav"
-    retention_years: int = Field(default=3, ge=3)
+    # What MixMonitor writes (the spool); "raw" is set by stereo (MixMonitor D needs it).
+    format: Literal["wav", "wav49", "gsm", "raw"] = "wav"
+    # Citizen and agent on separate channels (quality review); needs a stereo archive format.
+    stereo: bool = False
+    # What the worker archives: gsm ~100 kB/min, wav ~960 kB/min, mp3/opus 16 kbit/s.
+    archive_format: Literal["wav", "gsm", "mp3", "opus"] = "gsm"
+    archive_dir: Path | None = None  # default var/recordings
+    retention_years: int = 3
+    # A recording shorter than its call by more than this is flagged truncated.
+    truncation_tolerance_seconds: float = Field(default=2.0, ge=0)
+    min_free_mb: int = Field(default=500, ge=1)
+    # Inside the Asterisk root; recording moves there while the spool is short of space.
+    secondary_dir: str = ""
+    poll_seconds: float = Field(default=2.0, gt=0)
+    disk_check_seconds: float = Field(default=5.0, gt=0)
+    keep_spool: bool = False  # keep Asterisk's original after archiving
+    full_number_roles: list[RecordingRole] = Field(
+        default_factory=lambda: ["supervisor", "auditor"]  # type: ignore[arg-type]
+    )
+
+    @field_validator("retention_years")
+    @classmethod
+    def _three_years_at_least(cls, v: int) -> int:
+        if v < 3:
+            raise ValueError(
+                f"recordings must be kept at least 3 years (regulation art. 28); got {v}"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _stereo_capture(self) -> RecordingSettings:
+        if self.stereo:
+            if self.archive_format == "gsm":
+                raise ValueError("stereo needs archive_format wav, mp3 or opus (GSM is mono)")
+            self.format = "raw"
+        elif self.format == "raw":
+            raise ValueError("format 'raw' is only for stereo: set stereo: true instead")
+        if self.secondary_dir and not self.secondary_dir.startswith("/"):
+            raise ValueError("secondary_dir must be an absolute path inside the Asterisk root")
+        return self
 
 
 DEFAULT_QUEUES = [
@@ -208,6 +250,11 @@ class Settings(BaseSettings):
     def recordings_dir(self) -> Path:
         """Where Asterisk writes recordings, as seen from inside its root."""
         return Path("/var/spool/asterisk/monitor/hotline")
+
+    @property
+    def recordings_archive_dir(self) -> Path:
+        """Where the worker keeps archived recordings (3 years at least)."""
+        return self.recordings.archive_dir or (self.var_dir / "recordings")
 
     @property
     def db_url(self) -> str:

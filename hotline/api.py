@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from hotline.health import check_all
+from recordings.api import recordings_router
 from workorders.models import WorkOrder
 
 
@@ -113,4 +114,5 @@ def create_app(
         connected = bridge_connected() if bridge_connected else None
         return await check_all(settings, bridge_connected=connected)
 
+    app.include_router(recordings_router(settings, engine))
     return app

@@ -14,7 +14,7 @@ import typer
 
 from config.settings import ConfigError, Settings, load_settings
 from hotline import agents as agent_store
-from hotline import asterisk_root, prompts, render, supervisor
+from hotline import asterisk_root, cli_recordings, prompts, render, supervisor
 
 app = typer.Typer(
     help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -29,6 +29,7 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
+app.add_typer(cli_recordings.app, name="recordings")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -63,7 +64,7 @@ def _services(value: str) -> tuple[str, ...]:
 
 ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
 ServicesOpt = Annotated[
-    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api")
+    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api,recordings")
 ]
 
 
@@ -108,13 +109,13 @@ def down() -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="agi, bridge or api")]) -> None:
+def serve(service: Annotated[str, typer.Argument(help="agi, bridge, api or recordings")]) -> None:
     """Run one service alone in the foreground (to spread services over machines)."""
-    if service not in ("agi", "bridge", "api"):
-        raise _fail("serve takes one of: agi, bridge, api", 2)
+    if service not in ("agi", "bridge", "api", "recordings"):
+        raise _fail("serve takes one of: agi, bridge, api, recordings", 2)
     settings = _settings()
     _logging()
-    if service in ("bridge", "api"):
+    if service in ("bridge", "api", "recordings"):
         from hotline.db import upgrade
 
         upgrade(settings.db_url)

@@ -112,6 +112,13 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
             "detail": f"{settings.mqtt.host}:{settings.mqtt.port}",
         },
     }
+    from recordings.diskguard import check_space, describe
+
+    space = await asyncio.to_thread(check_space, settings)
+    components["recordings"] = {
+        "ok": not any(r.low for r in space),
+        "detail": describe(space, settings.recordings.min_free_mb),
+    }
     if bridge_connected is not None:
         components["bridge"] = {
             "ok": bridge_connected,

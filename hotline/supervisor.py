@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "api")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "api", "recordings")
 
 
 class StartError(Exception):
@@ -279,6 +279,11 @@ class Supervisor:
                 raise StartError(
                     f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
                 ) from exc
+        if "recordings" in self.services:
+            from recordings.worker import RecordingWorker
+
+            worker = RecordingWorker(s, engine)
+            tasks.append(asyncio.create_task(worker.run(), name="recordings"))
         if "api" in self.services:
             connected = (lambda: ami.connected) if ami is not None else None
             app = create_app(s, engine, bridge_connected=connected)

@@ -154,7 +154,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)
     h.cli("asterisk", "install", timeout=900)
-    h.cli("up", "--detach", "--services", "asterisk,bridge,api")
+    h.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings")
     phones = [AgentPhone(var, a["port"], a["media"]) for a in AGENTS]  # type: ignore[arg-type]
     try:
         for phone in phones:

@@ -1,0 +1,204 @@
+"""`hotline recordings …`: verify, purge, holds, estimate, users, one worker pass."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, col, select
+
+from config.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    help="Recordings: integrity, retention, legal holds, access tokens, disk estimate.",
+    no_args_is_help=True,
+)
+user_app = typer.Typer(
+    help="Who may search and hear recordings (API tokens).", no_args_is_help=True
+)
+app.add_typer(user_app, name="user")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def _session(settings: Settings) -> Session:
+    from hotline.db import make_engine, upgrade
+
+    upgrade(settings.db_url)
+    return Session(make_engine(settings.db_url))
+
+
+@app.command()
+def verify() -> None:
+    """Walk the hash chain and the archive: name every missing, altered or extra file."""
+    from recordings.integrity import verify as run_verify
+
+    settings = _settings()
+    with _session(settings) as s:
+        report = run_verify(s, settings.recordings_archive_dir)
+    for problem in report.problems:
+        typer.echo(problem)
+    verdict = "OK" if report.ok else f"FAILED, {len(report.problems)} problem(s)"
+    typer.echo(f"{report.entries} chain entries, {report.files} files checked: {verdict}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list, delete nothing")] = False,
+) -> None:
+    """Delete recordings past retention (default 3 years) and not on legal hold."""
+    from recordings.retention import purge as run_purge
+
+    settings = _settings()
+    with _session(settings) as s:
+        report = run_purge(
+            s,
+            settings.recordings_archive_dir,
+            retention_years=settings.recordings.retention_years,
+            dry_run=dry_run,
+        )
+        verb = "would delete" if dry_run else "deleted"
+        for rec in report.deleted:
+            typer.echo(
+                f"{verb} {rec.archive_path} (call {rec.linkedid}, {rec.created_at:%Y-%m-%d})"
+            )
+        for rec in report.held:
+            typer.echo(f"on hold, kept {rec.archive_path} (call {rec.linkedid})")
+    typer.echo(
+        f"{len(report.deleted)} {verb}, {len(report.held)} held, {report.kept} within retention"
+    )
+
+
+@app.command()
+def estimate(
+    calls_per_day: Annotated[int, typer.Option(min=1, help="recorded calls a day")],
+    minutes: Annotated[float, typer.Option(min=0.1, help="average call length, minutes")],
+) -> None:
+    """Disk needed to keep every call for the retention period, per archive format."""
+    from recordings.estimate import estimate as run_estimate
+    from recordings.estimate import human
+
+    settings = _settings()
+    years = settings.recordings.retention_years
+    typer.echo(
+        f"{calls_per_day} calls/day x {minutes:g} min, kept {years} years "
+        f"(bytes/min measured by transcoding a sample now):"
+    )
+    for e in run_estimate(calls_per_day, minutes, years):
+        mark = "  <- configured" if e.format == settings.recordings.archive_format else ""
+        typer.echo(
+            f"  {e.format:5} {e.bytes_per_minute / 1000:7.1f} kB/min"
+            f"  {human(e.total_bytes):>10}{mark}"
+        )
+
+
+@app.command()
+def hold(
+    reason: Annotated[str, typer.Option(help="why (case number, court order)")],
+    call: Annotated[str, typer.Option("--call", help="the call id (Linkedid)")] = "",
+    work_order: Annotated[str, typer.Option("--work-order", help="work-order number")] = "",
+) -> None:
+    """Place a legal hold: the recordings are not purged until it is released."""
+    from recordings.retention import place_hold
+
+    settings = _settings()
+    with _session(settings) as s:
+        try:
+            h = place_hold(
+                s, reason=reason, by=getpass.getuser(), linkedid=call, work_order_number=work_order
+            )
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        s.commit()
+        typer.echo(
+            f"hold {h.id} placed on {'call ' + call if call else 'work order ' + work_order}"
+        )
+
+
+@app.command()
+def release(hold_id: Annotated[int, typer.Argument(metavar="HOLD_ID")]) -> None:
+    """Release a legal hold (the recordings fall back to normal retention)."""
+    from recordings.retention import release_hold
+
+    settings = _settings()
+    with _session(settings) as s:
+        try:
+            release_hold(s, hold_id, by=getpass.getuser())
+        except ValueError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        s.commit()
+    typer.echo(f"hold {hold_id} released")
+
+
+@app.command()
+def holds() -> None:
+    """List active legal holds."""
+    from recordings.models import LegalHold
+
+    settings = _settings()
+    with _session(settings) as s:
+        rows = s.exec(
+            select(LegalHold)
+            .where(col(LegalHold.released_at).is_(None))
+            .order_by(col(LegalHold.id))
+        )
+        for h in rows:
+            what = f"call {h.linkedid}" if h.linkedid else f"work order {h.work_order_number}"
+            typer.echo(f"{h.id:4} {what:40} {h.placed_at:%Y-%m-%d} {h.placed_by}: {h.reason}")
+
+
+@app.command()
+def process() -> None:
+    """One pass of the post-processing worker over pending recordings (normally in `hotline up`)."""
+    from hotline.db import make_engine, upgrade
+    from recordings.worker import process_pending
+
+    settings = _settings()
+    upgrade(settings.db_url)
+    for o in process_pending(settings, make_engine(settings.db_url)):
+        typer.echo(f"{o.linkedid} {o.status}" + (f": {o.alarm.message}" if o.alarm else ""))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="agent, supervisor or auditor")],
+    agent_id: Annotated[str, typer.Option("--agent-id", help="for role agent")] = "",
+) -> None:
+    """Add (or re-key) a user; prints the token once (only its hash is kept)."""
+    from recordings.access import add_user
+
+    try:
+        token = add_user(_settings(), name, role, agent_id)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(token)
+
+
+@user_app.command("list")
+def user_list() -> None:
+    from recordings.access import load_users
+
+    for u in load_users(_settings()):
+        typer.echo(f"{u.name:20} {u.role:10} {u.agent_id}")
+
+
+@user_app.command("remove")
+def user_remove(name: Annotated[str, typer.Argument()]) -> None:
+    from recordings.access import remove_user
+
+    if not remove_user(_settings(), name):
+        typer.echo(f"no user {name}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"user {name} removed")

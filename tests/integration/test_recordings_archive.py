@@ -1,0 +1,198 @@
+"""Recordings through the real Asterisk: archive, chain, access control, and a full disk.
+
+The worker runs inside `hotline up` (service "recordings"); SIPp plays g711a audio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from pydub import AudioSegment  # type: ignore[import-untyped]
+from sqlmodel import Session, select
+
+from hotline.db import make_engine
+from recordings.models import ManifestEntry
+from tests.helpers.sipp import Caller
+from tests.integration.conftest import OWN_SERVICE_PORTS, Hotline
+
+
+def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
+    args = ["recordings", "user", "add", name, "--role", role]
+    if agent_id:
+        args += ["--agent-id", agent_id]
+    return hotline.cli(*args).strip().splitlines()[-1]
+
+
+def api(hotline: Hotline, path: str, tok: str, **headers: str) -> httpx.Response:
+    return httpx.get(
+        hotline.api + path, headers={"Authorization": f"Bearer {tok}", **headers}, timeout=20
+    )
+
+
+def wait_recording(
+    hotline: Hotline, linkedid: str, tok: str, timeout: float = 60
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        r = api(hotline, f"/api/recordings/{linkedid}", tok)
+        if r.status_code == 200:
+            body = r.json()
+            if body["status"] != "pending":
+                return body
+        time.sleep(0.5)
+    raise AssertionError(f"recording of {linkedid} not processed within {timeout:.0f}s: {body}")
+
+
+def call_seconds(call: dict[str, Any]) -> float:
+    started = datetime.fromisoformat(call["started_at"])
+    ended = datetime.fromisoformat(call["ended_at"])
+    return (ended - started).total_seconds()
+
+
+def test_real_call_is_archived_chained_and_access_controlled(
+    hotline: Hotline, caller: Caller
+) -> None:
+    result = caller.call("13900000601", "3", before_key_ms=1500, talk_ms=9000)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000601")
+    assert call["agent"] == "1001"
+    auditor = token(hotline, "audit-li", "auditor")
+    other_agent = token(hotline, "agent-1002", "agent", "1002")
+    own_agent = token(hotline, "agent-1001", "agent", "1001")
+
+    rec = wait_recording(hotline, call["linkedid"], auditor)
+    assert rec["status"] == "archived" and rec["archive_format"] == "gsm"
+    assert not rec["truncated"]
+    assert rec["caller_number"] == "13900000601"  # an auditor sees full numbers
+
+    # the archived file itself: duration within 1 s of the call, hash as chained
+    dl = api(hotline, f"/api/recordings/{call['linkedid']}/download", auditor)
+    assert dl.status_code == 200
+    audio = AudioSegment.from_file(io.BytesIO(dl.content), format="gsm")
+    assert abs(len(audio) / 1000 - call_seconds(call)) <= 1.0, (len(audio), call)
+    assert hashlib.sha256(dl.content).hexdigest() == rec["sha256"]
+    out = hotline.cli("recordings", "verify")
+    assert out.strip().endswith("OK"), out
+    engine = make_engine(f"sqlite:///{hotline.var / 'hotline.db'}")
+    with Session(engine) as s:
+        chained = s.exec(select(ManifestEntry.sha256)).all()
+    engine.dispose()
+    assert rec["sha256"] in chained
+
+    # access: another agent is refused, the call's own agent and an auditor may listen
+    assert api(hotline, f"/api/recordings/{call['linkedid']}/audio", other_agent).status_code == 403
+    ranged = api(hotline, f"/api/recordings/{call['linkedid']}/audio", auditor, Range="bytes=0-99")
+    assert ranged.status_code == 206 and len(ranged.content) == 100
+    assert ranged.headers["content-type"] == "audio/wav"
+    assert ranged.content[:4] == b"RIFF"
+    assert api(hotline, f"/api/recordings/{call['linkedid']}/audio", own_agent).status_code == 200
+    listed = api(hotline, "/api/recordings", own_agent).json()
+    assert [r["linkedid"] for r in listed] == [call["linkedid"]]
+    assert listed[0]["caller_number"] == "139******01"  # agents see masked numbers
+    assert api(hotline, "/api/recordings", other_agent).json() == []
+    refused = api(hotline, "/api/recordings?caller=13900000601", other_agent)
+    assert refused.status_code == 403
+
+    log = api(hotline, f"/api/recordings/audit?linkedid={call['linkedid']}", auditor).json()
+    seen = {(a["user"], a["action"], a["status_code"], a["allowed"]) for a in log}
+    assert ("agent-1002", "play", 403, False) in seen
+    assert ("audit-li", "play", 200, True) in seen
+    assert ("audit-li", "download", 200, True) in seen
+    assert all(a["remote"] == "127.0.0.1" for a in log)
+
+
+class AlarmListener:
+    """Collects hotline/+/alarm messages from the fixture's own Mosquitto."""
+
+    def __init__(self) -> None:
+        self.messages: list[dict[str, Any]] = []
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    async def _run(self) -> None:
+        import aiomqtt
+
+        async with aiomqtt.Client("127.0.0.1", OWN_SERVICE_PORTS["mqtt"]) as client:
+            await client.subscribe("hotline/+/alarm", qos=1)
+            self.ready.set()
+            while not self._stop.is_set():
+                try:
+                    msg = await asyncio.wait_for(anext(client.messages), 0.5)
+                except TimeoutError:
+                    continue
+                self.messages.append(json.loads(bytes(msg.payload)))
+
+    def __enter__(self) -> AlarmListener:
+        self._thread.start()
+        assert self.ready.wait(10), "could not subscribe to the alarm topic"
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def wait_for(self, kind: str, timeout: float, linkedid: str = "") -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for m in self.messages:
+                if m["kind"] == kind and (not linkedid or m["linkedid"] == linkedid):
+                    return m
+            time.sleep(0.2)
+        raise AssertionError(f"no {kind} alarm within {timeout:.0f}s; got {self.messages}")
+
+
+@pytest.fixture
+def tiny_spool(hotline: Hotline) -> Iterator[Path]:
+    """Today's recording directory on a 192 kB tmpfs (about 12 s of 8 kHz WAV)."""
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y/%m/%d")
+    target = hotline.root / "var/spool/asterisk/monitor/hotline" / day
+    target.mkdir(parents=True, exist_ok=True)
+    uid, gid = 0, 0
+    for line in (hotline.root / "etc/passwd").read_text().splitlines():
+        if line.startswith("asterisk:"):
+            uid, gid = (int(x) for x in line.split(":")[2:4])
+    opts = f"size=192k,mode=0750,uid={uid},gid={gid}"
+    subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(target)], check=True)
+    try:
+        yield target
+    finally:
+        if subprocess.run(["umount", str(target)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def test_full_disk_alarms_keeps_the_call_and_flags_the_recording(
+    hotline: Hotline, caller: Caller, tiny_spool: Path
+) -> None:
+    auditor = token(hotline, "audit-wang", "auditor")
+    with AlarmListener() as alarms:
+        disk = alarms.wait_for("disk_low", timeout=30)  # before any call records there
+        assert "spool" in disk["message"]
+        status = json.loads(hotline.cli("status", "--json", check=False))
+        assert status["components"]["recordings"]["ok"] is False
+
+        result = caller.call("13900000602", "3", before_key_ms=1500, talk_ms=20000)
+        assert result.ok, result.stdout[-2000:]  # the call was not dropped
+        call = hotline.wait_call("13900000602")
+        assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
+        assert call["talk_seconds"] >= 15
+
+        rec = wait_recording(hotline, call["linkedid"], auditor)
+        assert rec["truncated"] is True, rec
+        assert rec["duration_seconds"] < call_seconds(call) - 5
+        alarm = alarms.wait_for("recording_truncated", timeout=30, linkedid=call["linkedid"])
+        assert "truncated" in alarm["message"]
