@@ -3,8 +3,6 @@
 Authorization: `Authorization: Bearer <token>` (tokens from `hotline recordings user add`).
 """
 
-from __future__ import annotations
-
 import os
 import time
 from datetime import UTC, date, datetime, timedelta
