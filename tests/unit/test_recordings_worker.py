@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydub import AudioSegment  # type: ignore[import-untyped]
+from pydub.generators import Sine  # type: ignore[import-untyped]
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
 
@@ -150,3 +152,39 @@ def test_manifest_is_insert_only(env: Env) -> None:
         s.delete(s.exec(select(ManifestEntry)).one())
         with pytest.raises(DatabaseError, match="insert-only"):
             s.commit()
+
+
+def test_stereo_capture_is_archived_with_two_channels(tmp_path: Path) -> None:
+    env = make_env(tmp_path, stereo=True, archive_format="opus")
+    assert env.settings.recordings.format == "raw"
+    add_call(env, "1700000009.1", seconds=5, audio_seconds=0)
+    # what MixMonitor's D option writes: interleaved 16-bit 8 kHz, citizen left, agent right
+    left = Sine(300, sample_rate=8000).to_audio_segment(duration=5000)
+    right = Sine(700, sample_rate=8000).to_audio_segment(duration=5000)
+    stereo = AudioSegment.from_mono_audiosegments(
+        left.set_sample_width(2), right.set_sample_width(2)
+    )
+    with Session(env.engine) as s:
+        r = s.exec(select(Recording).where(Recording.linkedid == "1700000009.1")).one()
+        r.path = r.path.replace(".wav", ".raw")
+        s.add(r)
+        s.commit()
+        raw = env.settings.root / r.path.lstrip("/")
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    raw.write_bytes(stereo.raw_data)
+    [outcome] = worker.process_pending(env.settings, env.engine)
+    assert outcome.status == "archived" and outcome.alarm is None
+    r = rec(env, "1700000009.1")
+    assert r.channels == 2 and r.archive_format == "opus"
+    archived = AudioSegment.from_file(env.settings.recordings_archive_dir / r.archive_path)
+    assert archived.channels == 2 and abs(len(archived) - 5000) < 100
+
+
+def test_estimate_measures_each_format(tmp_path: Path) -> None:
+    from recordings.estimate import estimate
+
+    rows = {e.format: e for e in estimate(1000, 3.0, 3)}
+    assert set(rows) == set(FORMATS)
+    assert 95_000 <= rows["gsm"].bytes_per_minute <= 105_000  # the regulation-era ~100 kB/min
+    assert 950_000 <= rows["wav"].bytes_per_minute <= 970_000  # 8 kHz 16-bit mono
+    assert rows["gsm"].total_bytes == round(rows["gsm"].bytes_per_minute * 1000 * 3 * 365.25 * 3)
