@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
+from workorders.charts import pyplot
 from workorders.lifecycle import WorkOrderError
 from workorders.models import (
     Appeal,
@@ -185,10 +186,7 @@ def to_csv(scores: list[UnitScore]) -> str:
 
 def charts(svc: WorkOrderService, year: int, out_dir: Path) -> list[Path]:
     """One PNG per unit: its monthly scores over the assessment year."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     out_dir.mkdir(parents=True, exist_ok=True)
     months = year_months(svc, year)
