@@ -1,4 +1,5 @@
-"""The FastAGI server and the IVR flows that Asterisk runs with AGI(agi://…/<route>).
+"""The FastAGI server and the voice service (IVR) Asterisk runs with AGI(agi://…/<route>).
 
-Owns: the AGI protocol, the routes, config/ivr.yaml. Must not: talk to the database or AMI.
+Owns: the AGI protocol, one module per route and flow, config/ivr.yaml, blocked numbers
+and survey answers. Talks to the database only through agi/services.py, never to AMI.
 """

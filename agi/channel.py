@@ -138,6 +138,11 @@ class AGIChannel:
         result = await self.command("GET VARIABLE", name)
         return result.data if result.result == "1" else None
 
+    async def get_full_variable(self, expression: str) -> str | None:
+        """An expression with functions, e.g. ${QUEUE_MEMBER(q,logged)}; None if unset."""
+        result = await self.command("GET FULL VARIABLE", expression)
+        return result.data if result.result == "1" else None
+
     async def verbose(self, message: str, level: int = 1) -> None:
         await self.command("VERBOSE", message, level)
 

@@ -1,7 +1,9 @@
-"""The `ivr` route: the main menu. Sets HOTLINE_* variables; the dialplan does the rest.
+"""The `ivr` route: a call from answer to the moment it leaves the voice menu.
 
-The dialplan has already answered the channel; it reads HOTLINE_QUEUE afterwards and
-sends the caller there (the general queue when it is empty or AGISTATUS is not SUCCESS).
+The dialplan has answered. This route picks the tree of the dialled number (a
+sub-centre's or the main hotline's), refuses blocked numbers (except for the
+emergency lines), walks the tree and sets HOTLINE_* variables; the dialplan does
+the rest (the general queue when they are empty or AGISTATUS is not SUCCESS).
 """
 
 from __future__ import annotations
@@ -9,49 +11,64 @@ from __future__ import annotations
 import logging
 
 from agi.channel import AGIChannel
-from agi.menu import Menu, MenuKey
+from agi.reload import ConfigStore
+from agi.services import IvrServices
 from agi.variables import (
-    CHOICE_NONE,
     HOTLINE_EMERGENCY,
+    HOTLINE_HANGUP,
     HOTLINE_IVR_CHOICE,
     HOTLINE_IVR_RESULT,
     HOTLINE_QUEUE,
     HOTLINE_REQUEST_TYPE,
-    RESULT_CHOSEN,
-    RESULT_FAILED,
+    HOTLINE_TRANSFER,
+    RESULT_BLOCKED,
 )
+from agi.walk import Call, Exit, walk
 
 log = logging.getLogger(__name__)
 
 
-async def ivr(agi: AGIChannel, menu: Menu) -> None:
-    # Barge-in: a key pressed during the welcome is the menu choice.
-    key = await agi.stream_file(menu.welcome_prompt, menu.escape_digits)
-    for attempt in range(1, menu.max_attempts + 1):
-        if key is None:
-            key = await agi.get_data(menu.menu_prompt, menu.menu_timeout_ms, 1)
-        if key and (entry := menu.keys.get(key)) is not None:
-            await _chosen(agi, key, entry)
-            await agi.stream_file(menu.transfer_prompt)
-            return
-        log.info(
-            "call %s: no valid key (attempt %d of %d)", agi.uniqueid, attempt, menu.max_attempts
-        )
-        if attempt < menu.max_attempts:
-            await agi.stream_file(menu.invalid_prompt)
-        key = None
-    # Repeated failures go to a person, never to a dead end.
-    await agi.set_variable(HOTLINE_IVR_CHOICE, CHOICE_NONE)
-    await agi.set_variable(HOTLINE_QUEUE, menu.fallback_queue)
-    await agi.set_variable(HOTLINE_IVR_RESULT, RESULT_FAILED)
-    await agi.stream_file(menu.transfer_prompt)
+async def ivr(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> None:
+    config = store.current  # this call stays on this tree even if it is reloaded now
+    dialled = next(iter(agi.arguments), "") or agi.headers.get("agi_dnid", "")
+    tree_name, tree = config.tree_for(dialled)
+    call = Call(agi, config, tree, services)
+    if tree_name != config.default_tree:
+        log.info("call %s: sub-centre tree %s", agi.uniqueid, tree_name)
+    if await services.blocked(agi.callerid):
+        leave_by = await blocked(call)
+    else:
+        leave_by = await walk(call, tree.start)
+    await leave(call, leave_by)
 
 
-async def _chosen(agi: AGIChannel, key: str, entry: MenuKey) -> None:
-    log.info("call %s: key %s -> queue %s", agi.uniqueid, key, entry.queue)
-    await agi.set_variable(HOTLINE_IVR_CHOICE, key)
-    await agi.set_variable(HOTLINE_REQUEST_TYPE, entry.request_type or "")
-    await agi.set_variable(HOTLINE_QUEUE, entry.queue)
-    if entry.emergency:
+async def blocked(call: Call) -> Exit:
+    """A blocked number (art. 21.4) hears a short notice; * still reaches the emergency lines."""
+    log.info("call %s: blocked number", call.agi.uniqueid)
+    emergency = call.tree.emergency_node
+    key = await call.play(call.config.blocked_prompt, "*" if emergency else "")
+    if key == "*" and emergency:
+        call.keys.append("*")
+        result = await walk(call, emergency)
+        if result.kind == "transfer":
+            return result  # emergency transfers are never blocked
+    await call.services.refused(call.agi.callerid, call.agi.uniqueid)
+    return Exit("hangup", RESULT_BLOCKED)
+
+
+async def leave(call: Call, how: Exit) -> None:
+    agi = call.agi
+    queue = how.queue or call.tree.fallback_queue  # a failed transfer also ends there
+    log.info("call %s: leaves the IVR: %s %s", agi.uniqueid, how.kind, how.result)
+    await agi.set_variable(HOTLINE_IVR_CHOICE, call.choice)
+    await agi.set_variable(HOTLINE_REQUEST_TYPE, how.request_type)
+    await agi.set_variable(HOTLINE_QUEUE, queue)
+    if how.emergency:
         await agi.set_variable(HOTLINE_EMERGENCY, "1")
-    await agi.set_variable(HOTLINE_IVR_RESULT, RESULT_CHOSEN)
+    if how.kind == "transfer":
+        await agi.set_variable(HOTLINE_TRANSFER, how.number)
+    await agi.set_variable(HOTLINE_IVR_RESULT, how.result)
+    if how.kind == "hangup":
+        await agi.set_variable(HOTLINE_HANGUP, "1")
+    elif how.kind == "queue":
+        await call.play(call.tree.transfer_prompt)

@@ -11,14 +11,29 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from agi.channel import AGIChannel
 from agi.ivr import ivr
-from agi.menu import Menu, load_menu, menu_file
+from agi.menu import menu_file
 from agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
-from agi.variables import GENERAL_QUEUE, HOTLINE_IVR_RESULT, HOTLINE_QUEUE, RESULT_ERROR
+from agi.reload import PID_FILE, ConfigStore
+from agi.services import DbServices, IvrServices, NoServices
+from agi.survey import survey
+from agi.tree import IvrConfig, load_ivr
+from agi.variables import (
+    GENERAL_QUEUE,
+    HOTLINE_HANGUP,
+    HOTLINE_IVR_RESULT,
+    HOTLINE_QUEUE,
+    HOTLINE_TRANSFER,
+    RESULT_ERROR,
+)
 from config.settings import AgiSettings, ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -31,12 +46,21 @@ STREAM_LIMIT = 8 * 1024
 
 
 class FastAGIServer:
-    def __init__(self, settings: AgiSettings, routes: Mapping[str, Handler]) -> None:
+    def __init__(
+        self,
+        settings: AgiSettings,
+        routes: Mapping[str, Handler],
+        *,
+        store: ConfigStore | None = None,
+    ) -> None:
         self._settings = settings
         self._routes = dict(routes)
         self._allowed = _parse_peers(settings.allowed_peers)
         self._server: asyncio.Server | None = None
         self._calls: set[asyncio.Task[None]] = set()
+        # with a store: SIGHUP reloads the IVR, and run_dir/agi.pid names this process
+        self._store = store
+        self._sighup = False
 
     @property
     def bound_port(self) -> int:
@@ -57,6 +81,16 @@ class FastAGIServer:
             self.bound_port,
             ", ".join(sorted(self._routes)),
         )
+        if self._store is not None:
+            self._watch_reload(self._store)
+
+    def _watch_reload(self, store: ConfigStore) -> None:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, store.reload)
+            self._sighup = True
+        if store.run_dir is not None:
+            store.run_dir.mkdir(parents=True, exist_ok=True)
+            (store.run_dir / PID_FILE).write_text(f"{os.getpid()}\n")
 
     async def serve_forever(self) -> None:
         await self.start()
@@ -67,6 +101,14 @@ class FastAGIServer:
         """Stop listening and end the calls in progress (their dialplan falls back)."""
         if self._server is None:
             return
+        if self._sighup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self._sighup = False
+        if self._store is not None and self._store.run_dir is not None:
+            pid = self._store.run_dir / PID_FILE
+            with contextlib.suppress(OSError, ValueError):
+                if int(pid.read_text()) == os.getpid():
+                    pid.unlink()
         self._server.close()
         for task in list(self._calls):
             task.cancel()
@@ -165,6 +207,8 @@ async def _fall_back(channel: AGIChannel) -> None:
     """Send the call to the general queue, if the channel still listens."""
     try:
         await channel.set_variable(HOTLINE_QUEUE, GENERAL_QUEUE)
+        await channel.set_variable(HOTLINE_TRANSFER, "")
+        await channel.set_variable(HOTLINE_HANGUP, "")
         await channel.set_variable(HOTLINE_IVR_RESULT, RESULT_ERROR)
     except (AGIError, AGIHangup, OSError) as exc:
         log.warning("call %s: could not set the fallback queue: %s", channel.uniqueid, exc)
@@ -183,15 +227,53 @@ def _parse_peers(peers: list[str]) -> list[IPNetwork]:
     return out
 
 
-def build_routes(menu: Menu) -> dict[str, Handler]:
+def build_routes(
+    ivr_config: IvrConfig | ConfigStore, services: IvrServices | None = None
+) -> dict[str, Handler]:
     """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>)."""
-    return {"ivr": partial(ivr, menu=menu)}
+    store = ivr_config if isinstance(ivr_config, ConfigStore) else ConfigStore(lambda: ivr_config)
+    svc: IvrServices = services if services is not None else NoServices()
+    return {
+        "ivr": partial(ivr, store=store, services=svc),
+        "survey": partial(survey, store=store, services=svc),
+    }
+
+
+SOUNDS_REL = "usr/share/asterisk/sounds"
+
+
+def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
+    """Load config/ivr.yaml (or HOTLINE_IVR_FILE), checking prompts against the root."""
+    sounds = settings.root / SOUNDS_REL
+    queues = settings.queue_names()
+
+    def load() -> IvrConfig:
+        return load_ivr(menu_file(), queues, sounds if sounds.is_dir() else None)
+
+    return load
+
+
+def make_agi_server(settings: Settings) -> FastAGIServer:
+    """The FastAGI server with the IVR, the database services and reload on SIGHUP."""
+    from hotline.db import make_engine
+
+    store = ConfigStore(config_loader(settings), settings.run_dir)
+    services = DbServices(
+        make_engine(settings.db_url),
+        ZoneInfo(settings.timezone),
+        settings.root / SOUNDS_REL,
+        f"{store.current.prompt_dir or 'hotline'}/tts",
+    )
+    return FastAGIServer(settings.agi, build_routes(store, services), store=store)
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.run_dir / PID_FILE
 
 
 async def run(settings: Settings) -> None:
-    """`hotline serve agi`: load the menu, then serve until cancelled."""
-    menu = load_menu(menu_file(), settings.queue_names())
-    server = FastAGIServer(settings.agi, build_routes(menu))
+    """`hotline serve agi`: load the IVR, then serve until cancelled."""
+    server = make_agi_server(settings)
     try:
         await server.serve_forever()
     finally:

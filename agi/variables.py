@@ -23,3 +23,15 @@ CHOICE_NONE: Final = "none"
 
 # The queue every call can fall back to (config.settings requires it to exist).
 GENERAL_QUEUE: Final = "general"
+
+# Set by the ivr route for the dialplan's other exits.
+# The emergency line (110/119/120/122) to transfer to over the emergency trunk.
+HOTLINE_TRANSFER: Final = "HOTLINE_TRANSFER"
+# "1": hang up after the message the IVR played (a blocked number, a left message).
+HOTLINE_HANGUP: Final = "HOTLINE_HANGUP"
+# Satisfaction survey answer (survey route): satisfied, basically, dissatisfied or none.
+HOTLINE_SURVEY: Final = "HOTLINE_SURVEY"
+
+RESULT_BLOCKED: Final = "blocked"  # a blocked number (art. 21.4) heard the notice
+RESULT_NO_SKILL: Final = "no-skilled-agent"  # nobody with the skill logged in: general
+RESULT_PROGRESS_FAILED: Final = "progress-failed"  # three wrong order numbers: an agent

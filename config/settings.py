@@ -116,6 +116,14 @@ RECORDING_ROLES = ("agent", "supervisor", "auditor")
 RecordingRole = Literal["agent", "supervisor", "auditor"]
 
 
+class EmergencySettings(Section):
+    """The emergency trunk: 110/119/120/122 are dialled as sip:<line>@<address> (art. 14)."""
+
+    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")  # PJSIP endpoint
+    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
+    ring_seconds: int = Field(default=60, ge=5, le=600)
+
+
 class RecordingSettings(Section):
     # What MixMonitor writes (the spool); "raw" is set by stereo (MixMonitor D needs it).
     format: Literal["wav", "wav49", "gsm", "raw"] = "wav"
@@ -195,6 +203,7 @@ class Settings(BaseSettings):
     redis: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=6379))
     mqtt: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=1883))
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
+    emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 

@@ -18,7 +18,7 @@ from crm_bridge.models import Disposition
 
 log = logging.getLogger(__name__)
 
-HOTLINE_EVENTS = {"HotlineCallStart", "HotlineIVR"}
+HOTLINE_EVENTS = {"HotlineCallStart", "HotlineIVR", "HotlineSurvey", "HotlineEmergency"}
 
 
 @dataclass
@@ -48,6 +48,8 @@ class CallState:
     hangup_cause: int | None = None
     hangup_cause_text: str = ""
     last_seen: datetime | None = None
+    survey: str = ""  # satisfied, basically, dissatisfied, none (asked when the agent hung up)
+    emergency_line: str = ""  # 110/119/120/122 the IVR transferred to
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ class FinishedCall:
     hangup_cause_text: str
     disposition: Disposition
     recording: str
+    survey: str = ""
+    emergency_line: str = ""
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -185,6 +189,11 @@ class CallAssembler:
             st.request_type = ev.get("RequestType", "")
             st.emergency = ev.get("Emergency", "") == "1"
             st.ivr_queue = ev.get("Queue", "")
+        elif kind == "HotlineSurvey":
+            st.survey = ev.get("Answer", "")
+        elif kind == "HotlineEmergency":
+            st.emergency = True
+            st.emergency_line = ev.get("Line", "")
 
     @staticmethod
     def _finish(st: CallState) -> FinishedCall:
@@ -226,4 +235,6 @@ class CallAssembler:
             hangup_cause_text=st.hangup_cause_text,
             disposition=disposition,
             recording=st.recording,
+            survey=st.survey,
+            emergency_line=st.emergency_line,
         )

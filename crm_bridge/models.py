@@ -42,3 +42,5 @@ class CallRecord(SQLModel, table=True):
     hangup_cause_text: str = Field(default="", max_length=64)
     disposition: str = Field(max_length=24, index=True)
     recording_path: str = Field(default="", max_length=255)
+    survey: str = Field(default="", max_length=16)  # the citizen's rating (IVR survey)
+    emergency_line: str = Field(default="", max_length=8)  # 110/119/120/122 linked in

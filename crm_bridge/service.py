@@ -61,6 +61,7 @@ def store_call(
     record.hangup_cause_text = call.hangup_cause_text
     record.disposition = call.disposition.value
     record.recording_path = call.recording
+    record.survey, record.emergency_line = call.survey, call.emergency_line
     session.add(record)
     if call.recording:
         rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()

@@ -124,6 +124,7 @@ def context(settings: Settings) -> dict[str, Any]:
         "sip": settings.sip,
         "ami": settings.ami,
         "agi": settings.agi,
+        "emergency": settings.emergency,
         "tenant": settings.tenant,
         "timezone": settings.timezone,
         "queues": settings.queues,

@@ -252,7 +252,7 @@ class Supervisor:
             log.info("hotline stopped")
 
     async def start_services(self) -> list[asyncio.Task[Any]]:
-        from agi.server import FastAGIServer, build_routes
+        from agi.server import make_agi_server
         from crm_bridge.ami import AmiClient
         from crm_bridge.service import BridgeService
         from hotline.api import create_app
@@ -260,10 +260,7 @@ class Supervisor:
         s = self.settings
         tasks: list[asyncio.Task[Any]] = []
         if "agi" in self.services:
-            from agi.menu import load_menu, menu_file
-
-            menu = load_menu(menu_file(), s.queue_names())
-            agi = FastAGIServer(s.agi, build_routes(menu))
+            agi = make_agi_server(s)
             await agi.start()
             tasks.append(asyncio.create_task(agi.serve_forever(), name="agi"))
         engine = make_engine(s.db_url)

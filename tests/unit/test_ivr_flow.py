@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from agi.channel import AGIChannel
-from agi.menu import DEFAULT_MENU_FILE, Menu, load_menu
+from agi.menu import DEFAULT_MENU_FILE
 from agi.protocol import split_args
 from agi.server import FastAGIServer, Handler, build_routes
+from agi.tree import IvrConfig, load_ivr
 from config.settings import AgiSettings, ConfigError
 
 QUEUES = [
@@ -32,19 +33,29 @@ QUEUES = [
     "general",
 ]
 CALLER = "13800138000"
+FALLBACK = {
+    "HOTLINE_QUEUE": "general",
+    "HOTLINE_TRANSFER": "",
+    "HOTLINE_HANGUP": "",
+    "HOTLINE_IVR_RESULT": "error",
+}
 SILENT = "<no answer>"  # the fake reads the command and never answers
-TWO_WORD_VERBS = {"STREAM FILE", "GET DATA", "SET VARIABLE", "GET VARIABLE"}
+TWO_WORD_VERBS = {"STREAM FILE", "GET DATA", "SET VARIABLE", "GET VARIABLE", "GET FULL"}
 DEFAULT_ANSWERS = {
     "STREAM FILE": "200 result=0 endpos=100",
     "GET DATA": "200 result= (timeout)",
     "SET VARIABLE": "200 result=1",
     "VERBOSE": "200 result=1",
+    "GET FULL VARIABLE": "200 result=1 (1)",  # one agent logged in to the queue
 }
 
 
 @pytest.fixture(scope="module")
-def menu() -> Menu:
-    return load_menu(DEFAULT_MENU_FILE, QUEUES)
+def menu() -> IvrConfig:
+    return load_ivr(DEFAULT_MENU_FILE, QUEUES)
+
+
+MENU_KEYS = "1234567890*#"  # the main menu's keys and its repeat key (barge-in)
 
 
 def header(script: str, callerid: str = CALLER) -> bytes:
@@ -124,6 +135,8 @@ class FakeAsterisk:
 
 def verb_of(args: list[str]) -> str:
     two = " ".join(args[:2])
+    if two == "GET FULL":
+        return "GET FULL VARIABLE"
     return two if two in TWO_WORD_VERBS else args[0]
 
 
@@ -135,7 +148,7 @@ ServerFactory = Callable[..., Awaitable[FastAGIServer]]
 
 
 @pytest.fixture
-async def make_server(menu: Menu) -> AsyncIterator[ServerFactory]:
+async def make_server(menu: IvrConfig) -> AsyncIterator[ServerFactory]:
     servers: list[FastAGIServer] = []
 
     async def make(routes: Mapping[str, Handler] | None = None, **agi: Any) -> FastAGIServer:
@@ -165,7 +178,7 @@ async def closed_by_server(reader: asyncio.StreamReader) -> bool:
 
 
 # The menu --------------------------------------------------------------------
-async def test_key_3_goes_to_complaint(server: FastAGIServer, menu: Menu) -> None:
+async def test_key_3_goes_to_complaint(server: FastAGIServer) -> None:
     fake = await call(server.bound_port, answers={"GET DATA": ["200 result=3"]})
     assert fake.variables == {
         "HOTLINE_IVR_CHOICE": "3",
@@ -174,7 +187,8 @@ async def test_key_3_goes_to_complaint(server: FastAGIServer, menu: Menu) -> Non
         "HOTLINE_IVR_RESULT": "chosen",
     }
     assert "ANSWER" not in fake.verbs  # the dialplan answered already
-    assert fake.args_of("STREAM FILE")[0] == ["hotline/welcome", menu.escape_digits]
+    assert sorted(fake.args_of("STREAM FILE")[0][1]) == sorted(MENU_KEYS)
+    assert fake.args_of("STREAM FILE")[0][0] == "hotline/welcome"
     assert fake.args_of("GET DATA") == [["hotline/menu", "5000", "1"]]
     assert fake.args_of("STREAM FILE")[-1] == ["hotline/transfer", ""]
     assert fake.verbs[-1] == "STREAM FILE"  # the transfer prompt comes after the variables
@@ -189,7 +203,7 @@ async def test_key_during_welcome_acts_at_once(server: FastAGIServer) -> None:
 
 
 async def test_invalid_key_then_valid_key(server: FastAGIServer) -> None:
-    fake = await call(server.bound_port, answers={"GET DATA": ["200 result=8", "200 result=2"]})
+    fake = await call(server.bound_port, answers={"GET DATA": ["200 result=A", "200 result=2"]})
     prompts = [args[0] for args in fake.args_of("STREAM FILE")]
     assert prompts == ["hotline/welcome", "hotline/invalid", "hotline/transfer"]
     assert fake.variables["HOTLINE_QUEUE"] == "help"
@@ -203,11 +217,20 @@ async def test_key_without_request_type(server: FastAGIServer) -> None:
     assert fake.variables["HOTLINE_REQUEST_TYPE"] == ""
 
 
-async def test_emergency_key(server: FastAGIServer) -> None:
-    fake = await call(server.bound_port, answers={"GET DATA": ["200 result=*"]})
+@pytest.mark.parametrize(("key", "line"), [("1", "110"), ("2", "119"), ("3", "120"), ("4", "122")])
+async def test_emergency_menu_transfers_to_the_line(
+    server: FastAGIServer, key: str, line: str
+) -> None:
+    fake = await call(
+        server.bound_port, answers={"GET DATA": ["200 result=*", f"200 result={key}"]}
+    )
+    assert [a[0] for a in fake.args_of("GET DATA")] == ["hotline/menu", "hotline/emergency-menu"]
     assert fake.variables["HOTLINE_EMERGENCY"] == "1"
-    assert fake.variables["HOTLINE_QUEUE"] == "general"
-    assert fake.variables["HOTLINE_IVR_CHOICE"] == "*"
+    assert fake.variables["HOTLINE_TRANSFER"] == line
+    assert fake.variables["HOTLINE_IVR_RESULT"] == f"emergency-{line}"
+    assert fake.variables["HOTLINE_QUEUE"] == "general"  # if the line does not answer
+    assert fake.variables["HOTLINE_IVR_CHOICE"] == f"*{key}"
+    assert "HOTLINE_HANGUP" not in fake.variables
 
 
 async def test_no_key_three_times_goes_to_fallback(server: FastAGIServer) -> None:
@@ -217,14 +240,17 @@ async def test_no_key_three_times_goes_to_fallback(server: FastAGIServer) -> Non
     assert prompts == ["hotline/welcome", "hotline/invalid", "hotline/invalid", "hotline/transfer"]
     assert fake.variables == {
         "HOTLINE_IVR_CHOICE": "none",
+        "HOTLINE_REQUEST_TYPE": "",
         "HOTLINE_QUEUE": "general",
         "HOTLINE_IVR_RESULT": "failed",
     }
 
 
-async def test_hash_only_counts_as_invalid(server: FastAGIServer) -> None:
+async def test_hash_repeats_the_menu(server: FastAGIServer) -> None:
     fake = await call(server.bound_port, answers={"GET DATA": ["200 result=", "200 result=4"]})
     assert fake.variables["HOTLINE_QUEUE"] == "report"
+    assert len(fake.args_of("GET DATA")) == 2
+    assert "hotline/invalid" not in [a[0] for a in fake.args_of("STREAM FILE")]
 
 
 async def test_hangup_ends_the_route_quietly(
@@ -262,7 +288,7 @@ async def test_handler_exception_goes_to_general(
 
     server = await make_server(routes={"boom": boom})
     fake = await call(server.bound_port, script="boom")
-    assert fake.variables == {"HOTLINE_QUEUE": "general", "HOTLINE_IVR_RESULT": "error"}
+    assert fake.variables == FALLBACK
     assert "bug in a route" in caplog.text  # logged with its traceback
     assert any(r.exc_info for r in caplog.records)
 
@@ -273,12 +299,12 @@ async def test_agi_error_goes_to_general(make_server: ServerFactory) -> None:
 
     server = await make_server(routes={"bad": bad_command})
     fake = await call(server.bound_port, script="bad", answers={"EXEC": ["510 Invalid"]})
-    assert fake.variables == {"HOTLINE_QUEUE": "general", "HOTLINE_IVR_RESULT": "error"}
+    assert fake.variables == FALLBACK
 
 
 async def test_unknown_route_goes_to_general(server: FastAGIServer) -> None:
     fake = await call(server.bound_port, script="no-such-route")
-    assert fake.variables == {"HOTLINE_QUEUE": "general", "HOTLINE_IVR_RESULT": "error"}
+    assert fake.variables == FALLBACK
 
 
 async def test_call_timeout_closes_the_connection(make_server: ServerFactory) -> None:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from agi.menu import DEFAULT_MENU_FILE, Menu, load_menu, menu_file
+from agi.menu import DEFAULT_MENU_FILE, load_menu, menu_file
+from agi.tree import MenuNode, QueueNode, load_ivr
 from config.settings import ConfigError
 from workorders.deadlines import RequestType
 
@@ -52,16 +53,27 @@ def error_for(tmp_path: Path, text: str) -> str:
 
 
 def test_shipped_menu_loads() -> None:
-    menu = load_menu(DEFAULT_MENU_FILE, QUEUES)
-    assert isinstance(menu, Menu)
-    assert set(menu.keys) == set("1234567890*") - {"8"}
-    assert menu.keys["3"].queue == "complaint"
-    assert menu.keys["3"].request_type is RequestType.COMPLAINT
-    assert menu.keys["6"].request_type is None
-    assert menu.keys["*"].emergency
-    assert menu.fallback_queue == "general"
-    assert menu.menu_timeout_ms == 5000
-    assert set(menu.escape_digits) == set(menu.keys)
+    config = load_ivr(DEFAULT_MENU_FILE, QUEUES)
+    menu = config.trees["main"].nodes["main_menu"]
+    assert isinstance(menu, MenuNode)
+    assert set(menu.keys) == set("1234567890*")  # DESIGN.md's keys, 8 = not accepted
+    assert menu.repeat_key == "#"
+    complaint = config.trees["main"].nodes[menu.keys["3"]]
+    assert isinstance(complaint, QueueNode)
+    assert complaint.queue == "complaint"
+    assert complaint.request_type is RequestType.COMPLAINT
+    assert config.tree_for("12366")[0] == "tax"
+    assert config.tree_for("12345")[0] == config.tree_for("")[0] == "main"
+
+
+def test_flat_menu_still_loads_as_one_tree(tmp_path: Path) -> None:
+    """bench/ivr-bench.yaml keeps the older flat format."""
+    config = load_ivr(write(tmp_path, GOOD), QUEUES)
+    tree = config.trees["main"]
+    assert config.sound("hotline/welcome") == "hotline/welcome"
+    menu = tree.nodes["menu"]
+    assert isinstance(menu, MenuNode)
+    assert menu.escape_digits == "13*"
 
 
 def test_menu_file_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

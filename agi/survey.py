@@ -1,0 +1,37 @@
+"""The `survey` route: after the agent hung up first, the citizen rates the call.
+
+1 satisfied 满意, 2 basically satisfied 基本满意, 3 dissatisfied 不满意 (which
+creates a revisit task, art. 27.3). No answer is stored as "none".
+"""
+
+from __future__ import annotations
+
+import logging
+
+from agi.channel import AGIChannel
+from agi.reload import ConfigStore
+from agi.services import IvrServices
+from agi.variables import HOTLINE_SURVEY
+
+log = logging.getLogger(__name__)
+
+ANSWERS = {"1": "satisfied", "2": "basically", "3": "dissatisfied"}
+ATTEMPTS = 2
+TIMEOUT_MS = 6000
+
+
+async def survey(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> None:
+    config = store.current
+    linkedid = next(iter(agi.arguments), "") or agi.uniqueid
+    answer = "none"
+    if config.survey_prompt:
+        for _ in range(ATTEMPTS):
+            key = await agi.get_data(config.sound(config.survey_prompt), TIMEOUT_MS, 1)
+            if key in ANSWERS:
+                answer = ANSWERS[key]
+                break
+    await agi.set_variable(HOTLINE_SURVEY, answer)
+    log.info("call %s: survey answer %s", linkedid, answer)
+    await services.save_survey(linkedid, agi.callerid, answer)
+    if answer != "none" and config.survey_thanks_prompt:
+        await agi.stream_file(config.sound(config.survey_thanks_prompt))
