@@ -11,7 +11,6 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from agi.api import blocks_router
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from hotline.health import check_all
@@ -40,8 +39,6 @@ class CallOut(BaseModel):
     hangup_cause_text: str
     disposition: str
     recording_path: str
-    survey: str = ""
-    emergency_line: str = ""
 
 
 class WorkOrderOut(BaseModel):
@@ -79,8 +76,6 @@ def _call_out(r: CallRecord) -> CallOut:
         hangup_cause_text=r.hangup_cause_text,
         disposition=r.disposition,
         recording_path=r.recording_path,
-        survey=r.survey,
-        emergency_line=r.emergency_line,
     )
 
 
@@ -121,6 +116,5 @@ def create_app(
         return await check_all(settings, bridge_connected=connected)
 
     app.include_router(recordings_router(settings, engine))
-    app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
     return app

@@ -58,6 +58,7 @@ def rate(
             order_id=order.id,
             now=now,
         )
+        svc.session.flush()
     return order, task
 
 

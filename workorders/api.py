@@ -1,0 +1,260 @@
+"""HTTP routes for work orders (included by hotline/api.py): the lifecycle actions,
+overdue and coordination lists, knowledge search, assessment, analysis, revisits.
+
+Refusals by the rules answer 409 with {"detail": message, "error_id": ...}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from config.settings import Settings
+from workorders import analysis, assessment, knowledge, satisfaction, supervision
+from workorders.context import service_session
+from workorders.lifecycle import InvalidTransition, WorkOrderError
+from workorders.models import WorkOrder
+from workorders.revisits import open_tasks
+from workorders.service import WorkOrderService
+
+
+class OrderDetail(BaseModel):
+    number: str
+    status: str
+    request_type: str
+    channel: str
+    emergency: bool
+    confidential: bool
+    topic: str
+    district: str
+    content: str
+    citizen_name: str
+    contact: str
+    lead_unit: str | None
+    accepted_at: datetime
+    dispatched_at: datetime | None
+    sign_due_at: datetime | None
+    due_at: datetime | None
+    extended_days: int
+    satisfaction: str
+    events: list[dict[str, Any]]
+
+
+class CreateIn(BaseModel):
+    request_type: str
+    channel: str = "phone"
+    content: str = ""
+    citizen_name: str = ""
+    contact: str = ""
+    topic: str = ""
+    district: str = ""
+    emergency: bool = False
+    confidential: bool = False
+    actor: str = "api"
+
+
+class ActionIn(BaseModel):
+    actor: str = "api"
+    unit: str = ""  # dispatch: lead unit; assist-reply: the assisting unit
+    assisting: list[str] = []
+    text: str = ""  # reply, answer, return/dispute reason, rating
+    special_law_days: int | None = None
+    special_law_ref: str = ""
+    days: int = 0  # extension
+
+
+class QuestionIn(BaseModel):
+    unit: str
+    question: str
+    actor: str = "api"
+
+
+class AnswerIn(BaseModel):
+    unit: str
+    text: str
+    tags: str = ""
+
+
+def _detail(svc: WorkOrderService, o: WorkOrder) -> OrderDetail:
+    unit = svc.unit_of(o)
+    masked = o.confidential
+    return OrderDetail(
+        number=o.number,
+        status=o.status,
+        request_type=o.request_type,
+        channel=o.channel,
+        emergency=o.emergency,
+        confidential=o.confidential,
+        topic=o.topic,
+        district=o.district,
+        content="(保密)" if masked else o.content,
+        citizen_name="(保密)" if masked else o.citizen_name,
+        contact="(保密)" if masked else o.contact,
+        lead_unit=unit.code if unit else None,
+        accepted_at=o.accepted_at,
+        dispatched_at=o.dispatched_at,
+        sign_due_at=o.sign_due_at,
+        due_at=o.due_at,
+        extended_days=o.extended_days,
+        satisfaction=o.satisfaction,
+        events=[e.model_dump(mode="json", exclude={"id", "order_id"}) for e in svc.events(o)],
+    )
+
+
+def router(settings: Settings, engine: Engine) -> APIRouter:
+    api = APIRouter(tags=["work orders"])
+
+    @contextmanager
+    def svc_() -> Iterator[WorkOrderService]:
+        try:
+            with service_session(settings, engine) as svc:
+                yield svc
+        except InvalidTransition as exc:
+            raise HTTPException(
+                409, detail={"detail": str(exc), "error_id": "invalid_transition"}
+            ) from exc
+        except WorkOrderError as exc:
+            status = 404 if str(exc).startswith("no ") else 409
+            raise HTTPException(
+                status, detail={"detail": str(exc), "error_id": "workorder_rule"}
+            ) from exc
+
+    @api.get("/api/workorders/overdue")
+    def overdue() -> list[dict[str, Any]]:
+        with svc_() as svc:
+            supervision.sweep(svc)
+            return [
+                {
+                    "number": i.order.number,
+                    "unit": i.unit.code if i.unit else None,
+                    "due_at": i.due_at,
+                    "overdue_hours": round(i.overdue_hours, 2),
+                    "cards": list(i.cards),
+                }
+                for i in supervision.overdue(svc)
+            ]
+
+    @api.get("/api/workorders/coordination")
+    def coordination() -> list[OrderDetail]:
+        with svc_() as svc:
+            return [_detail(svc, o) for o in svc.coordination_list()]
+
+    @api.post("/api/workorders", status_code=201)
+    def create(body: CreateIn) -> OrderDetail:
+        with svc_() as svc:
+            o = svc.create(
+                request_type=body.request_type,
+                channel=body.channel,
+                content=body.content,
+                citizen_name=body.citizen_name,
+                contact=body.contact,
+                caller_number=body.contact,
+                topic=body.topic,
+                district=body.district,
+                emergency=body.emergency,
+                confidential=body.confidential,
+                agent=body.actor,
+            )
+            return _detail(svc, o)
+
+    @api.get("/api/workorders/{number}")
+    def show(number: str) -> OrderDetail:
+        with svc_() as svc:
+            return _detail(svc, svc.get(number))
+
+    actions: dict[str, Callable[[WorkOrderService, str, ActionIn], object]] = {
+        "dispatch": lambda s, n, b: s.dispatch(
+            n,
+            b.actor,
+            b.unit,
+            assisting=b.assisting,
+            special_law_days=b.special_law_days,
+            special_law_ref=b.special_law_ref,
+        ),
+        "sign": lambda s, n, b: s.sign(n, b.actor),
+        "return": lambda s, n, b: s.return_order(n, b.actor, b.text),
+        "dispute": lambda s, n, b: s.dispute(n, b.actor, b.text),
+        "reply": lambda s, n, b: s.reply(n, b.actor, b.text),
+        "assist-reply": lambda s, n, b: s.assist_reply(n, b.unit, b.actor, b.text),
+        "reject-reply": lambda s, n, b: s.reject_reply(n, b.actor, b.text),
+        "answer": lambda s, n, b: s.answer(n, b.actor, b.text),
+        "close": lambda s, n, b: s.close(n, b.actor),
+        "rate": lambda s, n, b: satisfaction.rate(s, n, b.text),
+        "reopen": lambda s, n, b: s.reopen(n, b.actor, b.text),
+        "archive": lambda s, n, b: s.archive(n, b.actor),
+        "extend": lambda s, n, b: s.request_extension(n, b.actor, b.days, b.text),
+    }
+
+    @api.post("/api/workorders/{number}/{action}")
+    def act(number: str, action: str, body: ActionIn) -> OrderDetail:
+        if action not in actions:
+            raise HTTPException(
+                404,
+                detail={
+                    "detail": f"action {action!r} unknown; allowed: {', '.join(actions)}",
+                    "error_id": "unknown_action",
+                },
+            )
+        with svc_() as svc:
+            actions[action](svc, number, body)
+            return _detail(svc, svc.get(number))
+
+    @api.post("/api/extensions/{request_id}")
+    def decide(request_id: int, approve: bool, actor: str = "api") -> dict[str, Any]:
+        with svc_() as svc:
+            req = svc.decide_extension(request_id, actor, approve)
+            return {"id": req.id, "status": req.status}
+
+    @api.get("/api/knowledge")
+    def search(q: str = Query(..., min_length=1)) -> list[dict[str, Any]]:
+        with svc_() as svc:
+            return [e.model_dump(mode="json") for e in knowledge.search(svc, q)]
+
+    @api.post("/api/knowledge/questions", status_code=201)
+    def ask(body: QuestionIn) -> dict[str, Any]:
+        with svc_() as svc:
+            return knowledge.ask(svc, body.unit, body.question, body.actor).model_dump(mode="json")
+
+    @api.post("/api/knowledge/questions/{question_id}/answer", status_code=201)
+    def answer(question_id: int, body: AnswerIn) -> dict[str, Any]:
+        with svc_() as svc:
+            entry = knowledge.answer(svc, question_id, body.unit, body.text, body.tags)
+            return entry.model_dump(mode="json")
+
+    @api.get("/api/assessment")
+    def assess(
+        month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
+        year: int | None = None,
+    ) -> list[dict[str, Any]]:
+        with svc_() as svc:
+            if month:
+                period = assessment.month(int(month[:4]), int(month[5:]), svc.tz)
+            elif year:
+                period = assessment.assessment_year(svc, year)
+            else:
+                raise WorkOrderError("give month=YYYY-MM or year=YYYY")
+            return [s.__dict__ for s in assessment.score_all(svc, period)]
+
+    @api.get("/api/analysis/counts")
+    def counts(
+        start: date, end: date, by: str = "type", per: str = "day"
+    ) -> dict[str, dict[str, int]]:
+        with svc_() as svc:
+            try:
+                table = analysis.counts(svc, start, end, by, per)
+            except ValueError as exc:
+                raise WorkOrderError(str(exc)) from exc
+            return {k: dict(v) for k, v in table.items()}
+
+    @api.get("/api/revisits")
+    def revisits() -> list[dict[str, Any]]:
+        with svc_() as svc:
+            return [t.model_dump(mode="json") for t in open_tasks(svc.session)]
+
+    return api
