@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from agi.api import blocks_router
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from hotline.health import check_all
@@ -39,6 +40,8 @@ class CallOut(BaseModel):
     hangup_cause_text: str
     disposition: str
     recording_path: str
+    survey: str = ""
+    emergency_line: str = ""
 
 
 class WorkOrderOut(BaseModel):
@@ -76,6 +79,8 @@ def _call_out(r: CallRecord) -> CallOut:
         hangup_cause_text=r.hangup_cause_text,
         disposition=r.disposition,
         recording_path=r.recording_path,
+        survey=r.survey,
+        emergency_line=r.emergency_line,
     )
 
 
@@ -116,5 +121,6 @@ def create_app(
         return await check_all(settings, bridge_connected=connected)
 
     app.include_router(recordings_router(settings, engine))
+    app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
     return app
