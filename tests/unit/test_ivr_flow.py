@@ -388,7 +388,7 @@ async def test_allowed_peers_may_be_networks(make_server: ServerFactory) -> None
     assert fake.variables["HOTLINE_QUEUE"] == "consultation"
 
 
-def test_allowed_peers_must_be_addresses(menu: Menu) -> None:
+def test_allowed_peers_must_be_addresses(menu: IvrConfig) -> None:
     settings = AgiSettings(allowed_peers=["asterisk.example"])
     with pytest.raises(ConfigError, match=r"agi\.allowed_peers"):
         FastAGIServer(settings, build_routes(menu))
