@@ -430,3 +430,31 @@ def revisits(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
             return
         for t in tasks:
             typer.echo(f"{t.id:5} order {t.order_id or '-'} {t.status:7} {t.reason}")
+
+
+@orders_app.command("revisit-call")
+def revisit_call(
+    task_id: int,
+    agent: Annotated[str, typer.Option(help="the agent whose phone rings first")],
+) -> None:
+    """Place a revisit task's call: the agent's phone, then the citizen (via Asterisk)."""
+    import asyncio
+
+    from hotline.db import make_engine, upgrade
+    from workorders.revisit_call import run_revisit_call
+
+    settings = load_settings()
+    upgrade(settings.db_url)
+    try:
+        task, outcome = asyncio.run(
+            run_revisit_call(settings, make_engine(settings.db_url), task_id, agent)
+        )
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        typer.echo(f"cannot reach AMI ({exc or 'timed out'}); is the hotline up?", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(
+        f"revisit task {task.id}: {outcome.result} ({outcome.detail}); call {outcome.linkedid}"
+    )

@@ -101,6 +101,24 @@ class SmsRules(_Section):
         return self
 
 
+class RevisitRules(_Section):
+    # Dial() target for the citizen through the carrier trunk; {number} is the
+    # citizen's number (digits only). Set the carrier's address here.
+    citizen_dial: str = "PJSIP/carrier/sip:{number}@127.0.0.1:5080"
+    ring_seconds: int = Field(default=30, ge=5)
+    agent_answer_seconds: int = Field(default=30, ge=5)
+    max_talk_seconds: int = Field(default=0, ge=0)  # 0: no limit
+    caller_id_number: str = Field(default="12345", pattern=r"^[0-9]{3,20}$")
+    caller_id_name: str = Field(default="12345 回访", pattern=r'^[^"<>\r\n]*$')
+
+    @field_validator("citizen_dial")
+    @classmethod
+    def _has_number(cls, v: str) -> str:
+        if "{number}" not in v or not v.startswith(("PJSIP/", "Local/")):
+            raise ValueError("citizen_dial must start with PJSIP/ (or Local/) and contain {number}")
+        return v
+
+
 class WorkOrderRules(_Section):
     handling_days: HandlingDays = Field(default_factory=HandlingDays)
     chairman_mailbox_days: int = Field(default=3, ge=1)
@@ -115,6 +133,7 @@ class WorkOrderRules(_Section):
     assessment: AssessmentRules = Field(default_factory=AssessmentRules)
     analysis: AnalysisRules = Field(default_factory=AnalysisRules)
     sms: SmsRules = Field(default_factory=SmsRules)
+    revisit: RevisitRules = Field(default_factory=RevisitRules)
 
 
 def rules_file() -> Path:
