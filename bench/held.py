@@ -19,8 +19,9 @@ from string import Template
 from bench.harness import TARGETS, BenchHotline, _screen_count, progress
 
 HERE_SIPP = "sipp/held_call.xml"
+# "[bridge id] channel uptime codec rx-count rx-lost rx-pct ..."
 STATS_ROW = re.compile(
-    r"(?P<chan>PJSIP/\S+)\s+\d+:\d\d:\d\d\s+\S+\s+(?P<rx>\d+)\s+(?P<lost>-?\d+)\s+(?P<pct>\d+)"
+    r"(?P<chan>\S+-[0-9a-f]{8})\s+\d+:\d\d:\d\d\s+\S+\s+(?P<rx>\d+)\s+(?P<lost>-?\d+)\s+\d+"
 )
 
 

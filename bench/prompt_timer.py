@@ -1,9 +1,11 @@
 """IVR first-prompt delay from AMI (part of measurement 2).
 
-For each call: from the channel's answer (Newstate Up) to the first prompt
-starting: the engine's `STREAM FILE` (AGIExecStart) or the reference's `Read`
-(Newexten). Both times are Asterisk's own event timestamps, so a slow listener
-does not change the figure. Uses the read-only bench AMI user (manager.conf.j2).
+For each call: from the end of Answer() (the next dialplan step, shared by both
+flows: setting HOTLINE_RECORDING) to the first prompt starting: the engine's
+`STREAM FILE` (AGIExecStart) or the reference's `Read` (Newexten). Answer() itself
+waits up to 500 ms for the caller's first RTP packet, which times SIPp, not us.
+Both times are Asterisk's own event timestamps, so a slow listener does not change
+the figure. Uses the read-only bench AMI user (manager.conf.j2).
 """
 
 from __future__ import annotations
@@ -54,7 +56,11 @@ class PromptTimer:
         if not self.prefix or not str(e.get("CallerIDNum", "")).startswith(self.prefix):
             return
         uid, ts = str(e.get("Uniqueid")), float(e.get("Timestamp", 0))
-        if name == "Newstate" and e.get("ChannelStateDesc") == "Up":
+        if (
+            name == "Newexten"
+            and e.get("Application") == "Set"
+            and str(e.get("AppData", "")).startswith("HOTLINE_RECORDING=")
+        ):
             self.up.setdefault(uid, ts)
         elif (
             name == "AGIExecStart"
