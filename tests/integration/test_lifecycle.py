@@ -44,6 +44,6 @@ def test_down_stops_what_up_started_and_nothing_else(hotline: Hotline) -> None:
         assert port_open(6379) == system_redis  # a Redis it did not start is left alone
         assert "nothing was running" in hotline.cli("down")
     finally:
-        hotline.cli("up", "--detach", "--services", "asterisk,bridge,api")
+        hotline.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings")
         for a in AGENTS:
             hotline.cli("agent", "login", str(a["id"]))
