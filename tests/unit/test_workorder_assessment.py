@@ -106,9 +106,7 @@ def june_data(svc: WorkOrderService, clock: FixedClock) -> None:
 
 def test_hand_computed_month_equals_the_system(svc: WorkOrderService, clock: FixedClock) -> None:
     june_data(svc, clock)
-    got = assessment.score_unit(
-        svc, find_unit(svc.session, "ga"), assessment.month(2025, 6, SH)
-    )
+    got = assessment.score_unit(svc, find_unit(svc.session, "ga"), assessment.month(2025, 6, SH))
     # By hand: counted orders 1–4 (n = 4).
     #   signing on time 1, 3, 4 = 3/4        × 15 = 11.25
     #   closing on time 1, 3 = 2/4           × 30 = 15
@@ -126,14 +124,10 @@ def test_hand_computed_month_equals_the_system(svc: WorkOrderService, clock: Fix
 
 def test_open_not_due_moves_to_next_month(svc: WorkOrderService, clock: FixedClock) -> None:
     june_data(svc, clock)
-    july = assessment.score_unit(
-        svc, find_unit(svc.session, "ga"), assessment.month(2025, 7, SH)
-    )
+    july = assessment.score_unit(svc, find_unit(svc.session, "ga"), assessment.month(2025, 7, SH))
     assert july.orders == 0  # order 5 is due 9 Jul but the clock is 1 Jul: nothing yet
     clock.set(sh(2025, 7, 10))
-    july = assessment.score_unit(
-        svc, find_unit(svc.session, "ga"), assessment.month(2025, 7, SH)
-    )
+    july = assessment.score_unit(svc, find_unit(svc.session, "ga"), assessment.month(2025, 7, SH))
     assert july.orders == 1 and july.on_time_closing == 0.0
 
 
