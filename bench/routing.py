@@ -70,7 +70,7 @@ def routing_delay(
         )
     )
     caller_xml.write_text(
-        Template((HERE / "sipp/wait_for_agent.xml").read_text()).substitute(prefix=prefix)
+        Template((HERE / "sipp/wait_for_agent.xml").read_text()).substitute(prefix=prefix, key=3)
     )
     log = work / "agent_messages.log"
     budget = calls * (talk_ms / 1000 + 3) + 60

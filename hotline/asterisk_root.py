@@ -83,7 +83,7 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def exclusive_use(who: str, timeout: float = 3600) -> Iterator[None]:
+def exclusive_use(who: str, timeout: float = 3600, poll: float = 1.0) -> Iterator[None]:
     """Hold the machine's Asterisk (one shared root, fixed ports) for a test session or
     a benchmark; a second user waits here instead of colliding on ports and config."""
     path = cache_dir() / "in-use.lock"
@@ -105,7 +105,7 @@ def exclusive_use(who: str, timeout: float = 3600) -> Iterator[None]:
                         raise InstallError(
                             f"the Asterisk root stayed in use by {holder} for {timeout:.0f}s"
                         ) from None
-                    time.sleep(1)
+                    time.sleep(poll)
         fh.seek(0)
         fh.truncate()
         fh.write(f"{who} (pid {os.getpid()})\n")

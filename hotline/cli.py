@@ -231,7 +231,8 @@ def bench_all() -> None:
 @bench_app.command("run")
 def bench_run(
     names: Annotated[
-        list[str], typer.Argument(help="fastagi ami capacity setup classic recording routing held")
+        list[str],
+        typer.Argument(help="fastagi ami capacity setup classic recording routing simulation held"),
     ],
 ) -> None:
     """Run some benchmarks; the table keeps the others' last figures."""
