@@ -178,3 +178,24 @@ def test_stereo_needs_a_stereo_format(tmp_path: Path) -> None:
 def test_leap_day_retention_is_never_shorter() -> None:
     leap = datetime(2028, 2, 29, 12, tzinfo=UTC)
     assert add_years(leap, 3) == datetime(2031, 3, 1, 12, tzinfo=UTC)
+
+
+def test_disk_guard_names_each_place(tmp_path: Path) -> None:
+    from recordings.diskguard import check_space, describe
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    roomy = make_env(tmp_path / "a")
+    assert [(r.name, r.low) for r in check_space(roomy.settings)] == [
+        ("spool", False),
+        ("archive", False),
+    ]
+    # a threshold no disk meets: every place is low, and says so
+    tight = make_env(tmp_path / "b", min_free_mb=10**12, secondary_dir="/var/spool/second")
+    reports = check_space(tight.settings)
+    assert [(r.name, r.low) for r in reports] == [
+        ("spool", True),
+        ("secondary", True),
+        ("archive", True),
+    ]
+    assert describe(reports, 10**12).count("(LOW)") == 3
