@@ -1,4 +1,4 @@
-"""Recordings: naming, the recordings table, (later) post-processing and retention.
+"""Recordings: archive every call (transcode, hash chain), verify, retain, guard the disk, serve.
 
 Must not: decide anything about calls; it only knows files and the call id they belong to.
 """

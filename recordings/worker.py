@@ -128,7 +128,7 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
     }
     src = spool_file(settings, path)
     if not src.exists():
-        if ended is not None and now - ended < timedelta(seconds=MISSING_GRACE_SECONDS):
+        if now - (ended or created) < timedelta(seconds=MISSING_GRACE_SECONDS):
             return Outcome(linkedid, "retry")
         values = {**common, "status": RecordingStatus.MISSING, "truncated": True,
                   "duration_seconds": 0.0, "last_error": f"no file {path}"}  # fmt: skip
