@@ -58,7 +58,7 @@ def menu() -> IvrConfig:
 MENU_KEYS = "1234567890*#"  # the main menu's keys and its repeat key (barge-in)
 
 
-def header(script: str, callerid: str = CALLER) -> bytes:
+def header(script: str, callerid: str = CALLER, args: tuple[str, ...] = ()) -> bytes:
     lines = [
         "agi_network: yes",
         f"agi_network_script: {script}",
@@ -75,6 +75,7 @@ def header(script: str, callerid: str = CALLER) -> bytes:
         "agi_extension: 12345",
         "agi_priority: 3",
         "agi_accountcode: ",
+        *(f"agi_arg_{i}: {a}" for i, a in enumerate(args, 1)),
     ]
     return ("\n".join(lines) + "\n\n").encode()
 
@@ -89,8 +90,12 @@ class FakeAsterisk:
         script: str = "ivr",
         answers: Mapping[str, list[str]] | None = None,
         pause_at: str | None = None,
+        args: tuple[str, ...] = (),
+        callerid: str = CALLER,
     ) -> None:
         self.port = port
+        self.args = args
+        self.callerid = callerid
         self.script = script
         self.answers = {verb: list(lines) for verb, lines in (answers or {}).items()}
         self.pause_at = pause_at
@@ -110,7 +115,7 @@ class FakeAsterisk:
         """Play the call until the server closes the connection."""
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
         try:
-            writer.write(header(self.script))
+            writer.write(header(self.script, self.callerid, self.args))
             await writer.drain()
             while line := await reader.readline():
                 args = split_args(line.decode())
