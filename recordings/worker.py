@@ -9,9 +9,13 @@ commit redoes the (idempotent) transcode; after it, nothing is done again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import subprocess
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -208,12 +212,21 @@ def process_pending(
     return [process_one(settings, engine, rec_id, now) for rec_id in due_recordings(engine, now)]
 
 
+def _lower_priority() -> None:
+    # Linux nice is per thread: transcoding (and its ffmpeg children) yields to calls.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 class RecordingWorker:
     """Runs in `hotline up` (or `hotline serve recordings`): queue, disk guard, daily verify."""
 
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
+        self.pool = ThreadPoolExecutor(
+            1, thread_name_prefix="recordings", initializer=_lower_priority
+        )
         self.disk_low: set[str] = set()
         self.on_secondary = False
         self.last_disk_check = 0.0
@@ -233,7 +246,11 @@ class RecordingWorker:
         if time.monotonic() - self.last_disk_check >= self.settings.recordings.disk_check_seconds:
             self.last_disk_check = time.monotonic()
             await self.guard_disk()
-        for outcome in await asyncio.to_thread(process_pending, self.settings, self.engine):
+        loop = asyncio.get_running_loop()
+        outcomes = await loop.run_in_executor(
+            self.pool, process_pending, self.settings, self.engine
+        )
+        for outcome in outcomes:
             self.archived += outcome.status == "archived"
             if outcome.alarm:
                 await publish(self.settings, outcome.alarm)

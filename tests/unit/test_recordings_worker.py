@@ -188,3 +188,15 @@ def test_estimate_measures_each_format(tmp_path: Path) -> None:
     assert 95_000 <= rows["gsm"].bytes_per_minute <= 105_000  # the regulation-era ~100 kB/min
     assert 950_000 <= rows["wav"].bytes_per_minute <= 970_000  # 8 kHz 16-bit mono
     assert rows["gsm"].total_bytes == round(rows["gsm"].bytes_per_minute * 1000 * 3 * 365.25 * 3)
+
+
+async def test_worker_tick_runs_the_queue_at_low_priority(env: Env) -> None:
+    import os
+
+    add_call(env, "1700000010.1", seconds=3)
+    w = worker.RecordingWorker(env.settings, env.engine)
+    await w.tick()
+    assert w.archived == 1 and rec(env, "1700000010.1").status == RecordingStatus.ARCHIVED
+    nice = w.pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, 0)).result()
+    assert nice >= 10 and os.getpriority(os.PRIO_PROCESS, 0) < nice
+    w.pool.shutdown()
