@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import io
 import json
+import struct
 import subprocess
 import threading
 import time
@@ -63,26 +64,54 @@ def call_seconds(call: dict[str, Any]) -> float:
     return (ended - started).total_seconds()
 
 
-PLAY = '<nop><action><exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap"/></action></nop>'
-PCAP_MS = 7000  # g711a.pcap holds 7 s of speech
+G711A = Path("/usr/share/sip-tester/g711a.pcap")  # 7 s of speech, 30 ms PCMA packets
+
+
+def looped_pcap(dst: Path, seconds: float) -> Path:
+    """g711a.pcap played back to back, RTP sequence and timestamps continued, so that
+    Asterisk takes every packet (a replayed pcap restarts them, and is dropped)."""
+    data = G711A.read_bytes()
+    header, link = data[:24], struct.unpack("<I", data[20:24])[0]
+    assert link == 1, "expected an Ethernet capture"
+    packets: list[tuple[float, bytes]] = []
+    off = 24
+    while off < len(data):
+        sec, usec, incl, _ = struct.unpack("<IIII", data[off : off + 16])
+        packets.append((sec + usec / 1e6, data[off + 16 : off + 16 + incl]))
+        off += 16 + incl
+    t0, span = packets[0][0], packets[-1][0] - packets[0][0] + 0.03
+    out = bytearray(header)
+    k = 0
+    while k * span < seconds:
+        for when, pkt in packets:
+            p = bytearray(pkt)
+            udp = 14 + (p[14] & 15) * 4
+            rtp = udp + 8
+            seq, ts = struct.unpack(">HI", p[rtp + 2 : rtp + 8])
+            shift = k * len(packets)  # packets already sent, 240 samples each
+            struct.pack_into(">HI", p, rtp + 2, (seq + shift) % 65536, (ts + shift * 240) % 2**32)
+            struct.pack_into(">H", p, udp + 6, 0)  # no UDP checksum (allowed on IPv4)
+            at = when - t0 + k * span
+            out += struct.pack("<IIII", int(at), int((at % 1) * 1e6), len(p), len(p)) + p
+        k += 1
+    dst.write_bytes(bytes(out))
+    return dst
 
 
 @pytest.fixture
 def talking_caller(hotline: Hotline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Caller:
     """A citizen who keeps talking until hang-up, as a real phone keeps sending RTP.
 
-    (SIPp's agent phones send no audio: a call with silence on both sides would leave
-    gaps that MixMonitor does not write, which is not what we measure here.)
+    (SIPp's agent phones send no audio, and MixMonitor writes nothing while neither side
+    sends any: a real call never has that gap, so the test caller talks throughout.)
     """
     import tests.helpers.sipp as sipp_helper
 
     text = (sipp_helper.HERE / "caller.xml").read_text()
-    once = f'  {PLAY}\n  <pause milliseconds="${{talk_ms}}"/>'
-    assert once in text, "tests/sipp/caller.xml changed: update talking_caller"
-    loop = "\n".join(f'  {PLAY}\n  <pause milliseconds="{PCAP_MS}"/>' for _ in range(6))
-    (tmp_path / "caller.xml").write_text(
-        text.replace(once, loop + '\n  <pause milliseconds="${talk_ms}"/>')
-    )
+    play = f'<exec play_pcap_audio="{G711A}"/>'
+    assert play in text, "tests/sipp/caller.xml changed: update talking_caller"
+    looped = looped_pcap(tmp_path / "talk.pcap", 60)
+    (tmp_path / "caller.xml").write_text(text.replace(play, f'<exec play_pcap_audio="{looped}"/>'))
     monkeypatch.setattr(sipp_helper, "HERE", tmp_path)
     return Caller(tmp_path)
 
@@ -90,8 +119,7 @@ def talking_caller(hotline: Hotline, tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_real_call_is_archived_chained_and_access_controlled(
     hotline: Hotline, talking_caller: Caller
 ) -> None:
-    # about 1.7 s of menu, then the citizen talks 6 x 7 s with the agent
-    result = talking_caller.call("13900000601", "3", before_key_ms=1500, talk_ms=500)
+    result = talking_caller.call("13900000601", "3", before_key_ms=1500, talk_ms=12000)
     assert result.ok, result.stdout[-2000:]
     call = hotline.wait_call("13900000601")
     assert call["agent"] == "1001"
@@ -101,7 +129,7 @@ def test_real_call_is_archived_chained_and_access_controlled(
 
     rec = wait_recording(hotline, call["linkedid"], auditor)
     assert rec["status"] == "archived" and rec["archive_format"] == "gsm"
-    assert not rec["truncated"], rec
+    assert not rec["truncated"], json.dumps({"recording": rec, "call": call})
     assert rec["caller_number"] == "13900000601"  # an auditor sees full numbers
 
     # the archived file itself: duration within 1 s of the call, hash as chained
@@ -210,7 +238,7 @@ def test_full_disk_alarms_keeps_the_call_and_flags_the_recording(
         status = json.loads(hotline.cli("status", "--json", check=False))
         assert status["components"]["recordings"]["ok"] is False
 
-        result = talking_caller.call("13900000602", "3", before_key_ms=1500, talk_ms=500)
+        result = talking_caller.call("13900000602", "3", before_key_ms=1500, talk_ms=40000)
         assert result.ok, result.stdout[-2000:]  # the call was not dropped
         call = hotline.wait_call("13900000602")
         assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
