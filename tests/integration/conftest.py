@@ -140,6 +140,8 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         yaml.safe_dump(
             {
                 "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS],
+                # tests read Asterisk's own file after the call; the worker archives a copy
+                "recordings": {"keep_spool": True},
             },
             allow_unicode=True,
         )
