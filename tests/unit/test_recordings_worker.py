@@ -200,3 +200,44 @@ async def test_worker_tick_runs_the_queue_at_low_priority(env: Env) -> None:
     nice = w.pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, 0)).result()
     assert nice >= 10 and os.getpriority(os.PRIO_PROCESS, 0) < nice
     w.pool.shutdown()
+
+
+async def test_disk_guard_alarms_once_and_moves_recording_to_the_secondary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recordings.alarms import Alarm
+    from recordings.diskguard import SpaceReport
+
+    env = make_env(tmp_path, secondary_dir="/var/spool/second", min_free_mb=100)
+    free = {"spool": 50.0, "secondary": 9000.0, "archive": 9000.0}
+    monkeypatch.setattr(
+        worker,
+        "check_space",
+        lambda _s: [SpaceReport(n, tmp_path, mb, mb < 100) for n, mb in free.items()],
+    )
+    sent: list[Alarm] = []
+
+    async def publish(_s: object, alarm: Alarm) -> bool:
+        sent.append(alarm)
+        return True
+
+    monkeypatch.setattr(worker, "publish", publish)
+    commands: list[list[str]] = []
+
+    def run(cmd: list[str], **_k: object) -> object:
+        commands.append(cmd)
+        return type("Done", (), {"returncode": 0, "stderr": ""})()
+
+    monkeypatch.setattr("recordings.worker.subprocess.run", run)
+    w = worker.RecordingWorker(env.settings, env.engine)
+    await w.guard_disk()
+    await w.guard_disk()  # still low: no second alarm
+    assert [a.kind for a in sent] == ["disk_low"] and "spool 50 MB free (LOW)" in sent[0].message
+    assert w.on_secondary and "dialplan set global HOTLINE_RECDIR /var/spool/second" in commands[0]
+    free["spool"] = 5000.0  # space again: back to the primary spool
+    await w.guard_disk()
+    assert not w.on_secondary
+    assert (
+        commands[-1][-1] == "dialplan set global HOTLINE_RECDIR /var/spool/asterisk/monitor/hotline"
+    )
+    w.pool.shutdown()
