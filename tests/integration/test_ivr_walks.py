@@ -1,0 +1,271 @@
+"""The voice menu walked through the real Asterisk by SIPp pressing keys (RFC 2833).
+
+Prompts here are short tones under sounds/hotline-test/ (the same tree as
+config/ivr.yaml, only prompt_dir differs), so that a walk takes seconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from agi.menu import DEFAULT_MENU_FILE
+from hotline.db import make_engine
+from hotline.prompts import PROMPTS_FILE, tone
+from tests.helpers.ivr_calls import Phone, walk
+from tests.integration.conftest import Hotline
+
+TEST_PROMPTS = "hotline-test"
+LONGER = {"blocked": 3.0}  # long enough to press * during it
+
+
+@pytest.fixture(scope="module")
+def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped tree with tone prompts; the emergency line answers on 5090."""
+    sounds = hotline.root / "usr/share/asterisk/sounds" / TEST_PROMPTS
+    sounds.mkdir(parents=True, exist_ok=True)
+    for name in yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8")):
+        wav = sounds / f"{name}.wav"
+        if not wav.exists() or name in LONGER:
+            tone(wav, LONGER.get(name, 0.3))
+    work = tmp_path_factory.mktemp("ivr")
+    path = work / "ivr.yaml"
+    text = DEFAULT_MENU_FILE.read_text(encoding="utf-8")
+    path.write_text(text.replace("prompt_dir: hotline\n", f"prompt_dir: {TEST_PROMPTS}\n"))
+    emergency = Phone(work, 5090, 17300).start()
+    hotline.stop_agi()
+    hotline.env["HOTLINE_IVR_FILE"] = str(path)
+    hotline.start_agi()
+    try:
+        yield path
+    finally:
+        emergency.stop()
+        hotline.stop_agi()
+        hotline.env.pop("HOTLINE_IVR_FILE", None)
+        hotline.start_agi()
+
+
+@pytest.fixture(scope="module")
+def db(hotline: Hotline) -> Engine:
+    return make_engine(f"sqlite:///{hotline.var / 'hotline.db'}")
+
+
+def phone_on(work: Path, port: int) -> str:
+    return (work / f"phone-{port}-messages.log").read_text(errors="replace")
+
+
+def rows(db: Engine, model: Any, **where: str) -> list[Any]:
+    with Session(db) as s:
+        q = select(model)
+        for k, v in where.items():
+            q = q.where(getattr(model, k) == v)
+        return list(s.exec(q))
+
+
+def test_key_3_with_barge_in_reaches_the_complaint_desk(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    result = walk(tmp_path, "13900000101", [(1500, "3")])
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000101")
+    assert call["ivr_choice"] == "3" and call["ivr_result"] == "chosen"
+    assert call["queue"] == "complaint" and call["agent"] == "1001"
+
+
+def test_emergency_menu_star_1_transfers_to_110_with_the_caller_number(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    result = walk(tmp_path, "13900000102", [(1500, "*"), (1500, "1")], talk_ms=3000)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000102")
+    assert call["emergency"] and call["emergency_line"] == "110"
+    assert call["ivr_choice"] == "*1" and call["ivr_result"] == "emergency-110"
+    invite = phone_on(ivr.parent, 5090)
+    assert "INVITE sip:110@127.0.0.1:5090" in invite
+    assert "13900000102" in invite  # the caller's number is kept (From)
+
+
+def test_zhuang_without_a_zhuang_agent_goes_to_the_general_queue(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    result = walk(tmp_path, "13900000103", [(1500, "9")])
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000103")
+    assert call["ivr_choice"] == "9" and call["ivr_result"] == "no-skilled-agent"
+    assert call["queue"] == "general" and call["disposition"] == "answered"
+
+
+def test_enterprise_without_an_enterprise_agent_goes_to_the_general_queue(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    result = walk(tmp_path, "13900000104", [(1500, "6")])
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000104")
+    assert call["ivr_result"] == "no-skilled-agent" and call["queue"] == "general"
+
+
+def test_blocked_number_hears_the_notice_and_is_logged(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    hotline.cli("block", "add", "13900000105", "--reason", "辱骂话务员", "--by", "supervisor1")
+    try:
+        result = walk(tmp_path, "13900000105", [], hotline_hangs_up=True, wait_ms=20_000)
+    finally:
+        hotline.cli("block", "remove", "13900000105", "--by", "supervisor1")
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000105")
+    assert call["ivr_result"] == "blocked" and call["queue"] == "general"
+    assert call["agent"] == "" and call["disposition"] == "abandoned_in_ivr"
+    audit = hotline.cli("block", "list", "--audit")
+    lines = [line for line in audit.splitlines() if "13900000105" in line]
+    assert [line.split()[2] for line in lines] == ["added", "refused-call", "removed"]
+    assert call["linkedid"] in lines[1] and "supervisor1" in lines[0]
+
+
+def test_blocked_number_still_reaches_the_emergency_line(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    hotline.cli("block", "add", "13900000106", "--reason", "骚扰", "--by", "supervisor1")
+    try:
+        result = walk(tmp_path, "13900000106", [(1000, "*"), (1500, "2")], talk_ms=2000)
+    finally:
+        hotline.cli("block", "remove", "13900000106", "--by", "supervisor1")
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000106")
+    assert call["emergency_line"] == "119" and call["ivr_result"] == "emergency-119"
+    assert "INVITE sip:119@" in phone_on(ivr.parent, 5090)
+
+
+def test_reload_while_a_call_is_in_the_old_menu(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    from tests.helpers.sipp import CallInProgress
+
+    old = ivr.read_text(encoding="utf-8")
+    first = CallInProgress(lambda: walk(tmp_path, "13900000107", [(4000, "3")]))
+    try:
+        time.sleep(1.5)  # the first call is in the menu
+        ivr.write_text(old.replace('"3": complaint', '"3": consultation'), encoding="utf-8")
+        out = hotline.cli("reload")
+        assert "IVR reloaded" in out
+        second = walk(tmp_path, "13900000108", [(1500, "3")], port=5063, media_port=16200)
+        assert second.ok, second.stdout[-2000:]
+    finally:
+        ivr.write_text(old, encoding="utf-8")
+        hotline.cli("reload")
+    assert first.wait(120).ok
+    assert hotline.wait_call("13900000107")["queue"] == "complaint"  # the old tree
+    assert hotline.wait_call("13900000108")["queue"] == "consultation"  # the new one
+
+
+def test_reload_refuses_a_broken_menu_and_keeps_the_running_one(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from tests.integration.conftest import HOTLINE, REPO
+
+    old = ivr.read_text(encoding="utf-8")
+    try:
+        ivr.write_text(old.replace('"3": complaint', '"3": complant'), encoding="utf-8")
+        out = subprocess.run(
+            [*HOTLINE, "reload"], env=hotline.env, cwd=REPO, capture_output=True, text=True
+        )
+    finally:
+        ivr.write_text(old, encoding="utf-8")
+    assert out.returncode == 2
+    assert "trees.main.nodes.main_menu.keys.\"3\": unknown node 'complant'" in out.stderr
+    result = walk(tmp_path, "13900000113", [(1500, "3")])  # the running menu still works
+    assert result.ok, result.stdout[-2000:]
+    assert hotline.wait_call("13900000113")["queue"] == "complaint"
+
+
+def test_progress_self_service_reads_the_order_then_an_agent(
+    hotline: Hotline, ivr: Path, db: Engine, tmp_path: Path
+) -> None:
+    from workorders.models import WorkOrder
+
+    with Session(db) as s:
+        s.add(
+            WorkOrder(
+                number="20261124-000777",
+                status="dispatched",
+                request_type="complaint",
+                caller_number="13900000109",
+                linkedid="test-progress-1",
+                accepted_at=datetime.now(UTC),
+                due_at=datetime.now(UTC) + timedelta(days=10),
+            )
+        )
+        s.commit()
+    keys = [(350, d) for d in "20261124000777"] + [(350, "#")]
+    steps = [(1500, "7"), *keys, (15000, "0")]
+    result = walk(tmp_path, "13900000109", steps, timeout_s=180)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000109")
+    assert call["ivr_choice"] == "70" and call["ivr_result"] == "chosen"
+    assert call["queue"] == "general" and call["disposition"] == "answered"
+
+
+def test_progress_three_wrong_numbers_go_to_an_agent(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    steps = [(1500, "7")] + [(1200, "1"), (300, "#")] * 3
+    result = walk(tmp_path, "13900000110", steps, talk_ms=4000)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000110")
+    assert call["ivr_result"] == "progress-failed" and call["queue"] == "general"
+
+
+@pytest.fixture
+def zhuang_agent(hotline: Hotline, tmp_path: Path) -> Iterator[Phone]:
+    """Agent 1003 with the Zhuang skill, whose phone hangs up first after 3 s."""
+    phone = Phone(tmp_path, 5074, 17400, "agent_hangs_up.xml", talk_ms="3000").start()
+    hotline.cli(
+        "agent", "add", "1003", "--contact", "sip:1003@127.0.0.1:5074",
+        "--skills", "zhuang,enterprise", "--name", "壮语坐席",
+    )  # fmt: skip
+    hotline.cli("agent", "login", "1003")
+    try:
+        yield phone
+    finally:
+        hotline.cli("agent", "logout", "1003")
+        phone.stop()
+
+
+def test_zhuang_agent_hangs_up_first_and_the_citizen_is_dissatisfied(
+    hotline: Hotline, ivr: Path, db: Engine, zhuang_agent: Phone, tmp_path: Path
+) -> None:
+    from agi.models import SurveyResult
+    from workorders.models import RevisitTask
+
+    result = walk(
+        tmp_path, "13900000111", [(1500, "9"), (6500, "3")], hotline_hangs_up=True, wait_ms=30_000
+    )
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000111")
+    assert call["queue"] == "zhuang" and call["agent"] == "1003"
+    assert call["ivr_result"] == "chosen" and call["survey"] == "dissatisfied"
+    assert [r.answer for r in rows(db, SurveyResult, linkedid=call["linkedid"])] == ["dissatisfied"]
+    tasks = rows(db, RevisitTask, linkedid=call["linkedid"])
+    assert len(tasks) == 1 and tasks[0].caller_number == "13900000111"
+
+
+def test_survey_with_no_answer(
+    hotline: Hotline, ivr: Path, db: Engine, zhuang_agent: Phone, tmp_path: Path
+) -> None:
+    from workorders.models import RevisitTask
+
+    result = walk(tmp_path, "13900000112", [(1500, "9")], hotline_hangs_up=True, wait_ms=40_000)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000112")
+    assert call["agent"] == "1003" and call["survey"] == "none"
+    assert rows(db, RevisitTask, linkedid=call["linkedid"]) == []
