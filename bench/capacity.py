@@ -35,7 +35,7 @@ def top_rate(
     search_seconds: float = 10,
     confirm_seconds: float = 60,
     start: float = 10,
-    ceiling: float = 320,
+    ceiling: float = 160,
     bisections: int = 3,
 ) -> Capacity:
     trials: list[Trial] = []

@@ -150,12 +150,17 @@ class BenchHotline:
         sounds = root / "usr/share/asterisk/sounds/hotline"
         for name, seconds in BENCH_PROMPTS.items():
             tone(sounds / f"{name}.wav", seconds)
-        self._install_classic(root)
-        self.cli("up", "--detach")
-        for a in self.agents:
-            self.cli("agent", "login", str(a["id"]))
+        self._saved_env = {k: v for k, v in os.environ.items() if k.startswith("HOTLINE_")}
+        for k in self._saved_env:
+            del os.environ[k]
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("HOTLINE_")})
         self.settings = load_settings()
+        self._install_classic(root)
+        # The recordings worker is left out: archiving is measured on its own (7), and a
+        # site that archives heavily runs it as its own process (`hotline serve recordings`).
+        self.cli("up", "--detach", "--services", "asterisk,agi,bridge,api")
+        for a in self.agents:
+            self.cli("agent", "login", str(a["id"]))
         self.engine = make_engine(self.settings.db_url)
         self.ami_secret = _secret(self.var)
 
@@ -175,7 +180,7 @@ class BenchHotline:
         shutil.copy2(six.__file__, dest / "six.py")
         shutil.copy2(HERE / "classic_ivr.py", target)
         target.chmod(0o755)
-        menu = load_menu(BENCH_MENU, self_queue_names())
+        menu = load_menu(BENCH_MENU, self.settings.queue_names())
         (dest / "menu.json").write_text(
             json.dumps(
                 {
@@ -199,6 +204,10 @@ class BenchHotline:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.cli("down", check=False, timeout=120)
         shutil.rmtree(self.var, ignore_errors=True)
+        if hasattr(self, "_saved_env"):  # this hotline's HOTLINE_* out, the caller's back
+            for k in [k for k in os.environ if k.startswith("HOTLINE_")]:
+                del os.environ[k]
+            os.environ.update(self._saved_env)
 
     # ---- measurement helpers ---------------------------------------------
     def pids(self) -> tuple[int, int]:
@@ -354,10 +363,6 @@ class StoreLagWatcher:
         self._stop.set()
         self._thread.join()
         return list(self.seen.values())
-
-
-def self_queue_names() -> list[str]:
-    return load_settings().queue_names()
 
 
 def _secret(var: Path) -> str:
