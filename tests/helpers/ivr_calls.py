@@ -64,7 +64,8 @@ def walk(
         length_ms = write_walk(pcap, [(0, steps[0][1]), *steps[1:]])
         body.append(f'  <pause milliseconds="{steps[0][0]}"/>')
         body.append(f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>')
-        body.append(f'  <pause milliseconds="{length_ms + 300}"/>')
+        if not hotline_hangs_up:  # else the keys play on while SIPp waits for the BYE
+            body.append(f'  <pause milliseconds="{length_ms + 300}"/>')
     if not hotline_hangs_up:
         body.append('  <pause milliseconds="200"/>')
         body.append(f'  <nop><action><exec play_pcap_audio="{AUDIO}"/></action></nop>')

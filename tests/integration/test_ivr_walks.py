@@ -80,6 +80,14 @@ def test_key_3_with_barge_in_reaches_the_complaint_desk(
     assert call["queue"] == "complaint" and call["agent"] == "1001"
 
 
+def test_sub_centre_number_has_its_own_tree(hotline: Hotline, ivr: Path, tmp_path: Path) -> None:
+    # 12366 (tax sub-centre): key 2 is the complaint desk there, help in the main tree
+    result = walk(tmp_path, "13900000114", [(1500, "2")], service="12366")
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000114")
+    assert call["queue"] == "complaint" and call["request_type"] == "complaint"
+
+
 def test_emergency_menu_star_1_transfers_to_110_with_the_caller_number(
     hotline: Hotline, ivr: Path, tmp_path: Path
 ) -> None:
