@@ -1,4 +1,5 @@
-"""The main menu (config/ivr.yaml): loaded and checked before the server accepts a call."""
+"""The flat main-menu format (one menu, keys -> queues; bench/ivr-bench.yaml uses it) and the
+shared key and queue checks. The tree format of config/ivr.yaml is agi/tree.py."""
 
 from __future__ import annotations
 
