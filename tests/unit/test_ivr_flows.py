@@ -330,3 +330,44 @@ def test_reload_of_a_broken_file_keeps_the_old_config(tmp_path: Path) -> None:
     assert error is not None and "unknown node 'nowhere'" in error
     assert store.current is before
     assert '"ok": false' in (tmp_path / "agi.reload").read_text()
+
+
+# Node kinds not in the shipped tree ---------------------------------------------------
+CUSTOM = """\
+prompt_dir: t
+trees:
+  main:
+    start: ask
+    nodes:
+      ask: {kind: collect, prompt: ask, variable: ID_CARD, max_digits: 18, next: menu}
+      menu:
+        kind: menu
+        prompt: menu
+        max_attempts: 2
+        keys: {"1": agent, "2": bye}
+        on_failure: bye
+      agent: {kind: queue, queue: general}
+      bye: {kind: hangup, prompt: goodbye, result: message}
+"""
+
+
+async def test_collect_then_hangup_after_message(start: Any, tmp_path: Path) -> None:
+    path = tmp_path / "ivr.yaml"
+    path.write_text(CUSTOM)
+    port = await start(load_ivr(path, QUEUES), FakeServices())
+    fake = await run(port, ["45010019900101123X"[:17], "2"])
+    assert fake.args_of("GET DATA")[0] == ["t/ask", "8000", "18"]
+    assert fake.variables["HOTLINE_COLLECT_ID_CARD"] == "45010019900101123"
+    assert played(fake) == ["t/goodbye"]
+    assert fake.variables["HOTLINE_HANGUP"] == "1"
+    assert fake.variables["HOTLINE_IVR_RESULT"] == "message"
+
+
+async def test_menu_failure_to_a_hangup_node(start: Any, tmp_path: Path) -> None:
+    path = tmp_path / "ivr.yaml"
+    path.write_text(CUSTOM)
+    port = await start(load_ivr(path, QUEUES), FakeServices())
+    fake = await run(port, ["", "9"])  # nothing collected; then a wrong key twice
+    assert played(fake) == ["t/invalid", "t/goodbye"]
+    assert fake.variables["HOTLINE_HANGUP"] == "1"
+    assert fake.variables["HOTLINE_IVR_CHOICE"] == "none"
