@@ -314,7 +314,8 @@ def rows(data: Data) -> list[tuple[str, str, str, str, str]]:
     if hd:
         e, f = hd["ENG"], hd["REF"]
         lab = {
-            k: (f"≥ {v['top']}" if v["ceiling_reached"] else str(v["top"])) for k, v in hd.items()
+            k: (f"≥ {hd[k]['top']}" if hd[k]["ceiling_reached"] else str(hd[k]["top"]))
+            for k in ("ENG", "REF")
         }
         r.append((
             "9. Calls held 60 s with audio + recording, quality holding", lab["ENG"], lab["REF"],
