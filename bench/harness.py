@@ -284,11 +284,7 @@ class BenchHotline:
         work = self.var / f"trial-{prefix}"
         work.mkdir()
         scenario = work / "ivr_call.xml"
-        scenario.write_text(
-            Template((HERE / "sipp/ivr_call.xml").read_text()).substitute(
-                prefix=prefix, hold_ms=hold_ms
-            )
-        )
+        scenario.write_text(sipp_scenario("ivr_call.xml", prefix=prefix, hold_ms=hold_ms))
         # A call lasts about 2 s; beyond 5 s of calls in flight Asterisk is not keeping up.
         limit = max(50, int(rate * 5))
         # fmt: off
@@ -313,8 +309,8 @@ class BenchHotline:
             overloaded = True  # SIPp's call limit held calls back: the rate was not reached
         self.drain()
         elapsed = time.monotonic() - t0
-        ok = _screen_count(screen, "Successful call")
-        bad = max(_screen_count(screen, "Failed call"), calls - ok)
+        ok = screen_count(screen, "Successful call")
+        bad = max(screen_count(screen, "Failed call"), calls - ok)
         deadline = time.monotonic() + 60
         records, ivr_bad = self.count_records(prefix)
         while records < ok and time.monotonic() < deadline:
@@ -372,7 +368,13 @@ def _secret(var: Path) -> str:
     return ""
 
 
-def _screen_count(screen: str, label: str) -> int:
+def sipp_scenario(name: str, **values: object) -> str:
+    """One of bench/sipp/*.xml with its ${placeholders} filled in."""
+    return Template((HERE / "sipp" / name).read_text()).substitute(values)
+
+
+def screen_count(screen: str, label: str) -> int:
+    """A cumulative counter ("Successful call", "Failed call") from SIPp's last screen."""
     m = re.findall(rf"{label}\s*\|\s*\d+\s*\|\s*(\d+)", screen)
     return int(m[-1]) if m else 0
 

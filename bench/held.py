@@ -14,11 +14,9 @@ import re
 import subprocess
 import time
 from dataclasses import dataclass
-from string import Template
 
-from bench.harness import TARGETS, BenchHotline, _screen_count, progress
+from bench.harness import TARGETS, BenchHotline, progress, screen_count, sipp_scenario
 
-HERE_SIPP = "sipp/held_call.xml"
 # "[bridge id] channel uptime codec rx-count rx-lost rx-pct ..."
 STATS_ROW = re.compile(
     r"(?P<chan>\S+-[0-9a-f]{8})\s+\d+:\d\d:\d\d\s+\S+\s+(?P<rx>\d+)\s+(?P<lost>-?\d+)\s+\d+"
@@ -56,8 +54,6 @@ def loss_from_channelstats(text: str) -> list[float]:
 def hold_level(
     h: BenchHotline, target: str, calls: int, hold_s: float = 60, ramp: float = 50
 ) -> HeldLevel:
-    from bench.harness import HERE
-
     prefix = h.next_prefix()
     work = h.var / f"held-{prefix}"
     work.mkdir()
@@ -69,9 +65,7 @@ def hold_level(
     )  # fmt: skip
     scenario = work / "held_call.xml"
     scenario.write_text(
-        Template((HERE / HERE_SIPP).read_text()).substitute(
-            prefix=prefix, hold_ms=int(hold_s * 1000), audio=audio
-        )
+        sipp_scenario("held_call.xml", prefix=prefix, hold_ms=int(hold_s * 1000), audio=audio)
     )
     ramp_s = calls / ramp
     # fmt: off
@@ -94,7 +88,7 @@ def hold_level(
     level = HeldLevel(
         target,
         calls,
-        _screen_count(screen, "Successful call"),
+        screen_count(screen, "Successful call"),
         len(losses),
         max(losses, default=100.0),
         sum(losses) / len(losses) if losses else 100.0,

@@ -15,12 +15,11 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from string import Template
 
 from sqlmodel import Session, col, select
 
 from acd.erlang import service_level
-from bench.harness import HERE, TARGETS, BenchHotline, progress
+from bench.harness import TARGETS, BenchHotline, progress, sipp_scenario
 from crm_bridge.models import CallRecord
 
 # general agents (no skill): callers press 0 for the general queue
@@ -53,7 +52,8 @@ def _agent_loop(h: BenchHotline, index: int, aht_s: float, stop: threading.Event
         n += 1
         xml = work / f"agent-{n}.xml"
         xml.write_text(
-            Template((HERE / "sipp/agent_talks.xml").read_text()).substitute(
+            sipp_scenario(
+                "agent_talks.xml",
                 talk_ms=int(rng.expovariate(1 / aht_s) * 1000),
                 asterisk=f"127.0.0.1:{h.settings.sip.port}",
             )
@@ -86,9 +86,7 @@ def simulate(
     work = h.var / f"sim-{prefix}"
     work.mkdir()
     caller_xml = work / "caller.xml"
-    caller_xml.write_text(
-        Template((HERE / "sipp/wait_for_agent.xml").read_text()).substitute(prefix=prefix, key=0)
-    )
+    caller_xml.write_text(sipp_scenario("wait_for_agent.xml", prefix=prefix, key=0))
     stop = threading.Event()
     threads = [
         threading.Thread(target=_agent_loop, args=(h, i, aht_s, stop), daemon=True)
