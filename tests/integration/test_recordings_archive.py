@@ -213,7 +213,14 @@ class AlarmListener:
 
 
 @pytest.fixture
-def tiny_spool(hotline: Hotline) -> Iterator[Path]:
+def alarms() -> Iterator[AlarmListener]:
+    """Subscribed before the spool fills: alarms are not retained, one is sent per episode."""
+    with AlarmListener() as listener:
+        yield listener
+
+
+@pytest.fixture
+def tiny_spool(hotline: Hotline, alarms: AlarmListener) -> Iterator[Path]:
     """Today's recording directory on a 192 kB tmpfs (about 12 s of 8 kHz WAV)."""
     day = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y/%m/%d")
     target = hotline.root / "var/spool/asterisk/monitor/hotline" / day
@@ -232,23 +239,22 @@ def tiny_spool(hotline: Hotline) -> Iterator[Path]:
 
 
 def test_full_disk_alarms_keeps_the_call_and_flags_the_recording(
-    hotline: Hotline, talking_caller: Caller, tiny_spool: Path
+    hotline: Hotline, talking_caller: Caller, alarms: AlarmListener, tiny_spool: Path
 ) -> None:
     auditor = token(hotline, "audit-wang", "auditor")
-    with AlarmListener() as alarms:
-        disk = alarms.wait_for("disk_low", timeout=30)  # before any call records there
-        assert "spool" in disk["message"]
-        status = json.loads(hotline.cli("status", "--json", check=False))
-        assert status["components"]["recordings"]["ok"] is False
+    disk = alarms.wait_for("disk_low", timeout=30)  # before any call records there
+    assert "spool" in disk["message"]
+    status = json.loads(hotline.cli("status", "--json", check=False))
+    assert status["components"]["recordings"]["ok"] is False
 
-        result = talking_caller.call("13900000602", "3", before_key_ms=1500, talk_ms=40000)
-        assert result.ok, result.stdout[-2000:]  # the call was not dropped
-        call = hotline.wait_call("13900000602")
-        assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
-        assert call["talk_seconds"] >= 30
+    result = talking_caller.call("13900000602", "3", before_key_ms=1500, talk_ms=40000)
+    assert result.ok, result.stdout[-2000:]  # the call was not dropped
+    call = hotline.wait_call("13900000602")
+    assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
+    assert call["talk_seconds"] >= 30
 
-        rec = wait_recording(hotline, call["linkedid"], auditor)
-        assert rec["truncated"] is True, rec
-        assert rec["duration_seconds"] < call_seconds(call) - 5
-        alarm = alarms.wait_for("recording_truncated", timeout=30, linkedid=call["linkedid"])
-        assert "truncated" in alarm["message"]
+    rec = wait_recording(hotline, call["linkedid"], auditor)
+    assert rec["truncated"] is True, rec
+    assert rec["duration_seconds"] < call_seconds(call) - 5
+    alarm = alarms.wait_for("recording_truncated", timeout=30, linkedid=call["linkedid"])
+    assert "truncated" in alarm["message"]
