@@ -119,6 +119,8 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
         call = s.exec(select(CallRecord).where(CallRecord.linkedid == rec.linkedid)).first()
         order = s.exec(select(WorkOrder).where(WorkOrder.linkedid == rec.linkedid)).first()
         linkedid, path, created = rec.linkedid, rec.path, rec.created_at
+        # a message left while waiting names its order already (agi/messages.py)
+        known_order = rec.work_order_number
     started = call.started_at if call else created
     ended = call.ended_at if call else None
     expected = (ended - started).total_seconds() if ended else None
@@ -126,7 +128,7 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
         "expected_seconds": expected,
         "agent": call.agent if call else "",
         "queue": call.queue if call else "",
-        "work_order_number": order.number if order else "",
+        "work_order_number": order.number if order else known_order,
         "processed_at": now,
         "expires_at": add_years(started, cfg.retention_years),
     }

@@ -142,6 +142,17 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                 "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS],
                 # tests read Asterisk's own file after the call; the worker archives a copy
                 "recordings": {"keep_spool": True},
+                # waiting callers hear where they are every 5 s; a callback rings the
+                # citizen's phone on 5092, and is tried twice, 2 s apart
+                "waiting": {
+                    "announce_every_seconds": 5,
+                    "callback": {
+                        "address": "127.0.0.1:5092",
+                        "max_attempts": 2,
+                        "retry_after_seconds": 2,
+                        "ring_seconds": 10,
+                    },
+                },
             },
             allow_unicode=True,
         )
@@ -156,7 +167,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)
     h.cli("asterisk", "install", timeout=900)
-    h.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings")
+    h.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings,callbacks")
     phones = [AgentPhone(var, a["port"], a["media"]) for a in AGENTS]  # type: ignore[arg-type]
     try:
         for phone in phones:
@@ -185,3 +196,35 @@ def no_leftover_channels(hotline: Hotline) -> Iterator[None]:
     while (n := hotline.active_channels()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert n == 0, hotline.cli("asterisk", "cli", "core", "show", "channels")
+
+
+TEST_PROMPTS = "hotline-test"
+LONGER = {"blocked": 3.0}  # long enough to press * during it
+
+
+@pytest.fixture(scope="module")
+def tone_ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shipped tree with 0.3 s tone prompts (sounds/hotline-test, prompt_dir is the only
+    change), so that a walk through the menu takes seconds; the FastAGI server restarts on it."""
+    from agi.menu import DEFAULT_MENU_FILE
+    from hotline.prompts import PROMPTS_FILE, tone
+
+    sounds = hotline.root / "usr/share/asterisk/sounds" / TEST_PROMPTS
+    sounds.mkdir(parents=True, exist_ok=True)
+    for name in yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8")):
+        wav = sounds / f"{name}.wav"
+        if not wav.exists() or name in LONGER:
+            tone(wav, LONGER.get(name, 0.3))
+    work = tmp_path_factory.mktemp("ivr")
+    path = work / "ivr.yaml"
+    text = DEFAULT_MENU_FILE.read_text(encoding="utf-8")
+    path.write_text(text.replace("prompt_dir: hotline\n", f"prompt_dir: {TEST_PROMPTS}\n"))
+    hotline.stop_agi()
+    hotline.env["HOTLINE_IVR_FILE"] = str(path)
+    hotline.start_agi()
+    try:
+        yield path
+    finally:
+        hotline.stop_agi()
+        hotline.env.pop("HOTLINE_IVR_FILE", None)
+        hotline.start_agi()

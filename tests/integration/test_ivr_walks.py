@@ -13,44 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from agi.menu import DEFAULT_MENU_FILE
 from hotline.db import make_engine
-from hotline.prompts import PROMPTS_FILE, tone
 from tests.helpers.ivr_calls import Phone, walk
 from tests.integration.conftest import Hotline
 
-TEST_PROMPTS = "hotline-test"
-LONGER = {"blocked": 3.0}  # long enough to press * during it
-
 
 @pytest.fixture(scope="module")
-def ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def ivr(tone_ivr: Path) -> Iterator[Path]:
     """The shipped tree with tone prompts; the emergency line answers on 5090."""
-    sounds = hotline.root / "usr/share/asterisk/sounds" / TEST_PROMPTS
-    sounds.mkdir(parents=True, exist_ok=True)
-    for name in yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8")):
-        wav = sounds / f"{name}.wav"
-        if not wav.exists() or name in LONGER:
-            tone(wav, LONGER.get(name, 0.3))
-    work = tmp_path_factory.mktemp("ivr")
-    path = work / "ivr.yaml"
-    text = DEFAULT_MENU_FILE.read_text(encoding="utf-8")
-    path.write_text(text.replace("prompt_dir: hotline\n", f"prompt_dir: {TEST_PROMPTS}\n"))
-    emergency = Phone(work, 5090, 17300).start()
-    hotline.stop_agi()
-    hotline.env["HOTLINE_IVR_FILE"] = str(path)
-    hotline.start_agi()
+    emergency = Phone(tone_ivr.parent, 5090, 17300).start()
     try:
-        yield path
+        yield tone_ivr
     finally:
         emergency.stop()
-        hotline.stop_agi()
-        hotline.env.pop("HOTLINE_IVR_FILE", None)
-        hotline.start_agi()
 
 
 @pytest.fixture(scope="module")
