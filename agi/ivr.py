@@ -18,10 +18,12 @@ from agi.variables import (
     HOTLINE_HANGUP,
     HOTLINE_IVR_CHOICE,
     HOTLINE_IVR_RESULT,
+    HOTLINE_ORDER,
     HOTLINE_QUEUE,
     HOTLINE_REQUEST_TYPE,
     HOTLINE_TRANSFER,
     RESULT_BLOCKED,
+    RETURNING_PRIORITY,
 )
 from agi.waiting import WaitRules, offer_at_join
 from agi.walk import Call, Exit, walk
@@ -77,6 +79,9 @@ async def leave(call: Call, how: Exit, waiting: WaitRules | None = None) -> None
     if how.kind == "hangup":
         await agi.set_variable(HOTLINE_HANGUP, "1")
     elif how.kind == "queue":
+        if call.matter:  # a returning caller on the same matter goes ahead (queue time else)
+            await agi.set_variable(HOTLINE_ORDER, call.matter)
+            await agi.set_variable("QUEUE_PRIO", str(RETURNING_PRIORITY))
         await call.play(call.tree.transfer_prompt)
         if waiting is not None:
             await offer_at_join(agi, call.config, queue, waiting)

@@ -54,6 +54,7 @@ async def progress(call: Call, node: SubflowNode) -> Exit | str | None:
                     order = await call.services.find_order(number, agi.callerid, code)
         if order is not None:
             log.info("call %s: progress of an order read out", agi.uniqueid)
+            call.matter = order.number
             await read_out(call, order)
             return None
         log.info("call %s: order not found (attempt %d of %d)", agi.uniqueid, attempt, ATTEMPTS)

@@ -43,3 +43,10 @@ HOTLINE_WAIT_CHOICE: Final = "HOTLINE_WAIT_CHOICE"
 HOTLINE_CALLBACK: Final = "HOTLINE_CALLBACK"
 # The work order a left message became (key 2).
 HOTLINE_MESSAGE_ORDER: Final = "HOTLINE_MESSAGE_ORDER"
+
+# The work order a returning caller looked up before asking for an agent (same matter).
+HOTLINE_ORDER: Final = "HOTLINE_ORDER"
+# app_queue's QUEUE_PRIO (higher first; queue time among equals): a returning caller on the
+# same matter, and an emergency (突发) caller whose emergency line did not answer.
+RETURNING_PRIORITY: Final = 5
+EMERGENCY_PRIORITY: Final = 10

@@ -50,6 +50,7 @@ class Call:
     services: IvrServices
     keys: list[str] = field(default_factory=list)  # menu choices, in order
     failed: bool = False  # a menu ran out of attempts
+    matter: str = ""  # the work order the caller looked up: their call is about it
 
     def sound(self, prompt: str) -> str:
         return self.config.sound(prompt)

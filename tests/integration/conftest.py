@@ -228,3 +228,28 @@ def tone_ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iter
         hotline.stop_agi()
         hotline.env.pop("HOTLINE_IVR_FILE", None)
         hotline.start_agi()
+
+
+@pytest.fixture(scope="module")
+def verbose_log(hotline: Hotline, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """What Asterisk played to whom ("Playing 'x' (language 'zh')"), for this module only."""
+    name = f"verbose-{request.module.__name__.rsplit('.', 1)[-1]}.log"
+    log = hotline.root / "var/log/asterisk" / name
+    log.unlink(missing_ok=True)  # the root's log directory outlives test runs
+    out = hotline.cli("asterisk", "cli", f"logger add channel {name} verbose(3)")
+    assert "Failed" not in out, out
+    try:
+        yield log
+    finally:
+        hotline.cli("asterisk", "cli", f"logger remove channel {name}", check=False)
+
+
+def heard_by(log: Path, first: str) -> list[str]:
+    """The sounds played in Mandarin to the citizen's channel that heard `first` first."""
+    plays = re.findall(
+        r"<(PJSIP/carrier-\w+)> Playing '([^.']+)\.\w+' \(language 'zh'\)",
+        log.read_text(errors="replace"),
+    )
+    channel = next(c for c, sound in plays if sound == first)
+    sounds = [sound for c, sound in plays if c == channel]
+    return sounds[sounds.index(first) :]

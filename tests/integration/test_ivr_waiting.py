@@ -24,11 +24,10 @@ from recordings.models import Recording
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import CallInProgress, CallResult
-from tests.integration.conftest import AGENTS, Hotline
+from tests.integration.conftest import AGENTS, Hotline, heard_by
 from workorders.models import WorkOrder, WorkOrderAttachment
 
 CITIZEN_PHONE = 5092
-VERBOSE_LOG = "waiting-verbose.log"  # under the root's /var/log/asterisk
 
 
 @pytest.fixture(scope="module")
@@ -46,19 +45,6 @@ def nobody_answers(hotline: Hotline, tone_ivr: Path) -> Iterator[None]:
     finally:
         for a in AGENTS:
             hotline.cli("agent", "login", str(a["id"]))
-
-
-@pytest.fixture(scope="module")
-def verbose_log(hotline: Hotline) -> Iterator[Path]:
-    """What Asterisk played to whom ("Playing 'x' (language 'zh')"), for this module only."""
-    log = hotline.root / "var/log/asterisk" / VERBOSE_LOG
-    log.unlink(missing_ok=True)  # the root's log directory outlives test runs
-    out = hotline.cli("asterisk", "cli", f"logger add channel {VERBOSE_LOG} verbose(3)")
-    assert "Failed" not in out, out
-    try:
-        yield log
-    finally:
-        hotline.cli("asterisk", "cli", f"logger remove channel {VERBOSE_LOG}", check=False)
 
 
 def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
@@ -96,7 +82,7 @@ def wait_in_line(
 def test_a_callback_keeps_the_place_and_connects_the_citizen(
     hotline: Hotline, nobody_answers: None, db: Engine, verbose_log: Path, tmp_path: Path
 ) -> None:
-    first, second = "13900000101", "13900000102"
+    first, second = "13900000201", "13900000202"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "agent_hangs_up.xml", talk_ms="3000").start()
     try:
         # key 0 (an agent), then key 1 while waiting alone in the general queue
@@ -123,20 +109,16 @@ def test_a_callback_keeps_the_place_and_connects_the_citizen(
         assert hotline.wait_call(second)["agent"] == "1002"
     finally:
         citizen.stop()
-    played = verbose_log.read_text(errors="replace")
     # the second caller heard "您现在排在第 <n> 位" in Mandarin (n as it was when said)
-    plays = re.findall(r"<(PJSIP/carrier-\w+)> Playing '([^.']+)\.\w+' \(language 'zh'\)", played)
-    channel = next(c for c, sound in plays if sound == "hotline/queue-position")
-    heard = [sound for c, sound in plays if c == channel]
-    at = heard.index("hotline/queue-position")
-    assert re.fullmatch(r"digits/\d+", heard[at + 1]), heard
-    assert heard[at + 2] == "hotline/queue-position-after", heard
+    heard = heard_by(verbose_log, "hotline/queue-position")
+    assert re.fullmatch(r"digits/\d+", heard[1]), heard
+    assert heard[2] == "hotline/queue-position-after", heard
 
 
 def test_a_callback_nobody_answers_is_retried_then_reported(
     hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
 ) -> None:
-    number = "13900000103"
+    number = "13900000203"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "busy.xml").start()
     try:
         with AlarmListener() as alarms:
@@ -160,7 +142,7 @@ def test_a_callback_nobody_answers_is_retried_then_reported(
 def test_a_message_becomes_a_draft_order_with_its_recording(
     hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
 ) -> None:
-    number = "13900000104"
+    number = "13900000204"
     # key 0, key 2 while waiting, speak, # to end; the hotline reads the order number, hangs up
     result = walk(
         tmp_path, number, [(1500, "0"), (10000, "2"), (10000, "#")], hotline_hangs_up=True
@@ -186,3 +168,23 @@ def _recording(db: Engine, key: str, status: str) -> Recording | None:
     with Session(db) as s:
         rec = s.exec(select(Recording).where(Recording.linkedid == key)).first()
         return rec if rec is not None and rec.status == status else None
+
+
+def test_hanging_up_while_speaking_still_leaves_the_message(
+    hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
+) -> None:
+    number = "13900000205"
+    # key 0, key 2 while waiting, then the citizen speaks and hangs up (no #)
+    result = walk(tmp_path, number, [(1500, "0"), (10000, "2")], talk_ms=9000)
+    assert result.ok, result.stderr
+    order = until("the order of the message", lambda: _order_of(db, number), timeout=30)
+    with Session(db) as s:
+        attached = s.exec(
+            select(WorkOrderAttachment).where(WorkOrderAttachment.order_id == order.id)
+        ).one()
+    assert attached.kind == "recording" and (hotline.root / attached.path.lstrip("/")).is_file()
+
+
+def _order_of(db: Engine, number: str) -> WorkOrder | None:
+    with Session(db) as s:
+        return s.exec(select(WorkOrder).where(WorkOrder.caller_number == number)).first()

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from hotline.db import make_engine
 from tests.helpers.ivr_calls import Phone, walk
-from tests.integration.conftest import Hotline
+from tests.integration.conftest import Hotline, heard_by
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,46 @@ def test_emergency_menu_star_1_transfers_to_110_with_the_caller_number(
     invite = phone_on(ivr.parent, 5090)
     assert "INVITE sip:110@127.0.0.1:5090" in invite
     assert "13900000102" in invite  # the caller's number is kept (From)
+
+
+def test_a_wrong_key_in_the_emergency_menu_asks_again(
+    hotline: Hotline, ivr: Path, tmp_path: Path
+) -> None:
+    # 7 is no key of the emergency menu: it is asked again, then 1 reaches 110
+    result = walk(tmp_path, "13900000115", [(1500, "*"), (1500, "7"), (2500, "1")])
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900000115")
+    assert call["emergency_line"] == "110" and call["ivr_result"] == "emergency-110"
+
+
+def test_a_returning_caller_hears_how_many_orders_are_open(
+    hotline: Hotline, ivr: Path, db: Engine, verbose_log: Path, tmp_path: Path
+) -> None:
+    from workorders.models import WorkOrder
+
+    number = "13900000116"
+    with Session(db) as s:
+        for i in (1, 2):
+            s.add(
+                WorkOrder(
+                    number=f"20261124-00088{i}",
+                    status="dispatched",
+                    request_type="help",
+                    caller_number=number,
+                    linkedid=f"test-returning-{i}",
+                    accepted_at=datetime.now(UTC),
+                )
+            )
+        s.commit()
+    result = walk(tmp_path, number, [(3000, "0")])
+    assert result.ok, result.stdout[-2000:]
+    assert hotline.wait_call(number)["queue"] == "general"
+    heard = heard_by(verbose_log, "hotline-test/returning-before")
+    assert heard[:3] == [
+        "hotline-test/returning-before",
+        "hotline-test/digit-2",
+        "hotline-test/returning-after",
+    ], heard
 
 
 def test_zhuang_without_a_zhuang_agent_goes_to_the_general_queue(

@@ -221,6 +221,9 @@ async def test_progress_reads_status_unit_and_due_date(start: Any, config: IvrCo
     assert services.lookups == [("20261124-000777", CALLER, None)]
     assert fake.variables["HOTLINE_IVR_CHOICE"] == "70"
     assert fake.variables["HOTLINE_QUEUE"] == "general"
+    # the same matter: ahead of callers who came in earlier (app_queue's QUEUE_PRIO)
+    assert fake.variables["HOTLINE_ORDER"] == "20261124-000777"
+    assert fake.variables["QUEUE_PRIO"] == "5"
 
 
 async def test_progress_of_another_number_needs_the_query_code(
@@ -254,6 +257,7 @@ async def test_progress_three_wrong_numbers_go_to_an_agent(start: Any, config: I
     assert played(fake).count("hotline/progress-not-found") == 3
     assert fake.variables["HOTLINE_IVR_RESULT"] == "progress-failed"
     assert fake.variables["HOTLINE_QUEUE"] == "general"
+    assert "QUEUE_PRIO" not in fake.variables  # no matter found: queue time alone
 
 
 # Survey ---------------------------------------------------------------------------------
