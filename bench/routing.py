@@ -14,7 +14,8 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from bench.harness import TARGETS, BenchHotline, progress, sipp_scenario
+from acd.simulate import scenario
+from bench.harness import TARGETS, BenchHotline, progress
 
 AGENT = {
     "id": "2001",
@@ -63,8 +64,8 @@ def routing_delay(
     work.mkdir()
     sip = f"127.0.0.1:{h.settings.sip.port}"
     agent_xml, caller_xml = work / "agent.xml", work / "caller.xml"
-    agent_xml.write_text(sipp_scenario("agent_talks.xml", talk_ms=talk_ms, asterisk=sip))
-    caller_xml.write_text(sipp_scenario("wait_for_agent.xml", prefix=prefix, key=3))
+    agent_xml.write_text(scenario("agent_talks.xml", talk_ms=talk_ms, asterisk=sip))
+    caller_xml.write_text(scenario("wait_for_agent.xml", prefix=prefix, key=3))
     log = work / "agent_messages.log"
     budget = calls * (talk_ms / 1000 + 3) + 60
     # fmt: off

@@ -14,7 +14,16 @@ import typer
 
 from config.settings import ConfigError, Settings, load_settings
 from hotline import agents as agent_store
-from hotline import asterisk_root, cli_ivr, cli_orders, cli_recordings, prompts, render, supervisor
+from hotline import (
+    asterisk_root,
+    cli_acd,
+    cli_ivr,
+    cli_orders,
+    cli_recordings,
+    prompts,
+    render,
+    supervisor,
+)
 
 app = typer.Typer(
     help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -33,6 +42,7 @@ app.add_typer(cli_recordings.app, name="recordings")
 app.add_typer(cli_ivr.block_app, name="block")
 app.command("reload")(cli_ivr.reload)
 app.command("callbacks")(cli_ivr.callbacks_list)
+app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
 
 

@@ -1,0 +1,84 @@
+"""`hotline simulate`: Poisson callers and SIPp agents against the running hotline."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from typing import Annotated
+
+import typer
+
+from config.settings import ConfigError, Settings, load_settings
+
+SIM_AGENT = "sim{:02d}"
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+
+
+def simulate(
+    agents: Annotated[
+        int, typer.Option(min=1, max=20, help="simulated agents (general queue)")
+    ] = 2,
+    calls_per_hour: Annotated[float, typer.Option(min=1, help="Poisson arrival rate")] = 600,
+    aht: Annotated[float, typer.Option(min=1, help="mean talk time, seconds (exponential)")] = 9,
+    minutes: Annotated[float, typer.Option(min=0.1, help="how long callers keep arriving")] = 5,
+    target: Annotated[float, typer.Option(help="service level threshold, seconds")] = 20,
+) -> None:
+    """Drive callers (press 0, wait) and agents (answer, talk, hang up) against the running
+    hotline; print the service level measured from the call records next to Erlang C.
+
+    Agents sim01… are added as desk phones on 127.0.0.1:5100, 5102, … and logged in to
+    the general queue for the run (logged out after it). Agents already logged in take
+    calls too: log them out first for a clean measurement.
+    """
+    from acd import membership
+    from acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
+    from hotline import agents as agent_store
+    from hotline import asterisk_root, render
+    from hotline.db import make_engine
+
+    settings = _settings()
+    plan = Plan(agents, calls_per_hour, aht, minutes, target)
+    ports = [AGENT_PORT_BASE + 2 * i for i in range(agents)]
+    sim = [
+        agent_store.add(
+            settings,
+            SIM_AGENT.format(i + 1),
+            name=f"模拟坐席{i + 1}",
+            contact=f"sip:{SIM_AGENT.format(i + 1)}@127.0.0.1:{port}",
+            skills=[],
+        )
+        for i, port in enumerate(ports)
+    ]
+    render.render_all(settings)
+    subprocess.run(
+        asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
+        capture_output=True,
+        check=False,
+    )
+    work = settings.var_dir / "simulate" / time.strftime("%Y%m%d-%H%M%S")
+    work.mkdir(parents=True, exist_ok=True)
+    prefix = f"199{int(time.time()) % 100_000:05d}"  # the callers' numbers begin so
+    try:
+        for agent in sim:
+            asyncio.run(membership.login(settings, agent))
+        offered = drive(
+            plan,
+            work=work,
+            target=f"127.0.0.1:{settings.sip.port}",
+            service=settings.sip.hotline_number,
+            prefix=prefix,
+            agent_ports=ports,
+            report=lambda msg: typer.echo(f"simulate: {msg}", err=True),
+        )
+    finally:
+        for agent in sim:
+            asyncio.run(membership.logout(settings, agent))
+    typer.echo(outcome(make_engine(settings.db_url), plan, prefix, offered).table())
