@@ -121,13 +121,14 @@ def down() -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="agi, bridge, api or recordings")]) -> None:
+def serve(service: Annotated[str, typer.Argument(help="one service of `hotline up`")]) -> None:
     """Run one service alone in the foreground (to spread services over machines)."""
-    if service not in ("agi", "bridge", "api", "recordings"):
-        raise _fail("serve takes one of: agi, bridge, api, recordings", 2)
+    choices = [name for name in supervisor.ALL_SERVICES if name != "asterisk"]
+    if service not in choices:
+        raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
     _logging()
-    if service in ("bridge", "api", "recordings"):
+    if service != "agi":
         from hotline.db import upgrade
 
         upgrade(settings.db_url)
