@@ -14,7 +14,16 @@ import typer
 
 from config.settings import ConfigError, Settings, load_settings
 from hotline import agents as agent_store
-from hotline import asterisk_root, cli_ivr, cli_orders, cli_recordings, prompts, render, supervisor
+from hotline import (
+    asterisk_root,
+    cli_agents,
+    cli_ivr,
+    cli_orders,
+    cli_recordings,
+    prompts,
+    render,
+    supervisor,
+)
 
 app = typer.Typer(
     help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -23,7 +32,8 @@ asterisk_app = typer.Typer(
     help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
 )
 agent_app = typer.Typer(
-    help="Agents: add, list, log in and out of their queues.", no_args_is_help=True
+    help="Agents: add, list, log in and out, pause; supervisors listen, whisper, barge.",
+    no_args_is_help=True,
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
@@ -67,7 +77,8 @@ def _services(value: str) -> tuple[str, ...]:
 
 ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
 ServicesOpt = Annotated[
-    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api,recordings")
+    str,
+    typer.Option("--services", help="comma-separated: asterisk,agi,bridge,acd,api,recordings"),
 ]
 
 
@@ -112,13 +123,15 @@ def down() -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="agi, bridge, api or recordings")]) -> None:
+def serve(
+    service: Annotated[str, typer.Argument(help="agi, bridge, acd, api or recordings")],
+) -> None:
     """Run one service alone in the foreground (to spread services over machines)."""
-    if service not in ("agi", "bridge", "api", "recordings"):
-        raise _fail("serve takes one of: agi, bridge, api, recordings", 2)
+    if service not in ("agi", "bridge", "acd", "api", "recordings"):
+        raise _fail("serve takes one of: agi, bridge, acd, api, recordings", 2)
     settings = _settings()
     _logging()
-    if service in ("bridge", "api", "recordings"):
+    if service in ("bridge", "acd", "api", "recordings"):
         from hotline.db import upgrade
 
         upgrade(settings.db_url)
@@ -292,6 +305,11 @@ def agent_add(
             capture_output=True,
             check=False,
         )
+        subprocess.run(  # the feature codes (*11 log in) know each agent's queues
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "dialplan reload"),
+            capture_output=True,
+            check=False,
+        )
     typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
 
 
@@ -303,34 +321,4 @@ def agent_list() -> None:
         typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")
 
 
-def _queue_action(agent_id: str, login: bool) -> None:
-    from acd.membership import login as do_login
-    from acd.membership import logout as do_logout
-
-    settings = _settings()
-    try:
-        agent = agent_store.find(settings, agent_id)
-    except KeyError as exc:
-        raise _fail(f"no agent {agent_id}; see `hotline agent list`", 2) from exc
-    try:
-        result = asyncio.run((do_login if login else do_logout)(settings, agent))
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise _fail(
-            f"cannot reach AMI at {settings.ami.host}:{settings.ami.port} "
-            f"({exc or 'timed out'}); is the hotline up?"
-        ) from exc
-    typer.echo(
-        f"agent {agent_id} {'logged in to' if login else 'logged out of'}: " + ", ".join(result)
-    )
-
-
-@agent_app.command("login")
-def agent_login(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Add the agent to the queues of their skills and to general."""
-    _queue_action(agent_id, True)
-
-
-@agent_app.command("logout")
-def agent_logout(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Remove the agent from all their queues."""
-    _queue_action(agent_id, False)
+cli_agents.register(agent_app)

@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "api", "recordings")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "acd", "api", "recordings")
 
 
 class StartError(Exception):
@@ -276,6 +276,13 @@ class Supervisor:
                 raise StartError(
                     f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
                 ) from exc
+        if "acd" in self.services:
+            from acd.agent_service import AgentService
+
+            acd_ami = AmiClient(s.ami)
+            await acd_ami.connect()
+            agents = AgentService(s, engine, acd_ami)
+            tasks.append(asyncio.create_task(agents.run(), name="acd"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 
