@@ -94,9 +94,15 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
             return Actor(u.name, "api", u.agent_id if u.role == "agent" else "")
         raise HTTPException(403, f"only agent {agent_id} themself or a supervisor may do this")
 
-    async def with_ami(act: Callable[[AmiClient], Awaitable[str]]) -> ActionOut:
+    async def with_ami(
+        check: Callable[[], object], act: Callable[[AmiClient], Awaitable[str]]
+    ) -> ActionOut:
         from acd.membership import ami_session
 
+        try:
+            check()
+        except ActionError as exc:
+            raise _error(exc) from exc
         try:
             async with ami_session(settings) as ami:
                 return ActionOut(ok=True, message=await act(ami))
@@ -139,11 +145,12 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
 
     def state_route(action: str) -> None:
         async def change(agent_id: str, u: User = Depends(user)) -> ActionOut:  # noqa: B008
-            from acd.supervision import change_state
+            from acd.supervision import change_state, check_state_change
 
             actor = may_change(u, agent_id)
             return await with_ami(
-                lambda ami: change_state(settings, engine, ami, actor, action, agent_id)
+                lambda: check_state_change(settings, action, agent_id),
+                lambda ami: change_state(settings, engine, ami, actor, action, agent_id),
             )
 
         router.add_api_route(
@@ -159,22 +166,24 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.post("/agents/{agent_id}/pause", response_model=ActionOut)
     async def pause(agent_id: str, body: PauseIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
-        from acd.supervision import change_state
+        from acd.supervision import change_state, check_state_change
 
         actor = may_change(u, agent_id)
         return await with_ami(
-            lambda ami: change_state(settings, engine, ami, actor, "pause", agent_id, body.reason)
+            lambda: check_state_change(settings, "pause", agent_id, body.reason),
+            lambda ami: change_state(settings, engine, ami, actor, "pause", agent_id, body.reason),
         )
 
     def spy_route(mode: SpyMode) -> None:
         async def spy_on(agent_id: str, body: SpyIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
-            from acd.supervision import spy
+            from acd.supervision import check_spy, spy
 
             if u.role != "supervisor":
                 raise HTTPException(403, f"only a supervisor may {mode.value}")
             actor = Actor(u.name, "api")
             return await with_ami(
-                lambda ami: spy(settings, engine, ami, actor, mode, agent_id, body.supervisor)
+                lambda: check_spy(settings, agent_id, body.supervisor),
+                lambda ami: spy(settings, engine, ami, actor, mode, agent_id, body.supervisor),
             )
 
         router.add_api_route(

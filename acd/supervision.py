@@ -96,6 +96,39 @@ def _audit(
         s.commit()
 
 
+def check_state_change(
+    settings: Settings, action: str, agent_id: str, reason: str = ""
+) -> tuple[agent_store.Agent, str]:
+    """The agent and the pause reason's code; refused before anything reaches Asterisk."""
+    if action not in STATE_ACTIONS:
+        raise ActionError(
+            f"unknown action {action!r}; allowed: {', '.join(STATE_ACTIONS)}", "unknown_action"
+        )
+    agent = find_agent(settings, agent_id)
+    if action != "pause":
+        return agent, ""
+    try:
+        return agent, pause_reason(reason).code
+    except ValueError as exc:
+        raise ActionError(str(exc), "unknown_reason", 422) from exc
+
+
+def check_spy(settings: Settings, agent_id: str, supervisor_ext: str) -> None:
+    find_agent(settings, agent_id)
+    try:
+        agent_store.find(settings, supervisor_ext)
+    except KeyError:
+        known = ", ".join(a.id for a in agent_store.all_agents(settings))
+        raise ActionError(
+            f"unknown supervisor phone {supervisor_ext!r}: it must be an endpoint of `agents` "
+            f"(config/hotline.yaml or `hotline agent add`); known: {known}",
+            "unknown_supervisor",
+            404,
+        ) from None
+    if supervisor_ext == agent_id:
+        raise ActionError("a supervisor cannot listen to their own phone", "same_phone", 422)
+
+
 async def change_state(
     settings: Settings,
     engine: Engine,
@@ -106,17 +139,7 @@ async def change_state(
     reason: str = "",
 ) -> str:
     """login, logout, pause (reason: a code or its digit) or unpause; a line for people."""
-    if action not in STATE_ACTIONS:
-        raise ActionError(
-            f"unknown action {action!r}; allowed: {', '.join(STATE_ACTIONS)}", "unknown_action"
-        )
-    agent = find_agent(settings, agent_id)
-    code = ""
-    if action == "pause":
-        try:
-            code = pause_reason(reason).code
-        except ValueError as exc:
-            raise ActionError(str(exc), "unknown_reason", 422) from exc
+    agent, code = check_state_change(settings, action, agent_id, reason)
     try:
         if action == "login":
             done = f"logged in to {','.join(await membership.login(ami, agent))}"
@@ -168,19 +191,7 @@ async def spy(
     supervisor_ext: str,
 ) -> str:
     """Ring the supervisor's phone; on answer it joins the agent's live call."""
-    find_agent(settings, agent_id)
-    try:
-        agent_store.find(settings, supervisor_ext)
-    except KeyError:
-        known = ", ".join(a.id for a in agent_store.all_agents(settings))
-        raise ActionError(
-            f"unknown supervisor phone {supervisor_ext!r}: it must be an endpoint of `agents` "
-            f"(config/hotline.yaml or `hotline agent add`); known: {known}",
-            "unknown_supervisor",
-            404,
-        ) from None
-    if supervisor_ext == agent_id:
-        raise ActionError("a supervisor cannot listen to their own phone", "same_phone", 422)
+    check_spy(settings, agent_id, supervisor_ext)
     channel = await live_channel(ami, agent_id)
     if not channel:
         _audit(

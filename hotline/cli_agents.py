@@ -40,10 +40,19 @@ def _engine(settings: Settings) -> Engine:
     return make_engine(settings.db_url)
 
 
-def _run(by: str, act: Callable[[Settings, Engine, AmiClient, Actor], Awaitable[str]]) -> None:
+def _run(
+    by: str,
+    check: Callable[[Settings], object],
+    act: Callable[[Settings, Engine, AmiClient, Actor], Awaitable[str]],
+) -> None:
     from acd.membership import ami_session
 
     settings = _settings()
+    try:
+        check(settings)
+    except ActionError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     engine = _engine(settings)
     actor = Actor(by or getpass.getuser(), "cli")
 
@@ -66,9 +75,13 @@ def _run(by: str, act: Callable[[Settings, Engine, AmiClient, Actor], Awaitable[
 
 
 def _state(action: str, agent_id: str, by: str, reason: str = "") -> None:
-    from acd.supervision import change_state
+    from acd.supervision import change_state, check_state_change
 
-    _run(by, lambda s, e, ami, actor: change_state(s, e, ami, actor, action, agent_id, reason))
+    _run(
+        by,
+        lambda s: check_state_change(s, action, agent_id, reason),
+        lambda s, e, ami, actor: change_state(s, e, ami, actor, action, agent_id, reason),
+    )
 
 
 def login(agent_id: AgentId, by: By = "") -> None:
@@ -96,9 +109,13 @@ def unpause(agent_id: AgentId, by: By = "") -> None:
 
 
 def _spy(mode: SpyMode, agent_id: str, supervisor: str, by: str) -> None:
-    from acd.supervision import spy
+    from acd.supervision import check_spy, spy
 
-    _run(by, lambda s, e, ami, actor: spy(s, e, ami, actor, mode, agent_id, supervisor))
+    _run(
+        by,
+        lambda s: check_spy(s, agent_id, supervisor),
+        lambda s, e, ami, actor: spy(s, e, ami, actor, mode, agent_id, supervisor),
+    )
 
 
 Supervisor = Annotated[

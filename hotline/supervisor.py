@@ -75,6 +75,17 @@ def running_supervisor(settings: Settings) -> int | None:
     return pid if pid_alive(pid, "hotline") else None
 
 
+def redis_command(settings: Settings, exe: str) -> list[str]:
+    """A Redis of our own: loopback, nothing saved (the state is rebuilt from Asterisk)."""
+    data = settings.var_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    r = settings.redis
+    return [
+        *(exe, "--bind", r.host, "--port", str(r.port)),
+        *("--save", "", "--appendonly", "no", "--dir", str(data)),
+    ]
+
+
 class _QuietServer(uvicorn.Server):
     """uvicorn without its own signal handlers: the supervisor owns the signals."""
 
@@ -122,25 +133,7 @@ class Supervisor:
                 f"nothing answers on redis {r.host}:{r.port} and redis-server is not installed "
                 "(apt-get install -y redis-server)"
             )
-        data = self.settings.var_dir / "redis"
-        data.mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "redis",
-            [
-                exe,
-                "--bind",
-                r.host,
-                "--port",
-                str(r.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data),
-            ],
-            "redis-server",
-        )
+        self._spawn("redis", redis_command(self.settings, exe), "redis-server")
         await self._wait_port("redis", r.host, r.port)
 
     async def _start_mqtt(self) -> None:
