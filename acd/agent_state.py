@@ -106,8 +106,7 @@ class AgentView:
 class _Agent:
     configured: tuple[str, ...]
     queues: dict[str, None] = field(default_factory=dict)  # ordered set of member queues
-    paused: bool = False
-    reason: str = ""
+    paused: dict[str, str] = field(default_factory=dict)  # queue -> reason code
     device: int = 0
     ringing: bool = False
     in_call: bool = False
@@ -154,8 +153,9 @@ class AgentBook:
             self._member(a, queue, event)
         elif name == "QueueMemberRemoved":
             a.queues.pop(queue, None)
+            a.paused.pop(queue, None)
             if not a.queues:
-                a.paused, a.reason, a.ringing = False, "", False
+                a.ringing = False
         elif name == "AgentCalled":
             a.ringing = True
         elif name in ("AgentRingNoAnswer", "AgentDump"):
@@ -172,8 +172,10 @@ class AgentBook:
 
     def _member(self, a: _Agent, queue: str, event: Mapping[str, str]) -> None:
         a.queues[queue] = None
-        a.paused = event.get("Paused") == "1"
-        a.reason = event.get("PausedReason", "") if a.paused else ""
+        if event.get("Paused") == "1":
+            a.paused[queue] = event.get("PausedReason", "")
+        else:
+            a.paused.pop(queue, None)
         a.device = _int(event.get("Status"))
         if "InCall" in event:
             a.in_call = event["InCall"] == "1"
@@ -258,8 +260,10 @@ class AgentBook:
             return AgentState.ON_CALL, ""
         if a.ringing or a.device in DEVICE_RINGING:
             return AgentState.RINGING, ""
-        if a.paused:
-            return AgentState.PAUSED, a.reason
+        if (
+            a.paused and a.paused.keys() >= a.queues.keys()
+        ):  # paused in one queue still serves others
+            return AgentState.PAUSED, next(iter(a.paused.values()))
         if now.timestamp() < self._wrap_until(a):
             return AgentState.WRAP_UP, ""
         return AgentState.AVAILABLE, ""

@@ -144,6 +144,14 @@ def test_pause_with_reason_then_unpause(book: AgentBook) -> None:
     assert changed[0].state is AgentState.AVAILABLE and changed[0].reason == ""
 
 
+def test_paused_in_one_queue_only_still_serves_the_others(book: AgentBook) -> None:
+    book.feed(member("QueueMemberAdded", "complaint"), at(1))
+    book.feed(member("QueueMemberAdded", "general"), at(1))
+    assert book.feed(member("QueueMemberPause", "complaint", Paused="1"), at(2)) == []
+    changed = book.feed(member("QueueMemberPause", "general", Paused="1"), at(3))
+    assert changed[0].state is AgentState.PAUSED
+
+
 def test_paused_during_a_call_is_on_call_then_paused(book: AgentBook) -> None:
     book.feed(member("QueueMemberAdded", "complaint"), at(1))
     book.feed(agent_event("AgentConnect", "complaint"), at(2))
