@@ -113,12 +113,16 @@ class AgentService:
             try:
                 event = await asyncio.wait_for(self.ami.events.get(), CHECK_SECONDS)
             except TimeoutError:
-                await self._store(self.book.tick(datetime.now(UTC)))
-                continue
-            if event.get("Event") == "FullyBooted":  # (re)connected: Asterisk may have restarted
-                self._need_rebuild.set()
-                continue
-            await self._store(self.book.feed(event, datetime.now(UTC)))
+                changed = self.book.tick(datetime.now(UTC))
+            else:
+                if (
+                    event.get("Event") == "FullyBooted"
+                ):  # (re)connected: Asterisk may have restarted
+                    self._need_rebuild.set()
+                    continue
+                changed = self.book.feed(event, datetime.now(UTC))
+            if self.rebuilds:  # before the first rebuild the book knows too little to publish
+                await self._store(changed)
 
     async def _rebuild(self) -> None:
         try:

@@ -201,7 +201,10 @@ class Supervisor:
         await self._wait_port("asterisk", s.ami.host, s.ami.port)
 
     def _stop_children(self) -> None:
-        for child in reversed(self.children):
+        # children.json is the record: a child replaced meanwhile (a Redis restarted on the
+        # same port, as the tests do) is stopped too
+        recorded = {c.pid: c for c in recorded_children(self.settings)}
+        for child in reversed([*self.children, *recorded.values()]):
             stop_child(self.settings, child)
         self.children.clear()
         self._save_children()

@@ -330,7 +330,7 @@ def restart_redis(hotline: Hotline) -> None:
     log = (hotline.var / "log" / "redis.log").open("ab")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     log.close()
-    child["pid"] = proc.pid  # so that `hotline down` stops this one
+    child["pid"] = proc.pid  # recorded: `hotline down` stops this one
     children_file.write_text(json.dumps(children))
     deadline = time.monotonic() + 15
     while not port_open(OWN_SERVICE_PORTS["redis"]) and time.monotonic() < deadline:
