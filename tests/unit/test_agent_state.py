@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from acd.agent_state import AgentBook, AgentState, AgentView, UnknownReason, pause_reason
+from tests.helpers.ami_transcript import load
 
 T0 = datetime(2026, 11, 24, 2, 0, 0, tzinfo=UTC)  # 10:00 in Nanning
 TZ = ZoneInfo("Asia/Shanghai")
@@ -274,3 +275,35 @@ def test_pause_reasons_by_code_or_digit(given: str, code: str) -> None:
 def test_unknown_pause_reason_says_what_is_allowed() -> None:
     with pytest.raises(UnknownReason, match=r"'nap'; allowed: break \(休息\), meal \(用餐\)"):
         pause_reason("nap")
+
+
+# ---- a real session, recorded from Asterisk 22 (tests/fixtures/ami_agent_session.txt) ----
+
+
+def test_recorded_session_login_call_wrap_up_pause_unpause() -> None:
+    """Agent 1003 logs in to report and general, takes a report call (wrap-up 12 s), is
+    paused for a meal, a second caller gives up waiting, the pause ends inside the
+    wrap-up, and Asterisk shuts down."""
+    events = load("ami_agent_session.txt")
+    book = AgentBook({"1003": ("report", "general")}, lambda q: 12 if q == "report" else 0, TZ)
+    t0 = datetime.fromtimestamp(float(events[1]["Timestamp"]), UTC)
+    book.rebuild([], t0)
+    now, seen = t0, []
+    for ev in events:
+        if "Timestamp" in ev:
+            now = datetime.fromtimestamp(float(ev["Timestamp"]), UTC)
+        seen += [
+            (ev["Event"], v.state.value, v.reason, v.calls_handled) for v in book.feed(ev, now)
+        ]
+    assert seen == [
+        ("QueueMemberAdded", "available", "", 0),
+        ("QueueMemberAdded", "available", "", 0),  # queues: report, then report,general
+        ("AgentCalled", "ringing", "", 0),
+        ("QueueMemberStatus", "on_call", "", 0),
+        ("AgentConnect", "on_call", "", 1),
+        ("QueueMemberStatus", "wrap_up", "", 1),
+        ("QueueMemberPause", "paused", "meal", 1),
+        ("QueueMemberPause", "wrap_up", "", 1),
+        ("Shutdown", "available", "", 1),  # any later event or tick ends the wrap-up
+    ]
+    assert book.view("1003").queues == ("report", "general")  # type: ignore[union-attr]
