@@ -109,7 +109,8 @@ class _Agent:
     paused: dict[str, str] = field(default_factory=dict)  # queue -> reason code
     device: int = 0
     ringing: bool = False
-    in_call: bool = False
+    connected: bool = False  # AgentConnect .. AgentComplete
+    in_call_queues: set[str] = field(default_factory=set)  # InCall=1: the queue of the call
     last_call: float = 0.0
     last_queue: str = ""
     member_wrapup: int = 0
@@ -154,6 +155,7 @@ class AgentBook:
         elif name == "QueueMemberRemoved":
             a.queues.pop(queue, None)
             a.paused.pop(queue, None)
+            a.in_call_queues.discard(queue)
             if not a.queues:
                 a.ringing = False
         elif name == "AgentCalled":
@@ -161,11 +163,12 @@ class AgentBook:
         elif name in ("AgentRingNoAnswer", "AgentDump"):
             a.ringing = False
         elif name == "AgentConnect":
-            a.ringing, a.in_call = False, True
+            a.ringing, a.connected = False, True
             a.last_queue = queue
             a.calls += 1
         elif name == "AgentComplete":
-            a.ringing, a.in_call = False, False
+            a.ringing, a.connected = False, False
+            a.in_call_queues.clear()
             a.last_call = max(a.last_call, now.timestamp())
             a.last_queue = queue
         return self._changes(now, only=[agent_id]) + self.tick(now)
@@ -177,9 +180,13 @@ class AgentBook:
         else:
             a.paused.pop(queue, None)
         a.device = _int(event.get("Status"))
-        if "InCall" in event:
-            a.in_call = event["InCall"] == "1"
-        if a.device not in DEVICE_RINGING and not a.in_call:
+        if event.get("InCall") == "1":
+            a.in_call_queues.add(queue)
+        else:
+            a.in_call_queues.discard(queue)
+        if a.device not in DEVICE_IN_CALL and not a.in_call_queues:
+            a.connected = False  # a missed AgentComplete must not leave the agent on a call
+        if a.device not in DEVICE_RINGING and not self._in_call(a):
             a.ringing = False
         last = float(_int(event.get("LastCall")))
         if last > a.last_call:
@@ -218,7 +225,7 @@ class AgentBook:
                 self._member(self._agent(agent_id), queue_from_asterisk(ev.get("Queue", "")), ev)
         out = []
         for agent_id, a in self._agents.items():
-            a.calls = calls_today.get(agent_id, 0) + (1 if a.in_call else 0)
+            a.calls = calls_today.get(agent_id, 0) + (1 if a.in_call_queues else 0)
             state, reason = self._state(a, now)
             before = previous.get(agent_id, {})
             since = now
@@ -242,6 +249,10 @@ class AgentBook:
             self._agents[agent_id] = _Agent(())
         return self._agents[agent_id]
 
+    @staticmethod
+    def _in_call(a: _Agent) -> bool:
+        return a.connected or bool(a.in_call_queues)
+
     def _wrap_until(self, a: _Agent) -> float:
         if not a.last_call:
             return 0.0
@@ -256,7 +267,7 @@ class AgentBook:
     def _state(self, a: _Agent, now: datetime) -> tuple[AgentState, str]:
         if not a.queues:
             return AgentState.LOGGED_OUT, ""
-        if a.in_call or a.device in DEVICE_IN_CALL:
+        if self._in_call(a) or a.device in DEVICE_IN_CALL:
             return AgentState.ON_CALL, ""
         if a.ringing or a.device in DEVICE_RINGING:
             return AgentState.RINGING, ""

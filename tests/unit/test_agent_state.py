@@ -307,3 +307,26 @@ def test_recorded_session_login_call_wrap_up_pause_unpause() -> None:
         ("Shutdown", "available", "", 1),  # any later event or tick ends the wrap-up
     ]
     assert book.view("1003").queues == ("report", "general")  # type: ignore[union-attr]
+
+
+def test_rebuild_from_a_recorded_queue_status_mid_call() -> None:
+    """QueueStatus answered by Asterisk 22 while 1003 talked to a report caller and 1004
+    was paused for training (tests/fixtures/ami_queue_status.txt). InCall is 1 only in
+    the queue of the call; the device state says in use in every queue."""
+    reply = load("ami_queue_status.txt")
+    book = AgentBook(
+        {a: () for a in ("1001", "1002", "1003", "1004", "1005")},
+        lambda q: 12 if q == "report" else 0,
+        TZ,
+    )
+    views = {v.agent: v for v in book.rebuild(reply, T0, calls_today={"1003": 2})}
+    assert {a: (v.state.value, v.reason) for a, v in views.items()} == {
+        "1001": ("available", ""),
+        "1002": ("available", ""),
+        "1003": ("on_call", ""),
+        "1004": ("paused", "training"),
+        "1005": ("logged_out", ""),
+    }
+    assert views["1003"].calls_handled == 3  # two stored calls and this one
+    assert views["1003"].queues == ("general", "report")  # not configured here: sorted
+    assert views["1001"].queues == ("complaint", "general")
