@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
 from sqlalchemy import Engine, func
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from acd.agent_state import AgentBook, AgentView
@@ -115,10 +116,8 @@ class AgentService:
             except TimeoutError:
                 changed = self.book.tick(datetime.now(UTC))
             else:
-                if (
-                    event.get("Event") == "FullyBooted"
-                ):  # (re)connected: Asterisk may have restarted
-                    self._need_rebuild.set()
+                if event.get("Event") == "FullyBooted":
+                    self._need_rebuild.set()  # logged in again: Asterisk may have restarted
                     continue
                 changed = self.book.feed(event, datetime.now(UTC))
             if self.rebuilds:  # before the first rebuild the book knows too little to publish
@@ -141,7 +140,11 @@ class AgentService:
             previous = await read_agents(self.redis, self.tenant)
         except aioredis.RedisError:
             previous = {}
-        counts = await asyncio.to_thread(calls_today, self.engine, self.tz, now)
+        try:
+            counts = await asyncio.to_thread(calls_today, self.engine, self.tz, now)
+        except SQLAlchemyError as exc:  # the states matter more than today's counts
+            log.warning("calls handled today not counted: %s", exc)
+            counts = {}
         views = self.book.rebuild(members, now, previous=previous, calls_today=counts)
         self._need_rebuild.clear()
         if await self._store(views):
