@@ -358,6 +358,8 @@ def test_redis_restarted_mid_call_rebuilds_the_state(
     )
     assert {"1001", "1002", "1003", "1004", "1005"} <= set(ids)
     assert state("1005")["state"] == "logged_out"
+    out = hotline.cli("agent", "status", "1004")
+    assert re.match(r"1004\s+paused \(training\)\s+since .* report,general$", out.strip()), out
     assert call.wait(60).ok
     # nothing stuck: wrap-up, then available again; the pause is lifted
     wait_state("1003", "wrap_up")
