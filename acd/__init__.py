@@ -1,4 +1,4 @@
-"""ACD: agents' queue membership (now), skills, states and live statistics (the ACD issue).
+"""ACD: agents' states (AMI events -> Redis/MQTT), membership and pause, supervisor actions.
 
 Must not: write call records; that is the bridge's job.
 """

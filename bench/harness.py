@@ -97,6 +97,9 @@ class BenchHotline:
             "HOTLINE_VAR_DIR": str(self.var),
             "HOTLINE_BENCH_REFERENCE": "true",
             "HOTLINE_IVR_FILE": str(BENCH_MENU),
+            # the recorded figures (routing, simulation against Erlang C) have no
+            # after-call work; the product's default wrap-up would change them
+            "HOTLINE_ACD__WRAPUP_SECONDS": "0",
         }
         if self.agents:
             config = self.var / "hotline.yaml"

@@ -89,6 +89,9 @@ class QueueSettings(Section):
     title: str = ""
     # Seconds in this queue before the caller also goes to the general queue.
     overflow_after_seconds: int = Field(default=20, ge=1)
+    # After-call work (wrap-up) before this queue offers the agent another call;
+    # none: acd.wrapup_seconds.
+    wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
 
     @property
     def asterisk_name(self) -> str:
@@ -110,6 +113,13 @@ class AgentSettings(Section):
         if self.contact and not re.match(r"^sips?:[^\s]+$", self.contact):
             raise ValueError("contact must be a SIP URI such as sip:1001@192.0.2.10:5060")
         return self
+
+
+class AcdSettings(Section):
+    """Agents' states (the ACD issue): wrap-up after each call."""
+
+    # After-call work (话后处理) in seconds before an agent is offered the next call.
+    wrapup_seconds: int = Field(default=15, ge=0, le=3600)
 
 
 RECORDING_ROLES = ("agent", "supervisor", "auditor")
@@ -233,6 +243,7 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     waiting: WaitingSettings = Field(default_factory=WaitingSettings)
+    acd: AcdSettings = Field(default_factory=AcdSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 
@@ -300,6 +311,13 @@ class Settings(BaseSettings):
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
+
+    def wrapup_seconds(self, queue: str) -> int:
+        """The wrap-up of a queue (its own, else acd.wrapup_seconds); 0 for an unknown one."""
+        for q in self.queues:
+            if q.name == queue:
+                return self.acd.wrapup_seconds if q.wrapup_seconds is None else q.wrapup_seconds
+        return 0
 
 
 class _YamlSource(PydanticBaseSettingsSource):

@@ -17,6 +17,7 @@ from hotline import agents as agent_store
 from hotline import (
     asterisk_root,
     cli_acd,
+    cli_agents,
     cli_ivr,
     cli_orders,
     cli_recordings,
@@ -32,7 +33,8 @@ asterisk_app = typer.Typer(
     help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
 )
 agent_app = typer.Typer(
-    help="Agents: add, list, log in and out of their queues.", no_args_is_help=True
+    help="Agents: add, list, log in and out, pause; supervisors listen, whisper, barge.",
+    no_args_is_help=True,
 )
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(asterisk_app, name="asterisk")
@@ -302,6 +304,11 @@ def agent_add(
             capture_output=True,
             check=False,
         )
+        subprocess.run(  # the feature codes (*11 log in) know each agent's queues
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "dialplan reload"),
+            capture_output=True,
+            check=False,
+        )
     typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
 
 
@@ -313,34 +320,4 @@ def agent_list() -> None:
         typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")
 
 
-def _queue_action(agent_id: str, login: bool) -> None:
-    from acd.membership import login as do_login
-    from acd.membership import logout as do_logout
-
-    settings = _settings()
-    try:
-        agent = agent_store.find(settings, agent_id)
-    except KeyError as exc:
-        raise _fail(f"no agent {agent_id}; see `hotline agent list`", 2) from exc
-    try:
-        result = asyncio.run((do_login if login else do_logout)(settings, agent))
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise _fail(
-            f"cannot reach AMI at {settings.ami.host}:{settings.ami.port} "
-            f"({exc or 'timed out'}); is the hotline up?"
-        ) from exc
-    typer.echo(
-        f"agent {agent_id} {'logged in to' if login else 'logged out of'}: " + ", ".join(result)
-    )
-
-
-@agent_app.command("login")
-def agent_login(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Add the agent to the queues of their skills and to general."""
-    _queue_action(agent_id, True)
-
-
-@agent_app.command("logout")
-def agent_logout(agent_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
-    """Remove the agent from all their queues."""
-    _queue_action(agent_id, False)
+cli_agents.register(agent_app)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from config.settings import ConfigError, Settings, load_settings
+from hotline.agents import Agent
 
 SIM_AGENT = "sim{:02d}"
 
@@ -38,7 +39,6 @@ def simulate(
     the general queue for the run (logged out after it). Agents already logged in take
     calls too: log them out first for a clean measurement.
     """
-    from acd import membership
     from acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
     from hotline import agents as agent_store
     from hotline import asterisk_root, render
@@ -67,8 +67,7 @@ def simulate(
     work.mkdir(parents=True, exist_ok=True)
     prefix = f"199{int(time.time()) % 100_000:05d}"  # the callers' numbers begin so
     try:
-        for agent in sim:
-            asyncio.run(membership.login(settings, agent))
+        asyncio.run(_membership(settings, sim, login=True))
         offered = drive(
             plan,
             work=work,
@@ -79,6 +78,16 @@ def simulate(
             report=lambda msg: typer.echo(f"simulate: {msg}", err=True),
         )
     finally:
-        for agent in sim:
-            asyncio.run(membership.logout(settings, agent))
+        asyncio.run(_membership(settings, sim, login=False))
     typer.echo(outcome(make_engine(settings.db_url), plan, prefix, offered).table())
+
+
+async def _membership(settings: Settings, agents: list[Agent], *, login: bool) -> None:
+    from acd import membership
+
+    async with membership.ami_session(settings) as ami:
+        for agent in agents:
+            if login:
+                await membership.login(ami, agent)
+            else:
+                await membership.logout(ami, agent, list(agent.queues))

@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from acd.agent_state import PAUSE_REASONS
 from config.settings import PROJECT_ROOT, Settings, asterisk_queue
 from hotline.agents import all_agents
 from hotline.asterisk_root import asterisk_ids, in_chroot, restore_kept_samples
@@ -120,6 +121,7 @@ def ensure_secrets(settings: Settings) -> None:
 def context(settings: Settings) -> dict[str, Any]:
     root = settings.root
     modules = next(iter(sorted((root / "usr/lib").glob("*/asterisk/modules"))), None)
+    agents = all_agents(settings)
     return {
         "sip": settings.sip,
         "ami": settings.ami,
@@ -129,8 +131,11 @@ def context(settings: Settings) -> dict[str, Any]:
         "tenant": settings.tenant,
         "timezone": settings.timezone,
         "queues": settings.queues,
+        "wrapup": {q.name: settings.wrapup_seconds(q.name) for q in settings.queues},
+        "pause_reasons": PAUSE_REASONS,
         "general_queue": asterisk_queue("general"),
-        "agents": all_agents(settings),
+        "agents": agents,
+        "agent_queues": {a.id: [asterisk_queue(q) for q in a.queues] for a in agents},
         "recordings_dir": str(settings.recordings_dir),
         "recording_ext": settings.recordings.format,
         "ami_permit": "127.0.0.1/255.255.255.255"

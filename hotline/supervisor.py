@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "api", "recordings", "callbacks")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "acd", "api", "recordings", "callbacks")
 
 
 class StartError(Exception):
@@ -73,6 +73,17 @@ def running_supervisor(settings: Settings) -> int | None:
     except (OSError, ValueError):
         return None
     return pid if pid_alive(pid, "hotline") else None
+
+
+def redis_command(settings: Settings, exe: str) -> list[str]:
+    """A Redis of our own: loopback, nothing saved (the state is rebuilt from Asterisk)."""
+    data = settings.var_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    r = settings.redis
+    return [
+        *(exe, "--bind", r.host, "--port", str(r.port)),
+        *("--save", "", "--appendonly", "no", "--dir", str(data)),
+    ]
 
 
 class _QuietServer(uvicorn.Server):
@@ -122,25 +133,7 @@ class Supervisor:
                 f"nothing answers on redis {r.host}:{r.port} and redis-server is not installed "
                 "(apt-get install -y redis-server)"
             )
-        data = self.settings.var_dir / "redis"
-        data.mkdir(parents=True, exist_ok=True)
-        self._spawn(
-            "redis",
-            [
-                exe,
-                "--bind",
-                r.host,
-                "--port",
-                str(r.port),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data),
-            ],
-            "redis-server",
-        )
+        self._spawn("redis", redis_command(self.settings, exe), "redis-server")
         await self._wait_port("redis", r.host, r.port)
 
     async def _start_mqtt(self) -> None:
@@ -208,7 +201,10 @@ class Supervisor:
         await self._wait_port("asterisk", s.ami.host, s.ami.port)
 
     def _stop_children(self) -> None:
-        for child in reversed(self.children):
+        # children.json is the record: a child replaced meanwhile (a Redis restarted on the
+        # same port, as the tests do) is stopped too
+        recorded = {c.pid: c for c in recorded_children(self.settings)}
+        for child in reversed([*self.children, *recorded.values()]):
             stop_child(self.settings, child)
         self.children.clear()
         self._save_children()
@@ -276,6 +272,13 @@ class Supervisor:
                 raise StartError(
                     f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
                 ) from exc
+        if "acd" in self.services:
+            from acd.agent_service import AgentService
+
+            acd_ami = AmiClient(s.ami)
+            await acd_ami.connect()
+            agents = AgentService(s, engine, acd_ami)
+            tasks.append(asyncio.create_task(agents.run(), name="acd"))
         if "callbacks" in self.services:
             from acd.callback_service import CallbackService
 

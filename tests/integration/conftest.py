@@ -21,6 +21,7 @@ import httpx
 import pytest
 import yaml
 
+from config.settings import DEFAULT_QUEUES
 from hotline.asterisk_root import exclusive_use
 from tests.helpers.sipp import AgentPhone, Caller
 
@@ -29,6 +30,7 @@ HOTLINE = [sys.executable, "-m", "hotline"]
 PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
 # Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto.
 OWN_SERVICE_PORTS = {"redis": 6391, "mqtt": 1891}
+SERVICES = "asterisk,acd,bridge,api,recordings,callbacks"
 
 AGENTS = [
     {
@@ -48,6 +50,16 @@ AGENTS = [
         "media": 17100,
     },
 ]
+# Agents of the ACD tests (tests/integration/test_acd_agents.py), configured but not
+# logged in by the session: report-queue agents and a supervisor's phone.
+ACD_AGENTS = [
+    {"id": "1003", "name": "举报坐席甲", "skills": ["report"], "port": 5074, "media": 17300},
+    {"id": "1004", "name": "举报坐席乙", "skills": ["report"], "port": 5076, "media": 17400},
+    {"id": "1005", "name": "值班班长", "skills": [], "port": 5078, "media": 17500},
+]
+# Only the report queue has after-call work in the tests; elsewhere none, so that the
+# other tests' calls are not held back by wrap-up.
+REPORT_WRAPUP_SECONDS = 12
 
 
 def port_open(port: int) -> bool:
@@ -139,7 +151,18 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     config.write_text(
         yaml.safe_dump(
             {
-                "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS],
+                "agents": [{k: a[k] for k in ("id", "name", "skills", "contact")} for a in AGENTS]
+                + [
+                    {k: a[k] for k in ("id", "name", "skills")}
+                    | {"contact": f"sip:{a['id']}@127.0.0.1:{a['port']}"}
+                    for a in ACD_AGENTS
+                ],
+                "acd": {"wrapup_seconds": 0},
+                "queues": [
+                    {"name": q.name, "title": q.title}
+                    | ({"wrapup_seconds": REPORT_WRAPUP_SECONDS} if q.name == "report" else {})
+                    for q in DEFAULT_QUEUES
+                ],
                 # tests read Asterisk's own file after the call; the worker archives a copy
                 "recordings": {"keep_spool": True},
                 # waiting callers hear where they are every 5 s; a callback rings the
@@ -167,7 +190,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)
     h.cli("asterisk", "install", timeout=900)
-    h.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings,callbacks")
+    h.cli("up", "--detach", "--services", SERVICES)
     phones = [AgentPhone(var, a["port"], a["media"]) for a in AGENTS]  # type: ignore[arg-type]
     try:
         for phone in phones:

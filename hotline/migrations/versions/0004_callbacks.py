@@ -1,15 +1,15 @@
 """callbacks: a waiting caller's kept place and the callback's attempts
 
-Revision ID: 0003_callbacks
-Revises: 0002_ivr
+Revision ID: 0004_callbacks
+Revises: 0003_acd
 Create Date: 2026-11-24
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_callbacks"
-down_revision = "0002_ivr"
+revision = "0004_callbacks"
+down_revision = "0003_acd"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,212 @@
+"""HTTP API for agents' states and supervisor actions.
+
+Reading states is open (like /api/calls, on loopback); changing them needs a token
+(`hotline recordings user add NAME --role agent --agent-id 1001` or `--role supervisor`):
+an agent changes their own state, a supervisor anyone's and may listen, whisper, barge.
+Every change is audited with the token's user as the actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine
+
+from acd.agent_state import PAUSE_REASONS
+from acd.supervision import ActionError, Actor, SpyMode
+from config.settings import Settings
+from crm_bridge.ami import AmiClient
+from recordings.access import User
+
+bearer = HTTPBearer(auto_error=False, description="an agent's or a supervisor's token")
+
+
+class AgentOut(BaseModel):
+    agent: str
+    state: str
+    since: datetime
+    reason: str
+    queues: list[str]
+    calls_handled: int
+
+
+class PauseIn(BaseModel):
+    reason: str = Field(
+        description="one of: " + ", ".join(f"{r.code} ({r.title})" for r in PAUSE_REASONS)
+    )
+
+
+class SpyIn(BaseModel):
+    supervisor: str = Field(description="the supervisor's phone: an endpoint of `agents`")
+
+
+class ActionOut(BaseModel):
+    ok: bool
+    message: str
+
+
+class AuditOut(BaseModel):
+    at: datetime
+    actor: str
+    via: str
+    action: str
+    agent: str
+    forced: bool
+    supervisor_ext: str
+    reason: str
+    result: str
+
+
+def _error(exc: ActionError) -> HTTPException:
+    return HTTPException(exc.status, {"detail": str(exc), "error_id": exc.error_id})
+
+
+def _out(agent_id: str, f: dict[str, str]) -> AgentOut:
+    return AgentOut(
+        agent=agent_id,
+        state=f.get("state", ""),
+        since=datetime.fromisoformat(f["since"]),
+        reason=f.get("reason", ""),
+        queues=[q for q in f.get("queues", "").split(",") if q],
+        calls_handled=int(f.get("calls_handled", "0") or 0),
+    )
+
+
+def agents_router(settings: Settings, engine: Engine) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["agents and supervisors"])
+
+    def user(
+        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> User:
+        from recordings.access import authenticate
+
+        found = authenticate(settings, creds.credentials) if creds else None
+        if found is None:
+            raise HTTPException(401, "an agent's or a supervisor's token is required (Bearer)")
+        return found
+
+    def may_change(u: User, agent_id: str) -> Actor:
+        if u.role == "supervisor" or (u.role == "agent" and u.agent_id == agent_id):
+            return Actor(u.name, "api", u.agent_id if u.role == "agent" else "")
+        raise HTTPException(403, f"only agent {agent_id} themself or a supervisor may do this")
+
+    async def with_ami(
+        check: Callable[[], object], act: Callable[[AmiClient], Awaitable[str]]
+    ) -> ActionOut:
+        from acd.membership import ami_session
+
+        try:
+            check()
+        except ActionError as exc:
+            raise _error(exc) from exc
+        try:
+            async with ami_session(settings) as ami:
+                return ActionOut(ok=True, message=await act(ami))
+        except ActionError as exc:
+            raise _error(exc) from exc
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise HTTPException(
+                503, {"detail": f"Asterisk's AMI is unreachable ({exc})", "error_id": "ami_down"}
+            ) from exc
+
+    async def states() -> dict[str, dict[str, str]]:
+        from acd.agent_service import read_agents, redis_client
+
+        r = redis_client(settings)
+        try:
+            return await read_agents(r, settings.tenant)
+        except Exception as exc:
+            raise HTTPException(
+                503, {"detail": f"Redis is unreachable ({exc})", "error_id": "redis_down"}
+            ) from exc
+        finally:
+            await r.aclose()
+
+    @router.get("/agents", response_model=list[AgentOut])
+    async def list_agents() -> list[AgentOut]:
+        return [_out(a, f) for a, f in (await states()).items()]
+
+    @router.get("/agents/{agent_id}", response_model=AgentOut)
+    async def one_agent(agent_id: str) -> AgentOut:
+        rows = await states()
+        if agent_id not in rows:
+            raise HTTPException(
+                404,
+                {
+                    "detail": f"unknown agent {agent_id!r}; known: {', '.join(rows) or 'none'}",
+                    "error_id": "unknown_agent",
+                },
+            )
+        return _out(agent_id, rows[agent_id])
+
+    def state_route(action: str) -> None:
+        async def change(agent_id: str, u: User = Depends(user)) -> ActionOut:  # noqa: B008
+            from acd.supervision import change_state, check_state_change
+
+            actor = may_change(u, agent_id)
+            return await with_ami(
+                lambda: check_state_change(settings, action, agent_id),
+                lambda ami: change_state(settings, engine, ami, actor, action, agent_id),
+            )
+
+        router.add_api_route(
+            f"/agents/{{agent_id}}/{action}",
+            change,
+            methods=["POST"],
+            response_model=ActionOut,
+            name=f"agent_{action}",
+        )
+
+    for action in ("login", "logout", "unpause"):
+        state_route(action)
+
+    @router.post("/agents/{agent_id}/pause", response_model=ActionOut)
+    async def pause(agent_id: str, body: PauseIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
+        from acd.supervision import change_state, check_state_change
+
+        actor = may_change(u, agent_id)
+        return await with_ami(
+            lambda: check_state_change(settings, "pause", agent_id, body.reason),
+            lambda ami: change_state(settings, engine, ami, actor, "pause", agent_id, body.reason),
+        )
+
+    def spy_route(mode: SpyMode) -> None:
+        async def spy_on(agent_id: str, body: SpyIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
+            from acd.supervision import check_spy, spy
+
+            if u.role != "supervisor":
+                raise HTTPException(403, f"only a supervisor may {mode.value}")
+            actor = Actor(u.name, "api")
+            return await with_ami(
+                lambda: check_spy(settings, agent_id, body.supervisor),
+                lambda ami: spy(settings, engine, ami, actor, mode, agent_id, body.supervisor),
+            )
+
+        router.add_api_route(
+            f"/agents/{{agent_id}}/{mode.value}",
+            spy_on,
+            methods=["POST"],
+            response_model=ActionOut,
+            name=f"agent_{mode.value}",
+        )
+
+    for mode in SpyMode:
+        spy_route(mode)
+
+    @router.get("/agent-actions", response_model=list[AuditOut])
+    def audit(
+        agent: str | None = None,
+        limit: int = Query(200, ge=1, le=10_000),
+        u: User = Depends(user),  # noqa: B008
+    ) -> list[AuditOut]:
+        from acd.supervision import audit_trail
+
+        if u.role not in ("supervisor", "auditor"):
+            raise HTTPException(403, "only a supervisor or an auditor may read the audit")
+        return [AuditOut.model_validate(a.model_dump()) for a in audit_trail(engine, agent, limit)]
+
+    return router
