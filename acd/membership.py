@@ -52,7 +52,7 @@ async def login(ami: AmiClient, agent: Agent) -> list[str]:
                 "Interface": interface(agent.id),
                 "MemberName": agent.id,
                 "StateInterface": interface(agent.id),
-                "Penalty": "0",
+                "Penalty": str(agent.penalty(queue)),
             }
         )
         if not _ok(reply, "Already there"):

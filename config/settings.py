@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -99,12 +106,36 @@ class QueueSettings(Section):
         return asterisk_queue(self.name)
 
 
+# A skill is a queue name, optionally with a proficiency 1-5 (5 best, the default):
+# "complaint" or "complaint:3". app_queue offers a call to lower penalties first, and
+# the penalty is 5 - proficiency, so among free agents the most proficient answers.
+SKILL_RE = r"^[a-z][a-z0-9_]{0,31}(:[1-5])?$"
+BEST_PROFICIENCY = 5
+
+
+def skill_parts(skill: str) -> tuple[str, int]:
+    """("complaint", 3) from "complaint:3"; a bare name is the best proficiency."""
+    name, _, level = skill.partition(":")
+    return name, int(level) if level else BEST_PROFICIENCY
+
+
 class AgentSettings(Section):
     id: str = Field(pattern=AGENT_ID_RE)
     name: str = ""
     skills: list[str] = Field(default_factory=list)
     password: str | None = None
     contact: str | None = None
+
+    @field_validator("skills")
+    @classmethod
+    def _skill_syntax(cls, v: list[str]) -> list[str]:
+        for skill in v:
+            if not re.match(SKILL_RE, skill):
+                raise ValueError(
+                    f"skill {skill!r}: a queue name, optionally with :1-5 for the proficiency "
+                    "(5 best, the default), e.g. complaint or complaint:3"
+                )
+        return v
 
     @model_validator(mode="after")
     def _one_way_to_reach(self) -> AgentSettings:
@@ -262,7 +293,7 @@ class Settings(BaseSettings):
     def _skills_are_queues(self) -> Settings:
         names = {q.name for q in self.queues}
         for agent in self.agents:
-            unknown = [s for s in agent.skills if s not in names]
+            unknown = [s for s in agent.skills if skill_parts(s)[0] not in names]
             if unknown:
                 raise ValueError(
                     f"agent {agent.id}: unknown skills {unknown}; allowed: {sorted(names)}"

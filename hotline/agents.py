@@ -13,7 +13,13 @@ from pathlib import Path
 
 import yaml
 
-from config.settings import AgentSettings, ConfigError, Settings
+from config.settings import (
+    BEST_PROFICIENCY,
+    AgentSettings,
+    ConfigError,
+    Settings,
+    skill_parts,
+)
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,14 @@ class Agent:
     source: str = "config"
     queues: tuple[str, ...] = field(default=())
 
+    def penalty(self, queue: str) -> int:
+        """app_queue's penalty in `queue`: 5 - proficiency (0 for the best, and in general)."""
+        for skill in self.skills:
+            name, proficiency = skill_parts(skill)
+            if name == queue:
+                return BEST_PROFICIENCY - proficiency
+        return 0
+
 
 def ha1(agent_id: str, realm: str, password: str) -> str:
     # md5 is what SIP digest (RFC 2617) and PJSIP's md5_cred use; not our choice.
@@ -37,7 +51,7 @@ def _store(settings: Settings) -> Path:
 
 
 def _queues_for(skills: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys([*skills, "general"]))
+    return tuple(dict.fromkeys([*(skill_parts(s)[0] for s in skills), "general"]))
 
 
 def _from_settings(a: AgentSettings, settings: Settings, source: str) -> Agent:
@@ -66,7 +80,7 @@ def load_added(settings: Settings) -> list[Agent]:
         if not isinstance(row, dict) or "id" not in row:
             raise ConfigError(f"{path}: entry {i} must be a mapping with an 'id'")
         skills = tuple(row.get("skills") or ())
-        unknown = [s for s in skills if s not in names]
+        unknown = [s for s in skills if skill_parts(s)[0] not in names]
         if unknown:
             raise ConfigError(f"{path}: agent {row['id']}: unknown skills {unknown}")
         out.append(

@@ -279,7 +279,9 @@ def agent_add(
     agent_id: Annotated[str, typer.Argument(metavar="ID")],
     password: Annotated[str | None, typer.Option(help="for a registering softphone")] = None,
     contact: Annotated[str | None, typer.Option(help="SIP URI of a desk phone")] = None,
-    skills: Annotated[str, typer.Option(help="comma-separated queue names")] = "",
+    skills: Annotated[
+        str, typer.Option(help="comma-separated queue names, each may end :1-5 (proficiency)")
+    ] = "",
     name: Annotated[str, typer.Option(help="the agent's name")] = "",
 ) -> None:
     """Add (or replace) an agent; the running Asterisk learns it at once."""

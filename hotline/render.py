@@ -135,7 +135,9 @@ def context(settings: Settings) -> dict[str, Any]:
         "pause_reasons": PAUSE_REASONS,
         "general_queue": asterisk_queue("general"),
         "agents": agents,
-        "agent_queues": {a.id: [asterisk_queue(q) for q in a.queues] for a in agents},
+        "agent_queues": {
+            a.id: [(asterisk_queue(q), a.penalty(q)) for q in a.queues] for a in agents
+        },
         "recordings_dir": str(settings.recordings_dir),
         "recording_ext": settings.recordings.format,
         "ami_permit": "127.0.0.1/255.255.255.255"

@@ -167,8 +167,11 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                 "recordings": {"keep_spool": True},
                 # waiting callers hear where they are every 5 s; a callback rings the
                 # citizen's phone on 5092, and is tried twice, 2 s apart
+                # no offer on joining unless nobody can answer (estimate unknown), so that
+                # the other tests' callers go straight into their queue
                 "waiting": {
                     "announce_every_seconds": 5,
+                    "offer_over_seconds": 3600,
                     "callback": {
                         "address": "127.0.0.1:5092",
                         "max_attempts": 2,

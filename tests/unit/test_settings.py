@@ -43,6 +43,16 @@ def test_shipped_config_loads() -> None:
             "agents.0",
             "exactly one of 'password'",
         ),
+        (
+            "agents: [{id: '1001', skills: ['complaint:9'], contact: 'sip:1001@10.0.0.1'}]\n",
+            "agents.0.skills",
+            "optionally with :1-5 for the proficiency",
+        ),
+        (
+            "agents: [{id: '1001', skills: ['complian:3'], contact: 'sip:1001@10.0.0.1'}]\n",
+            "unknown skills ['complian:3']",
+            "allowed: [",
+        ),
         ("queues: [{name: complaint}]\n", "queues", "'general' is required"),
         ("tenant: Nanning City\n", "tenant", "pattern"),
         ("api: {prot: 1}\n", "api.prot", "Extra inputs are not permitted"),
@@ -65,3 +75,15 @@ def test_not_yaml(tmp_path: Path) -> None:
 def test_env_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_API__PORT", "8400")
     assert load_settings(write(tmp_path, "api: {port: 8345}\n")).api.port == 8400
+
+
+def test_proficiency_is_a_penalty_and_the_best_answers_first(tmp_path: Path) -> None:
+    from hotline.agents import all_agents
+
+    path = write(
+        tmp_path,
+        "agents: [{id: '1001', skills: ['complaint:3', report], contact: 'sip:1001@10.0.0.1'}]\n",
+    )
+    agent = all_agents(load_settings(path))[0]
+    assert agent.queues == ("complaint", "report", "general")
+    assert [agent.penalty(q) for q in agent.queues] == [2, 0, 0]
