@@ -124,7 +124,7 @@ def add(
     a = AgentSettings(
         id=agent_id, name=name, password=password, contact=contact, skills=skills or []
     )
-    unknown = [s for s in a.skills if s not in settings.queue_names()]
+    unknown = [s for s in a.skills if skill_parts(s)[0] not in settings.queue_names()]
     if unknown:
         raise ConfigError(
             f"agent {agent_id}: unknown skills {unknown}; allowed: {settings.queue_names()}"
