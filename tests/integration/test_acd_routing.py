@@ -39,7 +39,7 @@ def test_the_most_proficient_free_agent_answers(
 ) -> None:
     members = hotline.cli("asterisk", "cli", "queue show hotline-suggestion")
     assert "with penalty 3" in members and "1007" in members, members
-    for number in ("13900000401", "13900000402"):
+    for number in ("13900000501", "13900000502"):
         result = walk(tmp_path, number, [(1500, "5")], talk_ms=2000)
         assert result.ok, result.stdout[-2000:]
         call = hotline.wait_call(number)
