@@ -165,12 +165,12 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                 ],
                 # tests read Asterisk's own file after the call; the worker archives a copy
                 "recordings": {"keep_spool": True},
-                # waiting callers hear where they are every 5 s; a callback rings the
+                # waiting callers hear where they are every 10 s; a callback rings the
                 # citizen's phone on 5092, and is tried twice, 2 s apart
                 # no offer on joining unless nobody can answer (estimate unknown), so that
                 # the other tests' callers go straight into their queue
                 "waiting": {
-                    "announce_every_seconds": 5,
+                    "announce_every_seconds": 10,
                     "offer_over_seconds": 3600,
                     "callback": {
                         "address": "127.0.0.1:5092",
@@ -271,9 +271,10 @@ def verbose_log(hotline: Hotline, request: pytest.FixtureRequest) -> Iterator[Pa
 
 
 def heard_by(log: Path, first: str) -> list[str]:
-    """The sounds played in Mandarin to the citizen's channel that heard `first` first."""
+    """The sounds played in Mandarin to the citizen's channel that heard `first` first
+    (played by the dialplan, app_queue or an AGI STREAM FILE)."""
     plays = re.findall(
-        r"<(PJSIP/carrier-\w+)> Playing '([^.']+)\.\w+' \(language 'zh'\)",
+        r"<(PJSIP/carrier-\w+)> ?Playing '([^.']+)\.\w+' [^\n]*\(language 'zh'\)",
         log.read_text(errors="replace"),
     )
     channel = next(c for c, sound in plays if sound == first)

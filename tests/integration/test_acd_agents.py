@@ -185,7 +185,8 @@ def test_log_in_pause_and_wrap_up_change_who_gets_the_next_call(
     assert wait_state("1003", "wrap_up")["calls_handled"] == "1"
 
     # B arrives while 1003 is in wrap-up: it waits, 1003 idle but not offered the call...
-    second = Caller(tmp_path, port=5065, media_port=16300).start("13900000402", "4", talk_ms=7000)
+    # (talks long enough to outlast a position announcement while it waits)
+    second = Caller(tmp_path, port=5065, media_port=16300).start("13900000402", "4", talk_ms=15000)
     deadline = time.monotonic() + 20
     while waiting_in_report(hotline) == 0 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -345,7 +346,8 @@ def test_redis_restarted_mid_call_rebuilds_the_state(
     hotline.cli("agent", "login", "1004")
     hotline.cli("agent", "pause", "1004", "--reason", "training")
     wait_state("1004", "paused")
-    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000405", "4", talk_ms=15000)
+    # the call must outlast 1003's wrap-up from the last test, a restart and a rebuild
+    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000405", "4", talk_ms=30000)
     before = wait_state("1003", "on_call")
     restart_redis(hotline)
     after = wait_state("1003", "on_call")

@@ -40,7 +40,8 @@ def test_press_3_complaint_answered_recorded_and_drafted(hotline: Hotline, calle
 
 def test_no_key_still_reaches_an_agent(hotline: Hotline, caller: Caller) -> None:
     # welcome, then the menu three times with no key: the general queue
-    result = caller.call("13900000002", None, before_key_ms=500, talk_ms=140_000, timeout_s=240)
+    # welcome 13 s, the menu 3 x (21 s + 5 s), the transfer 4 s: ~95 s before the agent
+    result = caller.call("13900000002", None, before_key_ms=500, talk_ms=110_000, timeout_s=240)
     assert result.ok, result.stdout[-2000:]
     call = hotline.wait_call("13900000002")
     assert call["disposition"] == "answered"

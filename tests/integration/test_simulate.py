@@ -26,7 +26,7 @@ def test_a_short_simulation_accounts_for_every_offered_call(
     hotline: Hotline, only_simulated_agents: None
 ) -> None:
     out = hotline.cli(
-        "simulate", "--agents", "2", "--calls-per-hour", "900", "--aht", "3", "--minutes", "0.4",
+        "simulate", "--agents", "2", "--calls-per-hour", "900", "--aht", "3", "--minutes", "0.25",
         timeout=400,
     )  # fmt: skip
     m = re.search(r"offered (\d+), answered (\d+), abandoned (\d+), unaccounted (\d+)", out)
