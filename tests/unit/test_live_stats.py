@@ -186,10 +186,20 @@ def test_rebuild_from_queue_status_does_not_count_twice() -> None:
     feed(s, join(T0, "r.1", "general"), join(T0, "r.gone", "general"))
     entries = [
         {"Event": "QueueParams", "Queue": "hotline-general"},
-        {"Event": "QueueEntry", "Queue": "hotline-general", "Uniqueid": "r.1", "Wait": "12",
-         "CallerIDNum": "13800138000"},  # fmt: skip
-        {"Event": "QueueEntry", "Queue": "hotline-help", "Uniqueid": "r.2", "Wait": "3",
-         "CallerIDNum": "13900139000"},  # fmt: skip
+        {
+            "Event": "QueueEntry",
+            "Queue": "hotline-general",
+            "Uniqueid": "r.1",
+            "Wait": "12",
+            "CallerIDNum": "13800138000",
+        },
+        {
+            "Event": "QueueEntry",
+            "Queue": "hotline-help",
+            "Uniqueid": "r.2",
+            "Wait": "3",
+            "CallerIDNum": "13900139000",
+        },
         {"Event": "QueueEntry", "Queue": "hotline-help", "Wait": "x"},  # malformed: skipped
     ]
     s.rebuild_waiting(entries, T0 + 12)
