@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from acd.live_api import live_router
 from agi.api import blocks_router
 from config.settings import Settings
 from crm_bridge.models import CallRecord
@@ -123,4 +124,5 @@ def create_app(
     app.include_router(recordings_router(settings, engine))
     app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
+    app.include_router(live_router(settings))
     return app

@@ -67,7 +67,7 @@ def _services(value: str) -> tuple[str, ...]:
 
 ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
 ServicesOpt = Annotated[
-    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,api,recordings")
+    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,live,api,recordings")
 ]
 
 
@@ -112,10 +112,12 @@ def down() -> None:
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="agi, bridge, api or recordings")]) -> None:
+def serve(
+    service: Annotated[str, typer.Argument(help="agi, bridge, live, api or recordings")],
+) -> None:
     """Run one service alone in the foreground (to spread services over machines)."""
-    if service not in ("agi", "bridge", "api", "recordings"):
-        raise _fail("serve takes one of: agi, bridge, api, recordings", 2)
+    if service not in ("agi", "bridge", "live", "api", "recordings"):
+        raise _fail("serve takes one of: agi, bridge, live, api, recordings", 2)
     settings = _settings()
     _logging()
     if service in ("bridge", "api", "recordings"):

@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "api", "recordings")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "live", "api", "recordings")
 
 
 class StartError(Exception):
@@ -276,6 +276,12 @@ class Supervisor:
                 raise StartError(
                     f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
                 ) from exc
+        if "live" in self.services:
+            from acd.live_service import LiveService
+
+            live_ami = AmiClient(s.ami)  # its own connection: the bridge drains its events
+            await live_ami.connect()
+            tasks.append(asyncio.create_task(LiveService(s, live_ami).run(), name="live"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 
