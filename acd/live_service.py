@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 import aiomqtt
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from acd import live_keys
@@ -41,6 +43,7 @@ def redis_client(settings: Settings) -> aioredis.Redis:
         socket_timeout=2,
         socket_connect_timeout=2,
         decode_responses=True,
+        retry=Retry(NoBackoff(), retries=1),  # fail fast: the next write comes within a second
     )
 
 
@@ -190,8 +193,8 @@ class LiveService:
 
     async def write(self, now: float) -> None:
         """Write changed queues (and those with callers waiting, whose waits grow)."""
-        if not self._loaded and not await self._load():
-            return  # do not overwrite stored counters with a partial day
+        if not self._loaded:
+            await self._load()
         self.stats.prune(now)
         names = set(self._dirty)
         names |= {n for n, q in self.stats.queues.items() if q.waiting}
@@ -204,7 +207,8 @@ class LiveService:
         at = datetime.fromtimestamp(now, UTC).isoformat()
         snaps = {n: self.stats.snapshot(n, now) for n in sorted(names)}
         self._publish(snaps, at)
-        if await self._write_redis(snaps, at):
+        # until today's stored counters are read back, Redis is not overwritten with fewer
+        if self._loaded and await self._write_redis(snaps, at):
             if full:
                 self._last_full = now
         else:
@@ -230,11 +234,12 @@ class LiveService:
             self._alarmed.add(name)
             sl = snap["window"]["service_level"]
             worst = ", ".join(f"{sl[str(t)]}% at {t} s" for t in below)
+            where = "the hotline" if name == TOTAL else f"queue {name}"
             alarm = Alarm(
                 kind="service_level_low",
                 message=(
-                    f"queue {name}: service level {worst} over the last "
-                    f"{snap['window_minutes']} min, below the target {snap['target_percent']}%"
+                    f"{where}: service level {worst} over the last {snap['window_minutes']} min, "
+                    f"below the target {snap['target_percent']}%"
                 ),
                 at=at,
             )
