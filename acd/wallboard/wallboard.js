@@ -79,10 +79,10 @@ function renderQueues(board) {
       el("h2", {}, el("span", {}, q.title), el("span", { class: "dim" }, `等待 ${mmss(q.longest_wait_seconds)}`)),
       el("div", { class: "row" },
         el("div", {}, el("div", { class: `waiting${q.waiting ? " busy" : ""}` }, q.waiting), el("div", { class: "k" }, "排队中")),
-        el("div", { class: "gauges" }, ...board.thresholds.map((s) => gauge(`近${q.window_minutes}分 ${s}秒`, w.service_level[s], target)))),
+        el("div", { class: "gauges" }, ...board.thresholds.map((s) => gauge(`${s}秒`, w.service_level[s], target)))),
       el("div", { class: "counts" },
         "今日 呼入 ", el("b", {}, q.today.offered), " 接通 ", el("b", {}, q.today.answered),
-        " 放弃 ", el("b", {}, q.today.abandoned), " 平均通话 ", el("b", {}, mmss(q.today.aht_seconds))),
+        " 放弃 ", el("b", {}, q.today.abandoned), " 均通话 ", el("b", {}, mmss(q.today.aht_seconds))),
       callers);
   });
   document.getElementById("queues").replaceChildren(...cards);
@@ -112,7 +112,7 @@ function renderAgents(board) {
 function render(board) {
   document.getElementById("city").textContent = board.city_name || "";
   document.getElementById("legend").textContent =
-    `服务水平 = 自进入队列起在规定秒数内接通的来电 ÷ 呼入来电（仍在等待且已超时的计为未达标）；目标 ${board.target_percent}%；仪表为近${board.window_minutes}分钟`;
+    `圆环：近${board.window_minutes}分钟服务水平 = 自进入队列起在规定秒数内接通的来电 ÷ 呼入来电（仍在等待且已超时的计为未达标）；目标 ${board.target_percent}%`;
   renderTotal(board);
   renderQueues(board);
   renderAlarm(board);
