@@ -29,6 +29,8 @@ HOTLINE = [sys.executable, "-m", "hotline"]
 PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
 # Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto.
 OWN_SERVICE_PORTS = {"redis": 6391, "mqtt": 1891}
+# What `hotline up` runs in the tests (the FastAGI server runs apart, so a test can stop it).
+SERVICES = "asterisk,bridge,live,api,recordings"
 
 AGENTS = [
     {
@@ -156,7 +158,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     env.pop("HOTLINE_AMI__SECRET", None)
     h = Hotline(var, env)
     h.cli("asterisk", "install", timeout=900)
-    h.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings")
+    h.cli("up", "--detach", "--services", SERVICES)
     phones = [AgentPhone(var, a["port"], a["media"]) for a in AGENTS]  # type: ignore[arg-type]
     try:
         for phone in phones:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 
 from hotline.supervisor import pid_alive
-from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, PORTS, Hotline, port_open
+from tests.integration.conftest import (
+    AGENTS,
+    OWN_SERVICE_PORTS,
+    PORTS,
+    SERVICES,
+    Hotline,
+    port_open,
+)
 
 
 def test_status_reports_every_component(hotline: Hotline) -> None:
@@ -44,6 +51,6 @@ def test_down_stops_what_up_started_and_nothing_else(hotline: Hotline) -> None:
         assert port_open(6379) == system_redis  # a Redis it did not start is left alone
         assert "nothing was running" in hotline.cli("down")
     finally:
-        hotline.cli("up", "--detach", "--services", "asterisk,bridge,api,recordings")
+        hotline.cli("up", "--detach", "--services", SERVICES)
         for a in AGENTS:
             hotline.cli("agent", "login", str(a["id"]))
