@@ -29,7 +29,10 @@ function el(tag, attrs = {}, ...children) {
 function mmss(seconds) {
   if (seconds === null || seconds === undefined) return "–";
   const s = Math.round(seconds);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const pad = (n) => String(n).padStart(2, "0");
+  if (s >= 86400) return `${Math.floor(s / 86400)}天`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+  return `${Math.floor(s / 60)}:${pad(s % 60)}`;
 }
 
 function pct(v) {
@@ -140,8 +143,11 @@ function connect() {
   ws.onclose = () => { setLink(false, "连接中断，重连中…"); setTimeout(connect, 2000); };
 }
 
-setInterval(() => {
+function tick() {
   document.getElementById("clock").textContent = new Date().toLocaleTimeString("zh-CN", { hour12: false });
   if (lastMessage && Date.now() - lastMessage > STALE_MS) setLink(false, "数据未更新");
-}, 1000);
+}
+
+tick();
+setInterval(tick, 1000);
 connect();

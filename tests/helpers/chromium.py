@@ -12,9 +12,22 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
+
+# Chromium wants the pipe on fds 3 and 4 exactly; dup first so that neither end overwrites
+# the other whatever numbers they had (a shell's `3<&17` cannot do that, nor fds above 9).
+ONTO_FDS_3_AND_4 = """
+import os, sys
+a, b = os.dup(int(sys.argv[1])), os.dup(int(sys.argv[2]))
+os.dup2(a, 3)
+os.dup2(b, 4)
+os.set_inheritable(3, True)  # dup2 onto itself (a == 3) keeps dup's non-inheritable flag
+os.set_inheritable(4, True)
+os.execvp(sys.argv[3], sys.argv[3:])
+"""
 
 
 def chromium() -> str:
@@ -49,11 +62,9 @@ class Browser:
             f"--user-data-dir={self.workdir / 'chromium-profile'}",
             f"--window-size={self.width},{self.height}",
         ]
-        script = 'exec "$@" 3<&"$IN" 4>&"$OUT"'
         log = (self.workdir / "chromium.log").open("wb")
         self.proc = subprocess.Popen(
-            ["sh", "-c", script, "sh", *args],
-            env={**os.environ, "IN": str(to_r), "OUT": str(from_w)},
+            [sys.executable, "-c", ONTO_FDS_3_AND_4, str(to_r), str(from_w), *args],
             pass_fds=(to_r, from_w),
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -111,8 +122,15 @@ class Browser:
         raw, self._buf = self._buf.split(b"\0", 1)
         return dict(json.loads(raw))
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, timeout: float = 30) -> None:
+        """Navigate and return once the page has loaded (navigate itself returns before)."""
         self.call("Page.navigate", {"url": url})
+        deadline = time.monotonic() + timeout
+        loaded = f"location.href === {json.dumps(url)} && document.readyState === 'complete'"
+        while not self.evaluate(loaded):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not load within {timeout:.0f}s")
+            time.sleep(0.1)
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
