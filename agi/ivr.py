@@ -23,12 +23,18 @@ from agi.variables import (
     HOTLINE_TRANSFER,
     RESULT_BLOCKED,
 )
+from agi.waiting import WaitRules, offer_at_join
 from agi.walk import Call, Exit, walk
 
 log = logging.getLogger(__name__)
 
 
-async def ivr(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> None:
+async def ivr(
+    agi: AGIChannel,
+    store: ConfigStore,
+    services: IvrServices,
+    waiting: WaitRules | None = None,
+) -> None:
     config = store.current  # this call stays on this tree even if it is reloaded now
     dialled = next(iter(agi.arguments), "") or agi.headers.get("agi_dnid", "")
     tree_name, tree = config.tree_for(dialled)
@@ -39,7 +45,7 @@ async def ivr(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> Non
         leave_by = await blocked(call)
     else:
         leave_by = await walk(call, tree.start)
-    await leave(call, leave_by)
+    await leave(call, leave_by, waiting)
 
 
 async def blocked(call: Call) -> Exit:
@@ -56,7 +62,7 @@ async def blocked(call: Call) -> Exit:
     return Exit("hangup", RESULT_BLOCKED)
 
 
-async def leave(call: Call, how: Exit) -> None:
+async def leave(call: Call, how: Exit, waiting: WaitRules | None = None) -> None:
     agi = call.agi
     queue = how.queue or call.tree.fallback_queue  # a failed transfer also ends there
     log.info("call %s: leaves the IVR: %s %s", agi.uniqueid, how.kind, how.result)
@@ -72,3 +78,5 @@ async def leave(call: Call, how: Exit) -> None:
         await agi.set_variable(HOTLINE_HANGUP, "1")
     elif how.kind == "queue":
         await call.play(call.tree.transfer_prompt)
+        if waiting is not None:
+            await offer_at_join(agi, call.config, queue, waiting)

@@ -34,7 +34,8 @@ from agi.variables import (
     HOTLINE_TRANSFER,
     RESULT_ERROR,
 )
-from config.settings import AgiSettings, ConfigError, Settings
+from agi.waiting import WaitRules, callback, message
+from config.settings import AgiSettings, ConfigError, Settings, WaitingSettings
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +229,22 @@ def _parse_peers(peers: list[str]) -> list[IPNetwork]:
 
 
 def build_routes(
-    ivr_config: IvrConfig | ConfigStore, services: IvrServices | None = None
+    ivr_config: IvrConfig | ConfigStore,
+    services: IvrServices | None = None,
+    waiting: WaitRules | None = None,
 ) -> dict[str, Handler]:
-    """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>)."""
+    """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>).
+
+    Without `waiting` rules no offer is made on joining a queue (unit tests, the bench).
+    """
     store = ivr_config if isinstance(ivr_config, ConfigStore) else ConfigStore(lambda: ivr_config)
     svc: IvrServices = services if services is not None else NoServices()
+    rules = waiting if waiting is not None else WaitRules(WaitingSettings())
     return {
-        "ivr": partial(ivr, store=store, services=svc),
+        "ivr": partial(ivr, store=store, services=svc, waiting=waiting),
         "survey": partial(survey, store=store, services=svc),
+        "callback": partial(callback, store=store, services=svc, rules=rules),
+        "message": partial(message, store=store, services=svc),
     }
 
 
@@ -263,8 +272,10 @@ def make_agi_server(settings: Settings) -> FastAGIServer:
         ZoneInfo(settings.timezone),
         settings.root / SOUNDS_REL,
         f"{store.current.prompt_dir or 'hotline'}/tts",
+        settings.root,
     )
-    return FastAGIServer(settings.agi, build_routes(store, services), store=store)
+    routes = build_routes(store, services, WaitRules.from_settings(settings))
+    return FastAGIServer(settings.agi, routes, store=store)
 
 
 def pid_file(settings: Settings) -> Path:

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agi import blocks
+from acd import callbacks
+from agi import blocks, messages
 from agi.models import SurveyResult
 from agi.protocol import mask_number
 from workorders.progress import OrderProgress, find_order_for_caller, open_orders_for_caller
@@ -39,6 +40,12 @@ class IvrServices(Protocol):
     ) -> OrderProgress | None: ...
     async def save_survey(self, linkedid: str, caller: str, answer: str) -> None: ...
     async def speak(self, text: str) -> str | None: ...
+    async def request_callback(
+        self, linkedid: str, number: str, queue: str, position: int, request_type: str
+    ) -> int | None: ...
+    async def leave_message(
+        self, linkedid: str, caller: str, path: str, request_type: str
+    ) -> str | None: ...
 
 
 class NoServices:
@@ -66,13 +73,31 @@ class NoServices:
     async def speak(self, text: str) -> str | None:
         return None
 
+    async def request_callback(
+        self, linkedid: str, number: str, queue: str, position: int, request_type: str
+    ) -> int | None:
+        return None
+
+    async def leave_message(
+        self, linkedid: str, caller: str, path: str, request_type: str
+    ) -> str | None:
+        return None
+
 
 class DbServices:
-    def __init__(self, engine: Engine, timezone: ZoneInfo, sounds_dir: Path, tts_dir: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        timezone: ZoneInfo,
+        sounds_dir: Path,
+        tts_dir: str,
+        root: Path = Path("/"),
+    ) -> None:
         self.engine = engine
         self.timezone = timezone
         self.sounds_dir = sounds_dir
         self.tts_dir = tts_dir  # sound name prefix, e.g. hotline/tts
+        self.root = root  # Asterisk's root: its paths are inside it
 
     async def blocked(self, number: str) -> bool:
         def run() -> bool:
@@ -153,6 +178,55 @@ class DbServices:
             log.exception("could not speak a dynamic prompt")
             return None
         return name
+
+    async def request_callback(
+        self, linkedid: str, number: str, queue: str, position: int, request_type: str
+    ) -> int | None:
+        def run() -> int | None:
+            with Session(self.engine) as s:
+                cb = callbacks.request(
+                    s,
+                    linkedid=linkedid,
+                    number=number,
+                    queue=queue,
+                    position=position,
+                    request_type=request_type,
+                    now=datetime.now(UTC),
+                )
+                s.commit()
+                return cb.id
+
+        try:
+            return await asyncio.to_thread(run)
+        except Exception:
+            log.exception("callback of call %s could not be stored", linkedid)
+            return None
+
+    async def leave_message(
+        self, linkedid: str, caller: str, path: str, request_type: str
+    ) -> str | None:
+        if not path or not (self.root / path.lstrip("/")).is_file():
+            return None  # hung up before speaking: nothing was left
+
+        def run() -> str | None:
+            with Session(self.engine) as s:
+                order = messages.order_from_message(
+                    s,
+                    linkedid=linkedid,
+                    caller=caller,
+                    path=path,
+                    request_type=request_type,
+                    now=datetime.now(UTC),
+                    tz=self.timezone,
+                )
+                s.commit()
+                return order.number
+
+        try:
+            return await asyncio.to_thread(run)
+        except Exception:
+            log.exception("message of call %s could not become a work order", linkedid)
+            return None
 
 
 def _speak(text: str, out: Path) -> None:

@@ -35,3 +35,11 @@ HOTLINE_SURVEY: Final = "HOTLINE_SURVEY"
 RESULT_BLOCKED: Final = "blocked"  # a blocked number (art. 21.4) heard the notice
 RESULT_NO_SKILL: Final = "no-skilled-agent"  # nobody with the skill logged in: general
 RESULT_PROGRESS_FAILED: Final = "progress-failed"  # three wrong order numbers: an agent
+
+# Waiting in a queue (agi/waiting.py).
+# "callback" or "message": the caller took the offer made at joining the queue.
+HOTLINE_WAIT_CHOICE: Final = "HOTLINE_WAIT_CHOICE"
+# The id of the callback the caller asked for (key 1); empty if it could not be taken.
+HOTLINE_CALLBACK: Final = "HOTLINE_CALLBACK"
+# The work order a left message became (key 2).
+HOTLINE_MESSAGE_ORDER: Final = "HOTLINE_MESSAGE_ORDER"

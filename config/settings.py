@@ -124,6 +124,34 @@ class EmergencySettings(Section):
     ring_seconds: int = Field(default=60, ge=5, le=600)
 
 
+class CallbackSettings(Section):
+    """A caller who pressed 1 while waiting keeps their place and is called back."""
+
+    # The citizen is rung as sip:<number>@<address> through this PJSIP endpoint (the carrier).
+    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")
+    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_after_seconds: int = Field(default=300, ge=1, le=86400)
+    ring_seconds: int = Field(default=30, ge=5, le=120)  # how long the citizen's phone rings
+    # How long the kept place may wait for an agent before it is put back in line.
+    hold_minutes: int = Field(default=240, ge=1, le=1440)
+
+
+class WaitingSettings(Section):
+    """What a caller hears and may do while waiting for an agent (app_queue announcements)."""
+
+    # Position and estimated wait: on joining and then this often.
+    announce_every_seconds: int = Field(default=30, ge=5, le=600)
+    # Over this estimated wait, the caller is offered a callback (1) or a message (2).
+    offer_over_seconds: int = Field(default=60, ge=0, le=3600)
+    # Once the caller has waited offer_over_seconds, the offer is repeated this often.
+    offer_every_seconds: int = Field(default=60, ge=10, le=3600)
+    # Talk plus wrap-up time of a call, for the estimate until measured figures exist.
+    average_handle_seconds: int = Field(default=300, ge=10, le=7200)
+    message_max_seconds: int = Field(default=120, ge=10, le=600)
+    callback: CallbackSettings = Field(default_factory=CallbackSettings)
+
+
 class RecordingSettings(Section):
     # What MixMonitor writes (the spool); "raw" is set by stereo (MixMonitor D needs it).
     format: Literal["wav", "wav49", "gsm", "raw"] = "wav"
@@ -224,6 +252,7 @@ class Settings(BaseSettings):
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
+    waiting: WaitingSettings = Field(default_factory=WaitingSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 

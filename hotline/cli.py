@@ -32,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(cli_recordings.app, name="recordings")
 app.add_typer(cli_ivr.block_app, name="block")
 app.command("reload")(cli_ivr.reload)
+app.command("callbacks")(cli_ivr.callbacks_list)
 app.add_typer(cli_orders.orders_app, name="orders")
 
 
@@ -66,9 +67,7 @@ def _services(value: str) -> tuple[str, ...]:
 
 
 ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
-ServicesOpt = Annotated[
-    str, typer.Option("--services", help="comma-separated: asterisk,agi,bridge,live,api,recordings")
-]
+ServicesOpt = Annotated[str, typer.Option("--services", help=f"comma-separated: {ALL_SERVICES}")]
 
 
 @app.command()

@@ -153,3 +153,34 @@ def _local(settings: Settings, at: datetime | None) -> str:
     if at is None:
         return ""
     return at.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def callbacks_list(
+    status: Annotated[
+        str, typer.Option(help="requested, waiting, dialling, completed or failed; empty: all")
+    ] = "",
+    limit: Annotated[int, typer.Option(help="newest first, at most this many")] = 50,
+) -> None:
+    """Callbacks asked for while waiting (key 1): where each one is, and the failed ones."""
+    from sqlmodel import col, select
+
+    from acd.callbacks import Callback, CallbackStatus
+
+    allowed = [s.value for s in CallbackStatus]
+    if status and status not in allowed:
+        typer.echo(f"--status {status!r}: allowed are {', '.join(allowed)}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    with Session(_engine(settings)) as s:
+        q = select(Callback).order_by(col(Callback.requested_at).desc()).limit(limit)
+        if status:
+            q = q.where(Callback.status == status)
+        rows = list(s.exec(q))
+    if not rows:
+        typer.echo("no callbacks")
+    for cb in rows:
+        typer.echo(
+            f"{cb.id:5} {_local(settings, cb.requested_at)}  {cb.caller_number:16} "
+            f"{cb.queue:12} place {cb.position:<3} {cb.status:10} attempts {cb.attempts} "
+            f"{cb.last_result} {cb.agent}"
+        )

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
 # Every table module, so that SQLModel.metadata is complete for Alembic.
+from acd.callbacks import Callback  # noqa: F401
 from agi.models import BlockedNumber  # noqa: F401
 from crm_bridge.models import CallRecord  # noqa: F401
 from recordings.models import Recording  # noqa: F401

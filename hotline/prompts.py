@@ -46,14 +46,31 @@ def _speak(text: str, out: Path) -> None:
         )
 
 
+# Asterisk's own Mandarin number reading (say.c, language zh: 十二 = digits/10 + digits/2),
+# used by app_queue for the caller's position and wait; sounds/zh/digits/<name>.
+ZH_DIGITS_REL = "usr/share/asterisk/sounds/zh/digits"
+ZH_DIGITS = {
+    **{str(i): t for i, t in enumerate("零一二三四五六七八九")},
+    "10": "十",
+    **{str(i * 10): f"{t}十" for i, t in enumerate("二三四五六七八九", start=2)},
+    "hundred": "百",
+    "thousand": "千",
+    "wan": "万",
+    "yi": "亿",
+}
+
+
 def generate(settings: Settings, *, force: bool = False) -> list[Path]:
     """Speak every prompt that is missing or whose text changed; return those written."""
     sounds = settings.root / SOUNDS_REL
-    sounds.mkdir(parents=True, exist_ok=True)
+    digits = settings.root / ZH_DIGITS_REL
     written = []
-    for name, text in load_texts(settings).items():
-        wav = sounds / f"{name}.wav"
-        stamp = sounds / f".{name}.generated"
+    texts = [(sounds, name, text) for name, text in load_texts(settings).items()]
+    texts += [(digits, name, text) for name, text in ZH_DIGITS.items()]
+    for folder, name, text in texts:
+        folder.mkdir(parents=True, exist_ok=True)
+        wav = folder / f"{name}.wav"
+        stamp = folder / f".{name}.generated"
         digest = hashlib.sha256(text.encode()).hexdigest()
         ours = stamp.exists()
         if wav.exists() and not ours:

@@ -125,6 +125,7 @@ def context(settings: Settings) -> dict[str, Any]:
         "ami": settings.ami,
         "agi": settings.agi,
         "emergency": settings.emergency,
+        "waiting": settings.waiting,
         "tenant": settings.tenant,
         "timezone": settings.timezone,
         "queues": settings.queues,

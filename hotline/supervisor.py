@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "live", "api", "recordings")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "live", "api", "recordings", "callbacks")
 
 
 class StartError(Exception):
@@ -282,6 +282,14 @@ class Supervisor:
             live_ami = AmiClient(s.ami)  # its own connection: the bridge drains its events
             await live_ami.connect()
             tasks.append(asyncio.create_task(LiveService(s, live_ami).run(), name="live"))
+        if "callbacks" in self.services:
+            from acd.callback_service import CallbackService
+
+            # its own AMI connection: the bridge's event queue is the bridge's alone
+            callback_ami = AmiClient(s.ami)
+            await callback_ami.connect()
+            callback_service = CallbackService(s, engine, callback_ami)
+            tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 
