@@ -106,13 +106,15 @@ def test_offered_answered_abandoned_reach_redis_and_mqtt(
     general, total = live_keys.queue_key(TENANT, "general"), live_keys.total_key(TENANT)
     before, before_total = today(store, general), today(store, total)
     with MqttWatch() as mqtt:
-        # talk_ms counts from the key: the menu takes a few seconds more before the queue
-        answered = caller.call("13900000301", "0", before_key_ms=1500, talk_ms=9000)
+        # talk_ms counts from the key; before an agent rings come the rest of the menu and
+        # the queue's position announcement, and with nobody logged in the offer of a
+        # callback (agi/waiting.py): the callers stay long enough for all of it
+        answered = caller.call("13900000301", "0", before_key_ms=1500, talk_ms=20_000)
         assert answered.ok, answered.stdout[-2000:]
         for a in AGENTS:
             hotline.cli("agent", "logout", str(a["id"]))
         try:
-            abandoned = caller.call("13900000302", "0", before_key_ms=1500, talk_ms=9000)
+            abandoned = caller.call("13900000302", "0", before_key_ms=1500, talk_ms=30_000)
         finally:
             for a in AGENTS:
                 hotline.cli("agent", "login", str(a["id"]))
@@ -163,14 +165,15 @@ def test_wallboard_shows_a_waiting_caller(
 
         eventually(lambda: page()["link"] == "实时" and page()["waiting"] == "0", "board live")
         assert "综合" in page()["text"] and "排队中" in page()["text"]
-        call = caller.start("13900000201", "0", before_key_ms=1500, talk_ms=12000)
+        # long enough for the offer of a callback (nobody is logged in) and the queue
+        call = caller.start("13900000201", "0", before_key_ms=1500, talk_ms=40_000)
         try:
 
             def waiting_shown() -> dict[str, str] | None:
                 p = page()
                 return p if p["waiting"] == "1" and "139******01" in p["callers"] else None
 
-            shown = eventually(waiting_shown, "the waiting caller on the wallboard", timeout=30)
+            shown = eventually(waiting_shown, "the waiting caller on the wallboard", timeout=60)
             shot = browser.screenshot(tmp_path / "wallboard.png")
             print(f"wallboard screenshot: {shot}")
         finally:
