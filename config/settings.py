@@ -236,6 +236,25 @@ class RecordingSettings(Section):
         return self
 
 
+class LiveSettings(Section):
+    """Live numbers and the wallboard (acd/live_stats.py)."""
+
+    # Service level is reported at each threshold, seconds from queue join:
+    # 15 s is GB/T 33358's, 20 s is the regulation's (art. 25).
+    service_level_seconds: list[int] = Field(default_factory=lambda: [15, 20])
+    # Below this share (%) of calls answered in time a queue shows an alarm.
+    target_percent: float = Field(default=95.0, gt=0, le=100)
+    window_minutes: int = Field(default=15, ge=1, le=240)
+    publish_seconds: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("service_level_seconds")
+    @classmethod
+    def _thresholds(cls, v: list[int]) -> list[int]:
+        if not 1 <= len(v) <= 4 or any(t < 1 for t in v) or len(set(v)) != len(v):
+            raise ValueError("give 1 to 4 different thresholds in seconds, e.g. [15, 20]")
+        return sorted(v)
+
+
 DEFAULT_QUEUES = [
     QueueSettings(name="consultation", title="咨询"),
     QueueSettings(name="help", title="求助"),
@@ -273,6 +292,7 @@ class Settings(BaseSettings):
     mqtt: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=1883))
     recordings: RecordingSettings = Field(default_factory=RecordingSettings)
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
+    live: LiveSettings = Field(default_factory=LiveSettings)
     waiting: WaitingSettings = Field(default_factory=WaitingSettings)
     acd: AcdSettings = Field(default_factory=AcdSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from acd.api import agents_router
+from acd.live_api import live_router
 from agi.api import blocks_router
 from config.settings import Settings
 from crm_bridge.models import CallRecord
@@ -125,4 +126,5 @@ def create_app(
     app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
     app.include_router(agents_router(settings, engine))
+    app.include_router(live_router(settings))
     return app

@@ -29,7 +29,7 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "acd", "api", "recordings", "callbacks")
+ALL_SERVICES = ("asterisk", "agi", "bridge", "acd", "live", "api", "recordings", "callbacks")
 
 
 class StartError(Exception):
@@ -279,6 +279,12 @@ class Supervisor:
             await acd_ami.connect()
             agents = AgentService(s, engine, acd_ami)
             tasks.append(asyncio.create_task(agents.run(), name="acd"))
+        if "live" in self.services:
+            from acd.live_service import LiveService
+
+            live_ami = AmiClient(s.ami)  # its own connection: the bridge drains its events
+            await live_ami.connect()
+            tasks.append(asyncio.create_task(LiveService(s, live_ami).run(), name="live"))
         if "callbacks" in self.services:
             from acd.callback_service import CallbackService
 

@@ -28,9 +28,14 @@ from tests.helpers.sipp import AgentPhone, Caller
 REPO = Path(__file__).resolve().parents[2]
 HOTLINE = [sys.executable, "-m", "hotline"]
 PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
-# Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto.
-OWN_SERVICE_PORTS = {"redis": 6391, "mqtt": 1891}
-SERVICES = "asterisk,acd,bridge,api,recordings,callbacks"
+# Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto
+# (HOTLINE_TEST_REDIS_PORT / HOTLINE_TEST_MQTT_PORT move them off a port left busy).
+OWN_SERVICE_PORTS = {
+    "redis": int(os.environ.get("HOTLINE_TEST_REDIS_PORT", "6391")),
+    "mqtt": int(os.environ.get("HOTLINE_TEST_MQTT_PORT", "1891")),
+}
+# What `hotline up` runs in the tests (the FastAGI server runs apart, so a test can stop it).
+SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks"
 
 AGENTS = [
     {

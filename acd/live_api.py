@@ -1,0 +1,230 @@
+"""HTTP API of the live numbers and the wallboard page: read-only, from Redis.
+
+On loopback no token is needed; from any other address a token of
+`hotline recordings user add` (Bearer, or ?token= where a browser cannot send a
+header: the wallboard's WebSocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import logging
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from redis.exceptions import RedisError
+
+from acd import live_keys
+from acd.live_service import redis_client
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAGE_DIR = Path(__file__).resolve().parent / "wallboard"
+PAGE_FILES = {"wallboard.js": "text/javascript", "wallboard.css": "text/css"}
+AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
+bearer = HTTPBearer(auto_error=False, description="off loopback: a token of `hotline recordings`")
+
+
+class AgentLive(BaseModel):
+    id: str
+    name: str
+    state: str
+    since: str
+    state_seconds: int | None
+    reason: str
+    queues: list[str]
+    calls_handled: int
+
+
+def is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _allowed(settings: Settings, host: str | None, token: str) -> bool:
+    if is_loopback(host):
+        return True
+    from recordings.access import authenticate
+
+    return authenticate(settings, token) is not None
+
+
+def _agent(agent_id: str, raw: dict[str, str], names: dict[str, str], now: datetime) -> AgentLive:
+    since, seconds = raw.get("since", ""), None
+    with contextlib.suppress(ValueError, TypeError):  # absent, or not ISO-8601 with a zone
+        seconds = max(0, int((now - datetime.fromisoformat(since)).total_seconds()))
+    try:
+        handled = int(raw.get("calls_handled", "0") or 0)
+    except ValueError:
+        handled = 0
+    state = raw.get("state", "")
+    return AgentLive(
+        id=agent_id,
+        name=names.get(agent_id, ""),
+        state=state if state in AGENT_STATES else (state or "logged_out"),
+        since=since,
+        state_seconds=seconds,
+        reason=raw.get("reason", ""),
+        queues=[q for q in raw.get("queues", "").split(",") if q],
+        calls_handled=handled,
+    )
+
+
+def _texts(values: Iterable[bytes | str]) -> set[str]:
+    return {v.decode() if isinstance(v, bytes) else v for v in values}
+
+
+class LiveReader:
+    """Reads what the live service and the agent-state service keep in Redis."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tenant = settings.tenant
+        self.redis = redis_client(settings)
+
+    async def queues(self) -> list[dict[str, Any]]:
+        t = self.tenant
+        known = _texts(await self.redis.smembers(live_keys.queues_key(t)))
+        order = self.settings.queue_names()
+        names = [n for n in order if n in known] + sorted(n for n in known if n not in order)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for n in names:
+                pipe.hget(live_keys.queue_key(t, n), "json")
+            raw = await pipe.execute()
+        titles = {q.name: q.title for q in self.settings.queues}
+        out = []
+        for body in raw:
+            if body:
+                snap = json.loads(body)
+                snap["title"] = titles.get(snap["queue"], snap["queue"])
+                out.append(snap)
+        return out
+
+    async def total(self) -> dict[str, Any] | None:
+        body = await self.redis.hget(live_keys.total_key(self.tenant), "json")
+        return json.loads(body) if body else None
+
+    async def agents(self) -> list[AgentLive]:
+        from hotline.agents import all_agents
+
+        t = self.tenant
+        ids = sorted(_texts(await self.redis.smembers(live_keys.agents_key(t))))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for agent_id in ids:
+                pipe.hgetall(live_keys.agent_key(t, agent_id))
+            rows = await pipe.execute()
+        names = {a.id: a.name for a in await asyncio.to_thread(all_agents, self.settings)}
+        now = datetime.now(UTC)
+        return [_agent(i, r, names, now) for i, r in zip(ids, rows, strict=True) if r]
+
+    async def board(self) -> dict[str, Any]:
+        """Everything the wallboard shows, in one message."""
+        live = self.settings.live
+        return {
+            "city_name": self.settings.city_name,
+            "at": datetime.now(UTC).isoformat(),
+            "thresholds": live.service_level_seconds,
+            "target_percent": live.target_percent,
+            "window_minutes": live.window_minutes,
+            "queues": await self.queues(),
+            "total": await self.total(),
+            "agents": [a.model_dump() for a in await self.agents()],
+        }
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+
+def live_router(settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["live numbers"])
+    reader = LiveReader(settings)
+    r = settings.redis
+    unavailable = f"live numbers unavailable: Redis at {r.host}:{r.port} does not answer"
+
+    def allowed(
+        request: Request,
+        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> None:
+        token = creds.credentials if creds else request.query_params.get("token", "")
+        if not _allowed(settings, request.client.host if request.client else None, token):
+            raise HTTPException(401, "off loopback a token is required (Bearer or ?token=)")
+
+    @router.get("/api/live/queues", dependencies=[Depends(allowed)])
+    async def queues() -> list[dict[str, Any]]:
+        """Each queue's live numbers (see README, "Live numbers and the wallboard")."""
+        try:
+            return await reader.queues()
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, unavailable) from exc
+
+    @router.get("/api/live/queues/{name}", dependencies=[Depends(allowed)])
+    async def queue(name: str) -> dict[str, Any]:
+        try:
+            found = [q for q in await reader.queues() if q["queue"] == name]
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, unavailable) from exc
+        if not found:
+            raise HTTPException(404, f"no live numbers for queue {name!r}")
+        return found[0]
+
+    @router.get("/api/live/total", dependencies=[Depends(allowed)])
+    async def total() -> dict[str, Any]:
+        """The whole hotline, each call counted once."""
+        try:
+            snap = await reader.total()
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, unavailable) from exc
+        if snap is None:
+            raise HTTPException(404, "no live numbers yet (is the live service running?)")
+        return snap
+
+    @router.get("/api/live/agents", dependencies=[Depends(allowed)])
+    async def agents() -> list[AgentLive]:
+        try:
+            return await reader.agents()
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, unavailable) from exc
+
+    @router.websocket("/api/live/ws")
+    async def board(websocket: WebSocket) -> None:
+        """The wallboard's feed: the whole board every `live.publish_seconds`."""
+        host = websocket.client.host if websocket.client else None
+        if not _allowed(settings, host, websocket.query_params.get("token", "")):
+            await websocket.close(code=1008, reason="off loopback a token is required")
+            return
+        await websocket.accept()
+        try:
+            while True:
+                try:
+                    message: dict[str, Any] = await reader.board()
+                except (RedisError, OSError):
+                    message = {"error": unavailable, "at": datetime.now(UTC).isoformat()}
+                await websocket.send_text(json.dumps(message, ensure_ascii=False))
+                await asyncio.sleep(settings.live.publish_seconds)
+        except (WebSocketDisconnect, RuntimeError):  # the screen went away mid-send
+            return
+
+    @router.get("/wallboard", include_in_schema=False)
+    async def wallboard_page() -> FileResponse:
+        # the page holds no numbers; the feed above checks who may read them
+        return FileResponse(PAGE_DIR / "index.html", media_type="text/html")
+
+    @router.get("/wallboard/{name}", include_in_schema=False)
+    async def wallboard_file(name: str) -> FileResponse:
+        if name not in PAGE_FILES:
+            raise HTTPException(404, "no such file")
+        return FileResponse(PAGE_DIR / name, media_type=PAGE_FILES[name])
+
+    return router

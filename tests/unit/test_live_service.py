@@ -1,0 +1,335 @@
+"""The live service against a real Redis and Mosquitto (private ports), with a fake AMI
+replaying recorded events; the live API read back through FastAPI's test client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import pytest
+import redis.asyncio as aioredis
+from fastapi import FastAPI, WebSocketDisconnect
+from fastapi.testclient import TestClient
+
+from acd import live_keys
+from acd.live_api import live_router
+from acd.live_service import LiveService
+from config.settings import ServiceUrl, Settings
+from recordings.access import add_user
+from tests.helpers.ami_transcript import load
+
+TENANT = "nanning"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, up: bool = True, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if (s.connect_ex(("127.0.0.1", port)) == 0) == up:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"port {port} not {'up' if up else 'down'}")
+
+
+class Daemon:
+    def __init__(self, cmd: list[str], port: int) -> None:
+        self.cmd, self.port = cmd, port
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            wait_port(self.port, up=False)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Daemon]:
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server missing: scripts/setup installs it"
+    port = free_port()
+    d = Daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--dir", str(tmp_path)], port)  # fmt: skip
+    d.start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def mqtt_server(tmp_path: Path) -> Iterator[Daemon]:
+    exe = shutil.which("mosquitto", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    assert exe, "mosquitto missing: scripts/setup installs it"
+    port = free_port()
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    d = Daemon([exe, "-c", str(conf)], port)
+    d.start()
+    yield d
+    d.stop()
+
+
+def settings_for(tmp_path: Path, redis_port: int, mqtt_port: int) -> Settings:
+    return Settings(
+        var_dir=tmp_path,
+        redis=ServiceUrl(port=redis_port, start_if_absent=False),
+        mqtt=ServiceUrl(port=mqtt_port, start_if_absent=False),
+    )
+
+
+class FakeAmi:
+    """What LiveService uses of AmiClient: an event queue and QueueStatus."""
+
+    def __init__(self, queue_status: list[dict[str, str]] | None = None) -> None:
+        self.events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+        self.queue_status = queue_status or []
+        self.actions: list[dict[str, str]] = []
+
+    async def action(self, action: dict[str, str], **_: Any) -> list[dict[str, str]]:
+        self.actions.append(action)
+        return [{"Response": "Success", "EventList": "start"}, *self.queue_status]
+
+    def close(self) -> None:
+        pass
+
+
+@contextlib.asynccontextmanager
+async def running(service: LiveService) -> AsyncIterator[LiveService]:
+    task = asyncio.create_task(service.run())
+    try:
+        yield service
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def eventually(check: Any, timeout: float = 10) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = await check()
+            if result:
+                return result
+        except (AssertionError, KeyError, TypeError):
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.1)
+
+
+def transcript() -> list[dict[str, str]]:
+    """The recorded calls, moved to end now ("today" and the window are about now)."""
+    events = load("ami_three_calls.txt")
+    shift = time.time() - 1 - float(events[-1]["Timestamp"])
+    for e in events:
+        if "Timestamp" in e:
+            e["Timestamp"] = f"{float(e['Timestamp']) + shift:.6f}"
+    return events
+
+
+async def test_numbers_reach_redis_and_mqtt_masked(
+    tmp_path: Path, redis_server: Daemon, mqtt_server: Daemon
+) -> None:
+    settings = settings_for(tmp_path, redis_server.port, mqtt_server.port)
+    ami = FakeAmi()
+    service = LiveService(settings, ami)  # type: ignore[arg-type]
+    r = aioredis.Redis(port=redis_server.port, decode_responses=True)
+    messages: dict[str, dict[str, Any]] = {}
+    alarms: list[dict[str, Any]] = []
+    async with aiomqtt.Client("127.0.0.1", mqtt_server.port) as mqtt, running(service):
+        await mqtt.subscribe(f"hotline/{TENANT}/#")
+        for e in transcript():
+            ami.events.put_nowait(e)
+
+        async def complaint_answered() -> bool:
+            h = await r.hgetall(live_keys.queue_key(TENANT, "complaint"))
+            return h.get("answered") == "1"
+
+        await eventually(complaint_answered)
+
+        async def read_mqtt() -> None:
+            async for m in mqtt.messages:
+                messages[str(m.topic)] = json.loads(bytes(m.payload))
+                if str(m.topic).endswith("/alarm"):
+                    alarms.append(messages[str(m.topic)])
+                c = messages.get(f"hotline/{TENANT}/queue/consultation", {})
+                t = messages.get(f"hotline/{TENANT}/total", {})
+                alarmed = any("consultation" in a["message"] for a in alarms)
+                if c.get("today", {}).get("abandoned") == 1 and t.get("today") and alarmed:
+                    return
+
+        await asyncio.wait_for(read_mqtt(), 10)
+    complaint = await r.hgetall(live_keys.queue_key(TENANT, "complaint"))
+    assert complaint["offered"] == "1"
+    assert complaint["sl_15"] == complaint["sl_20"] == "100.0"
+    assert complaint["aht_seconds"] == "5.0"
+    assert json.loads(complaint["json"])["today"]["answered"] == 1
+    consultation = await r.hgetall(live_keys.queue_key(TENANT, "consultation"))
+    assert (consultation["abandoned"], consultation["sl_20"]) == ("1", "0.0")
+    assert "consultation" in await r.smembers(live_keys.queues_key(TENANT))
+    total = await r.hgetall(live_keys.total_key(TENANT))
+    assert (total["offered"], total["answered"], total["abandoned"]) == ("2", "1", "1")
+    assert messages[f"hotline/{TENANT}/total"]["today"]["offered"] == 2
+    assert {a["kind"] for a in alarms} == {"service_level_low"}
+    assert not any("complaint" in a["message"] for a in alarms)  # 100 %: no alarm
+    everything = json.dumps(messages) + json.dumps(
+        [await r.hgetall(k) for k in await r.keys("hotline:*") if await r.type(k) == "hash"]
+    )
+    assert "13800138001" not in everything and "13800138002" not in everything
+    await r.aclose()
+
+
+async def test_redis_down_keeps_counting_then_writes_and_restart_reads_back(
+    tmp_path: Path, redis_server: Daemon, mqtt_server: Daemon, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = settings_for(tmp_path, redis_server.port, mqtt_server.port)
+    redis_server.stop()
+    ami = FakeAmi()
+    service = LiveService(settings, ami)  # type: ignore[arg-type]
+    with caplog.at_level(logging.WARNING, logger="acd.live_service"):
+        async with running(service):
+            for e in transcript():
+                ami.events.put_nowait(e)
+            await eventually(lambda: asyncio.sleep(0, service.stats.total.today.offered == 2))
+
+            def logged_down() -> list[str]:
+                return [m for m in caplog.messages if "unreachable" in m and "Redis" in m]
+
+            await eventually(lambda: asyncio.sleep(0, logged_down()))
+            await asyncio.sleep(1.5)  # more write attempts against the stopped Redis
+            redis_server.start()
+            r = aioredis.Redis(port=redis_server.port, decode_responses=True)
+
+            async def written() -> bool:
+                return await r.hget(live_keys.total_key(TENANT), "offered") == "2"
+
+            await eventually(written)
+    assert len(logged_down()) == 1, logged_down()  # one line per outage, not one a second
+    # a restarted service reads today's counters back and adds to them
+    ami2 = FakeAmi(
+        queue_status=[
+            {
+                "Event": "QueueEntry",
+                "Queue": "hotline-general",
+                "Uniqueid": "9.9",
+                "CallerIDNum": "13912345678",
+                "Wait": "7",
+                "Position": "1",
+            },
+            {"Event": "QueueStatusComplete"},
+        ]
+    )
+    again = LiveService(settings, ami2)  # type: ignore[arg-type]
+    async with running(again):
+        ami2.events.put_nowait({"Event": "FullyBooted"})
+
+        async def rebuilt() -> bool:
+            h = await r.hgetall(live_keys.queue_key(TENANT, "general"))
+            return h.get("waiting") == "1"
+
+        await eventually(rebuilt)
+        total = await r.hgetall(live_keys.total_key(TENANT))
+        assert (total["offered"], total["answered"], total["waiting"]) == ("2", "1", "1")
+        general = json.loads(str(await r.hget(live_keys.queue_key(TENANT, "general"), "json")))
+        assert general["callers"][0]["caller"] == "139******78"
+        assert general["longest_wait_seconds"] >= 7
+    assert ami2.actions == [{"Action": "QueueStatus"}]
+    await r.aclose()
+
+
+def test_live_api_reads_redis_and_asks_a_token_off_loopback(
+    tmp_path: Path, redis_server: Daemon
+) -> None:
+    settings = settings_for(tmp_path, redis_server.port, free_port())
+
+    async def seed() -> None:
+        r = aioredis.Redis(port=redis_server.port, decode_responses=True)
+        service = LiveService(settings, FakeAmi(), redis=r)  # type: ignore[arg-type]
+        for e in transcript():
+            service.stats.feed(e)
+        await service.write(time.time())
+        await r.sadd(live_keys.agents_key(TENANT), "1001", "1002")
+        await r.hset(
+            live_keys.agent_key(TENANT, "1001"),
+            mapping={"state": "paused", "since": "2026-11-24T02:00:00+00:00", "reason": "meal",
+                     "queues": "complaint,general", "calls_handled": "7"},
+        )  # fmt: skip
+        await r.hset(live_keys.agent_key(TENANT, "1002"), mapping={"state": "available"})
+        await r.aclose()
+
+    asyncio.run(seed())
+
+    def app() -> FastAPI:
+        a = FastAPI()
+        a.include_router(live_router(settings))
+        return a
+
+    # one client per app: the reader's Redis connections belong to one event loop
+    with TestClient(app(), client=("127.0.0.1", 50000)) as local:
+        queues = local.get("/api/live/queues").json()
+        assert [q["queue"] for q in queues] == settings.queue_names()  # every queue, config order
+        complaint = local.get("/api/live/queues/complaint").json()
+        assert (complaint["title"], complaint["today"]["answered"]) == ("投诉", 1)
+        assert local.get("/api/live/queues/nope").status_code == 404
+        assert local.get("/api/live/total").json()["today"]["offered"] == 2
+        agents = {a["id"]: a for a in local.get("/api/live/agents").json()}
+        assert agents["1001"]["state"] == "paused"
+        assert agents["1001"]["reason"] == "meal"
+        assert agents["1001"]["queues"] == ["complaint", "general"]
+        assert agents["1001"]["calls_handled"] == 7
+        assert agents["1001"]["state_seconds"] >= 0
+        assert agents["1002"]["calls_handled"] == 0
+        with local.websocket_connect("/api/live/ws") as ws:
+            board = ws.receive_json()
+        assert board["thresholds"] == [15, 20]
+        assert board["total"]["today"]["answered"] == 1
+        assert {a["id"] for a in board["agents"]} == {"1001", "1002"}
+        assert "wallboard.js" in local.get("/wallboard").text
+        assert "/api/live/ws" in local.get("/wallboard/wallboard.js").text
+        assert local.get("/wallboard/secrets.env").status_code == 404
+
+    with TestClient(app(), client=("192.0.2.7", 50000)) as lan:
+        # from the LAN: a token is needed for the numbers, not for the empty page
+        assert lan.get("/api/live/queues").status_code == 401
+        assert lan.get("/wallboard").status_code == 200
+        token = add_user(settings, "wall", "supervisor")
+        assert lan.get("/api/live/queues", headers={"Authorization": f"Bearer {token}"}).is_success
+        assert lan.get("/api/live/queues", params={"token": token}).is_success
+        assert lan.get("/api/live/queues", params={"token": "wrong"}).status_code == 401
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            lan.websocket_connect("/api/live/ws") as ws,
+        ):
+            ws.receive_json()
+        assert refused.value.code == 1008
+        with lan.websocket_connect(f"/api/live/ws?token={token}") as ws:
+            assert ws.receive_json()["total"]["today"]["offered"] == 2
+
+        # Redis gone: a clear 503, not a crash
+        redis_server.stop()
+        r = lan.get("/api/live/queues", params={"token": token})
+        assert r.status_code == 503 and "Redis" in r.json()["detail"]

@@ -1,0 +1,109 @@
+"""The wallboard page in headless Chromium on seeded numbers: every part renders, the alarm
+banner names the queue below target, agents are grouped by state, numbers stay masked."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+import uvicorn
+from fastapi import FastAPI
+
+from acd import live_keys
+from acd.live_api import live_router
+from acd.live_service import LiveService
+from config.settings import Settings
+from tests.helpers.chromium import Browser
+from tests.unit.test_live_service import Daemon, FakeAmi, free_port, redis_server, settings_for
+from tests.unit.test_live_stats import abandon, answer, join
+
+__all__ = ["redis_server"]  # the fixture, imported for pytest
+
+TENANT = "nanning"
+
+
+async def seed(settings: Settings) -> None:
+    r = aioredis.Redis(port=settings.redis.port, decode_responses=True)
+    service = LiveService(settings, FakeAmi(), redis=r)  # type: ignore[arg-type]
+    now = time.time()
+    feed = service.stats.feed
+    for i in range(4):  # help: four callers answered at once
+        feed(join(now - 200 + i, f"h.{i}", "help", f"1380000000{i}"))
+        for e in answer(now - 198 + i, f"h.{i}", "help"):
+            feed(e)
+    feed(join(now - 100, "g.1", "general", "13900000999"))  # general: one abandon …
+    for e in abandon(now - 90, "g.1", "general"):
+        feed(e)
+    feed(join(now - 30, "g.2", "general", "13712345678"))  # … and one waiting for 30 s
+    await service.write(now)
+    since = (datetime.now(UTC) - timedelta(hours=2, minutes=5)).isoformat()
+    agents = {
+        "1001": {"state": "available", "since": since, "calls_handled": "4"},
+        "1002": {"state": "paused", "since": since, "reason": "meal"},
+        "1003": {"state": "on_call", "since": "not a time"},  # shown without a duration
+    }
+    await r.sadd(live_keys.agents_key(TENANT), *agents)
+    for agent_id, fields in agents.items():
+        await r.hset(live_keys.agent_key(TENANT, agent_id), mapping=fields)  # type: ignore[arg-type]
+    await r.aclose()
+
+
+@pytest.fixture
+def api(tmp_path: Path, redis_server: Daemon) -> Iterator[str]:
+    settings = settings_for(tmp_path, redis_server.port, free_port())
+    asyncio.run(seed(settings))
+    app = FastAPI()
+    app.include_router(live_router(settings))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_wallboard_renders_queues_alarm_and_agents(api: str, tmp_path: Path) -> None:
+    read = """JSON.stringify({
+      link: document.getElementById('link').textContent,
+      alarm: document.getElementById('alarm').hidden ? '' : document.getElementById('alarm').textContent,
+      general: document.querySelector('[data-queue=general]')?.innerText || '',
+      alarmed: [...document.querySelectorAll('.queue.alarm')].map(q => q.dataset.queue),
+      states: Object.fromEntries([...document.querySelectorAll('[data-state]')].map(
+        s => [s.dataset.state, s.innerText])),
+      total: document.getElementById('total').innerText,
+      text: document.body.innerText})"""  # noqa: E501
+    with Browser(tmp_path) as browser:
+        browser.open(f"{api}/wallboard")
+        deadline = time.monotonic() + 20
+        while True:
+            page = json.loads(browser.evaluate(read))
+            if page["link"] == "实时" and page["general"]:
+                break
+            assert time.monotonic() < deadline, page
+            time.sleep(0.2)
+        shot = browser.screenshot(tmp_path / "wallboard-seeded.png")
+    print(f"wallboard screenshot: {shot}")
+    assert page["alarmed"] == ["general"]  # help answered everything at once: no alarm
+    assert "综合" in page["alarm"] and "低于目标 95" in page["alarm"]
+    assert "137******78" in page["general"]
+    assert re.search(r"等待 0:(29|30)", page["general"])  # the longest wait, as written
+    assert "13712345678" not in page["text"] and "13900000999" not in page["text"]
+    assert page["states"]["available"].split()[:2] == ["空闲", "1"]
+    assert "用餐" in page["states"]["paused"]  # the pause reason, in Chinese
+    assert page["states"]["on_call"].split() == ["通话中", "1", "1003", "–"]
+    assert page["states"]["ringing"].split()[:2] == ["振铃", "0"]
+    assert "今日呼入" in page["total"] and "6" in page["total"].split()
+    assert shot.stat().st_size > 10_000
