@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings
 from hotline import agents as agent_store
 from hotline import (
     asterisk_root,
@@ -25,6 +25,7 @@ from hotline import (
     render,
     supervisor,
 )
+from hotline.cli_settings import settings_or_exit
 
 app = typer.Typer(
     help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -57,12 +58,7 @@ def _logging(verbose: bool = False) -> None:
     logging.getLogger("panoramisk").setLevel(logging.WARNING)
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+_settings = settings_or_exit
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

@@ -9,18 +9,14 @@ from typing import Annotated
 
 import typer
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import Settings
 from hotline.agents import Agent
+from hotline.cli_settings import settings_or_exit
 
 SIM_AGENT = "sim{:02d}"
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+_settings = settings_or_exit
 
 
 def simulate(

@@ -17,20 +17,16 @@ from sqlalchemy import Engine
 
 from acd.agent_state import PAUSE_REASONS
 from acd.supervision import ActionError, Actor, SpyMode
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import Settings
 from crm_bridge.ami import AmiClient
+from hotline.cli_settings import settings_or_exit
 
 AgentId = Annotated[str, typer.Argument(metavar="AGENT")]
 By = Annotated[str, typer.Option("--by", help="who acts, for the audit (default: your login)")]
 REASONS_HELP = ", ".join(f"{r.code} ({r.title})" for r in PAUSE_REASONS)
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+_settings = settings_or_exit
 
 
 def _engine(settings: Settings) -> Engine:

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import typer
 from sqlmodel import Session
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import ConfigError, Settings
+from hotline.cli_settings import settings_or_exit
 
 block_app = typer.Typer(
     help="Blocked numbers (art. 21.4): malicious callers hear a notice; emergencies still pass.",
@@ -22,12 +23,7 @@ block_app = typer.Typer(
 )
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+_settings = settings_or_exit
 
 
 def reload() -> None:

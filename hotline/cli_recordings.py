@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from config.settings import ConfigError, Settings, load_settings
+from config.settings import Settings
+from hotline.cli_settings import settings_or_exit
 
 app = typer.Typer(
     help="Recordings: integrity, retention, legal holds, access tokens, disk estimate.",
@@ -20,12 +21,7 @@ user_app = typer.Typer(
 app.add_typer(user_app, name="user")
 
 
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+_settings = settings_or_exit
 
 
 def _session(settings: Settings) -> Session:

@@ -285,3 +285,16 @@ def heard_by(log: Path, first: str) -> list[str]:
     channel = next(c for c, sound in plays if sound == first)
     sounds = [sound for c, sound in plays if c == channel]
     return sounds[sounds.index(first) :]
+
+
+@pytest.fixture
+def no_agents(hotline: Hotline) -> Iterator[None]:
+    """Every session agent logged out: a caller waits (joinempty) until they hang up;
+    logged in again after the test."""
+    for a in AGENTS:
+        hotline.cli("agent", "logout", str(a["id"]))
+    try:
+        yield
+    finally:
+        for a in AGENTS:
+            hotline.cli("agent", "login", str(a["id"]))

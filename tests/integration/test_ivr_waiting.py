@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from recordings.models import Recording
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import CallInProgress, CallResult
-from tests.integration.conftest import AGENTS, Hotline, heard_by
+from tests.integration.conftest import Hotline, heard_by
 from workorders.models import WorkOrder, WorkOrderAttachment
 
 CITIZEN_PHONE = 5092
@@ -33,18 +33,6 @@ CITIZEN_PHONE = 5092
 @pytest.fixture(scope="module")
 def db(hotline: Hotline) -> Engine:
     return make_engine(f"sqlite:///{hotline.var / 'hotline.db'}")
-
-
-@pytest.fixture
-def nobody_answers(hotline: Hotline, tone_ivr: Path) -> Iterator[None]:
-    """Every agent logged out while the test runs; logged in again after it."""
-    for a in AGENTS:
-        hotline.cli("agent", "logout", str(a["id"]))
-    try:
-        yield
-    finally:
-        for a in AGENTS:
-            hotline.cli("agent", "login", str(a["id"]))
 
 
 def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
@@ -80,7 +68,7 @@ def wait_in_line(
 
 
 def test_a_callback_keeps_the_place_and_connects_the_citizen(
-    hotline: Hotline, nobody_answers: None, db: Engine, verbose_log: Path, tmp_path: Path
+    hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, verbose_log: Path, tmp_path: Path
 ) -> None:
     first, second = "13900000201", "13900000202"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "agent_hangs_up.xml", talk_ms="3000").start()
@@ -116,7 +104,7 @@ def test_a_callback_keeps_the_place_and_connects_the_citizen(
 
 
 def test_a_callback_nobody_answers_is_retried_then_reported(
-    hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
+    hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
     number = "13900000203"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "busy.xml").start()
@@ -140,7 +128,7 @@ def test_a_callback_nobody_answers_is_retried_then_reported(
 
 
 def test_a_message_becomes_a_draft_order_with_its_recording(
-    hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
+    hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
     number = "13900000204"
     # key 0, key 2 while waiting, speak, # to end; the hotline reads the order number, hangs up
@@ -171,7 +159,7 @@ def _recording(db: Engine, key: str, status: str) -> Recording | None:
 
 
 def test_hanging_up_while_speaking_still_leaves_the_message(
-    hotline: Hotline, nobody_answers: None, db: Engine, tmp_path: Path
+    hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
     number = "13900000205"
     # key 0, key 2 while waiting, then the citizen speaks and hangs up (no #)

@@ -78,18 +78,6 @@ def store(hotline: Hotline) -> Iterator[redis.Redis]:
     r.close()
 
 
-@pytest.fixture
-def no_agents(hotline: Hotline) -> Iterator[None]:
-    """Every agent logged out: a caller waits (joinempty) until they hang up."""
-    for a in AGENTS:
-        hotline.cli("agent", "logout", str(a["id"]))
-    try:
-        yield
-    finally:
-        for a in AGENTS:
-            hotline.cli("agent", "login", str(a["id"]))
-
-
 def snapshot(store: redis.Redis, key: str) -> dict[str, Any]:
     body = store.hget(key, "json")
     return json.loads(str(body)) if body else {}

@@ -4,26 +4,12 @@ offered call found in the call records (answered or abandoned)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
-
-from tests.integration.conftest import AGENTS, Hotline
-
-
-@pytest.fixture
-def only_simulated_agents(hotline: Hotline) -> Iterator[None]:
-    for a in AGENTS:
-        hotline.cli("agent", "logout", str(a["id"]))
-    try:
-        yield
-    finally:
-        for a in AGENTS:
-            hotline.cli("agent", "login", str(a["id"]))
+from tests.integration.conftest import Hotline
 
 
 def test_a_short_simulation_accounts_for_every_offered_call(
-    hotline: Hotline, only_simulated_agents: None
+    hotline: Hotline, no_agents: None
 ) -> None:
     out = hotline.cli(
         "simulate", "--agents", "2", "--calls-per-hour", "900", "--aht", "3", "--minutes", "0.25",
