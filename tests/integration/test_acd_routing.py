@@ -40,7 +40,7 @@ def test_the_most_proficient_free_agent_answers(
     members = hotline.cli("asterisk", "cli", "queue show hotline-suggestion")
     assert "with penalty 3" in members and "1007" in members, members
     for number in ("13900000501", "13900000502"):
-        result = walk(tmp_path, number, [(1500, "5")], talk_ms=2000)
+        result = walk(tmp_path, number, [(1500, "5")], talk_ms=9000)
         assert result.ok, result.stdout[-2000:]
         call = hotline.wait_call(number)
         assert call["queue"] == "suggestion" and call["agent"] == "1007", call

@@ -85,7 +85,7 @@ def second_bridge(hotline: Hotline, tmp_path: Path) -> Iterator[SecondBridge]:
 def test_a_bridge_killed_mid_call_completes_the_record_after_restart(
     hotline: Hotline, second_bridge: SecondBridge, caller: Caller
 ) -> None:
-    number = "13900000301"
+    number = "13900000701"
     call = caller.start(number, "3", talk_ms=12_000)  # the complaint desk (agent 1001)
     deadline = time.monotonic() + 30
     while hotline.active_channels() < 2:  # the citizen and the agent: mid-call

@@ -70,7 +70,7 @@ def wait_in_line(
 def test_a_callback_keeps_the_place_and_connects_the_citizen(
     hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, verbose_log: Path, tmp_path: Path
 ) -> None:
-    first, second = "13900000201", "13900000202"
+    first, second = "13900000801", "13900000802"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "agent_hangs_up.xml", talk_ms="3000").start()
     try:
         # key 0 (an agent), then key 1 while waiting alone in the general queue
@@ -106,7 +106,7 @@ def test_a_callback_keeps_the_place_and_connects_the_citizen(
 def test_a_callback_nobody_answers_is_retried_then_reported(
     hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
-    number = "13900000203"
+    number = "13900000803"
     citizen = Phone(tmp_path, CITIZEN_PHONE, 17400, "busy.xml").start()
     try:
         with AlarmListener() as alarms:
@@ -130,7 +130,7 @@ def test_a_callback_nobody_answers_is_retried_then_reported(
 def test_a_message_becomes_a_draft_order_with_its_recording(
     hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
-    number = "13900000204"
+    number = "13900000804"
     # key 0, key 2 while waiting, speak, # to end; the hotline reads the order number, hangs up
     result = walk(
         tmp_path, number, [(1500, "0"), (10000, "2"), (10000, "#")], hotline_hangs_up=True
@@ -161,7 +161,7 @@ def _recording(db: Engine, key: str, status: str) -> Recording | None:
 def test_hanging_up_while_speaking_still_leaves_the_message(
     hotline: Hotline, tone_ivr: Path, no_agents: None, db: Engine, tmp_path: Path
 ) -> None:
-    number = "13900000205"
+    number = "13900000805"
     # key 0, key 2 while waiting, then the citizen speaks and hangs up (no #)
     result = walk(tmp_path, number, [(1500, "0"), (10000, "2")], talk_ms=9000)
     assert result.ok, result.stderr
