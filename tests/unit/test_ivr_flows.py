@@ -4,7 +4,6 @@ sub-centres, reload."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,9 @@ import pytest
 
 from agi.menu import DEFAULT_MENU_FILE
 from agi.reload import ConfigStore
-from agi.server import FastAGIServer, build_routes
 from agi.services import NoServices
 from agi.tree import IvrConfig, load_ivr
-from config.settings import AgiSettings
+from tests.unit.conftest import AgiServerFactory
 from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
 from workorders.deadlines import RequestType
 from workorders.progress import OrderProgress
@@ -74,19 +72,8 @@ def config() -> IvrConfig:
 
 
 @pytest.fixture
-async def start() -> AsyncIterator[Any]:
-    servers: list[FastAGIServer] = []
-
-    async def make(config: IvrConfig | ConfigStore, services: FakeServices) -> int:
-        settings = AgiSettings().model_copy(update={"port": 0, "call_timeout_seconds": 2.0})
-        server = FastAGIServer(settings, build_routes(config, services))
-        await server.start()
-        servers.append(server)
-        return server.bound_port
-
-    yield make
-    for server in servers:
-        await server.close()
+def start(agi_server: AgiServerFactory) -> AgiServerFactory:
+    return agi_server
 
 
 async def run(port: int, data: list[str], **kw: Any) -> FakeAsterisk:

@@ -5,7 +5,7 @@ and a message's work order in a real (SQLite) database."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,13 +19,13 @@ from acd.callbacks import CallbackStatus
 from acd.estimate import estimated_wait, over_limit
 from agi.menu import DEFAULT_MENU_FILE
 from agi.messages import order_from_message, recording_key
-from agi.server import FastAGIServer, build_routes
 from agi.services import NoServices
 from agi.tree import IvrConfig, load_ivr
 from agi.waiting import WaitRules
-from config.settings import AgiSettings, CallbackSettings, WaitingSettings
+from config.settings import CallbackSettings, WaitingSettings
 from hotline.db import make_engine, upgrade
 from recordings.models import Recording
+from tests.unit.conftest import AgiServerFactory
 from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
 from workorders.models import WorkOrder, WorkOrderAttachment
 
@@ -80,19 +80,13 @@ def config() -> IvrConfig:
 
 
 @pytest.fixture
-async def start(config: IvrConfig) -> AsyncIterator[Any]:
-    servers: list[FastAGIServer] = []
+def start(agi_server: AgiServerFactory, config: IvrConfig) -> AgiServerFactory:
+    """make(services, rules=RULES): the shipped menu with these services."""
 
     async def make(services: NoServices, rules: WaitRules | None = RULES) -> int:
-        settings = AgiSettings().model_copy(update={"port": 0, "call_timeout_seconds": 2.0})
-        server = FastAGIServer(settings, build_routes(config, services, rules))
-        await server.start()
-        servers.append(server)
-        return server.bound_port
+        return await agi_server(config, services, rules)
 
-    yield make
-    for server in servers:
-        await server.close()
+    return make
 
 
 async def run(port: int, **kw: Any) -> FakeAsterisk:

@@ -1,0 +1,35 @@
+"""Shared by the unit tests of the FastAGI routes: servers on a free port, closed after."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from agi.reload import ConfigStore
+from agi.server import FastAGIServer, build_routes
+from agi.services import IvrServices
+from agi.tree import IvrConfig
+from agi.waiting import WaitRules
+from config.settings import AgiSettings
+
+AgiServerFactory = Callable[..., Awaitable[int]]
+
+
+@pytest.fixture
+async def agi_server() -> AsyncIterator[AgiServerFactory]:
+    """make(config, services, rules=None) starts the real server; returns its port."""
+    servers: list[FastAGIServer] = []
+
+    async def make(
+        config: IvrConfig | ConfigStore, services: IvrServices, rules: WaitRules | None = None
+    ) -> int:
+        settings = AgiSettings().model_copy(update={"port": 0, "call_timeout_seconds": 2.0})
+        server = FastAGIServer(settings, build_routes(config, services, rules))
+        await server.start()
+        servers.append(server)
+        return server.bound_port
+
+    yield make
+    for server in servers:
+        await server.close()
