@@ -269,27 +269,21 @@ class LiveStats:
         return {name, TOTAL}
 
     def _on_abandon(self, event: Mapping[str, str], at: float) -> set[str]:
-        name, uid = _queue_name(event), _s(event, "Uniqueid")
-        track = self.calls.get(uid)
-        wait = at - track.since if track else _f(event, "HoldTime")
-        q = self._queue(name)
-        q.waiting.pop(uid, None)
-        self.total.waiting.pop(uid, None)
-        self._outcome(q, ABANDONED, at, wait)
-        self._total_outcome(track, ABANDONED, at, wait)
-        if track is not None:
-            track.decided, track.pending, track.seen = name, "", at
-        return {name, TOTAL}
+        return self._on_outcome(event, at, ABANDONED)
 
     def _on_connect(self, event: Mapping[str, str], at: float) -> set[str]:
+        return self._on_outcome(event, at, ANSWERED)
+
+    def _on_outcome(self, event: Mapping[str, str], at: float, outcome: str) -> set[str]:
+        """The caller left the queue answered or abandoned: counted in it and in the total."""
         name, uid = _queue_name(event), _s(event, "Uniqueid")
         track = self.calls.get(uid)
         wait = at - track.since if track else _f(event, "HoldTime")
         q = self._queue(name)
         q.waiting.pop(uid, None)
         self.total.waiting.pop(uid, None)
-        self._outcome(q, ANSWERED, at, wait)
-        self._total_outcome(track, ANSWERED, at, wait)
+        self._outcome(q, outcome, at, wait)
+        self._total_outcome(track, outcome, at, wait)
         if track is not None:
             track.decided, track.pending, track.seen = name, "", at
         return {name, TOTAL}
