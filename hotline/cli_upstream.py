@@ -67,7 +67,7 @@ def dead(
                         "changed_at": r.changed_at.isoformat(),
                         "attempts": r.attempts,
                         "last_status": r.last_status,
-                        "last_error": r.last_error,
+                        "last_error": mask_number_in(r.last_error),
                     }
                     for r in rows
                 ],

@@ -103,8 +103,10 @@ def wait_for(what: str, check: Any, timeout: float = 30) -> Any:
 def test_receiver_down_then_up_every_change_arrives_once_signed(
     hotline: Hotline, upstream: UpstreamHotline, tmp_path: Path
 ) -> None:
-    answered = Caller(tmp_path).start(ANSWERED, "3", talk_ms=2000)  # complaint desk 1001
-    in_menu = Caller(tmp_path, port=5063, media_port=16200).start(IN_MENU, None, talk_ms=500)
+    answered = Caller(tmp_path).start(ANSWERED, "3", talk_ms=5000)  # complaint desk 1001
+    in_menu = Caller(tmp_path, port=5063, media_port=16200).start(
+        IN_MENU, None, before_key_ms=500, talk_ms=1500
+    )
     assert answered.wait(60).ok and in_menu.wait(60).ok
 
     # stored by the second bridge, each with its change waiting: nobody receives yet
