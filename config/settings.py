@@ -477,6 +477,13 @@ def load_settings(path: Path | None = None) -> Settings:
         data = loaded or {}
     elif "HOTLINE_CONFIG_FILE" in os.environ:
         raise ConfigError(f"{path}: HOTLINE_CONFIG_FILE names a file that does not exist")
+    upstream = data.get("upstream")
+    if isinstance(upstream, dict) and upstream.get("secret"):
+        raise ConfigError(
+            f"{path}: invalid configuration\n  upstream.secret: never in the file (it may be "
+            "in git); set HOTLINE_UPSTREAM__SECRET or let the hotline generate it into "
+            "var/secrets.env"
+        )
     _YamlSource.data = data
     try:
         settings = Settings()

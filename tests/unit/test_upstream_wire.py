@@ -99,6 +99,7 @@ def write(tmp_path: Path, text: str) -> Path:
         ("upstream: {url: 'https://x', ca_file: /nonexistent/ca.pem}\n", "does not exist"),
         ("upstream: {url: 'https://x', retry_cap_seconds: 0.1}\n", "retry_cap_seconds"),
         ("upstream: {urls: 'https://x'}\n", "upstream.urls"),
+        ("upstream: {url: 'https://x', secret: abc}\n", "upstream.secret: never in the file"),
     ],
 )
 def test_a_bad_upstream_setting_names_file_field_and_rule(
