@@ -202,7 +202,7 @@ class UpstreamSender:
                             self.failures, self.up.retry_first_seconds, self.up.retry_cap_seconds
                         )
                     )
-                elif attempted < self.up.batch:
+                elif attempted == 0:  # else at once: a record's next version is due now
                     await asyncio.sleep(self.up.poll_seconds)
         finally:
             await self.aclose()
