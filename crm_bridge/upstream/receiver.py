@@ -1,6 +1,7 @@
 """The reference receiver: what the platform's side of the format does, small enough to
 read. It checks the signature, refuses malformed bodies, deduplicates by idempotency key
-and keeps what it got (raw body and signature, to be checked again) in a SQLite file.
+and keeps what it got (raw body and signature, to be checked again) in a SQLite file,
+with every answer other than 200 (duplicates included).
 
 Run it with `hotline upstream receiver --port 8390`; tests and sites use it to try the
 format. Not a platform: it keeps every version and never acts on them.
@@ -136,10 +137,7 @@ def create_receiver(secret: str, store: ReceivedStore) -> FastAPI:
         if problem:
             return refuse(422, "bad_body", problem)
         if not store.add(envelope, raw, signature):
-            return JSONResponse(
-                {"error_id": "duplicate", "idempotency_key": envelope["idempotency_key"]},
-                status_code=409,
-            )
+            return refuse(409, "duplicate", envelope["idempotency_key"])
         return JSONResponse({"accepted": envelope["idempotency_key"]}, status_code=200)
 
     @app.get(PATH + "/received")

@@ -1,6 +1,6 @@
 """Upstream sync (issue 7 item 4): the platform's receiver is down while calls are
-stored and a work order changes, then comes up: every change arrives exactly once, in
-order, and every signature verifies.
+stored and a work order changes (and the upstream service restarts), then comes up:
+every change arrives exactly once, in order, and every signature verifies.
 
 A second hotline process (`hotline up --services bridge,upstream` with its own var
 directory, database and generated secret) listens to the test hotline's Asterisk and
@@ -119,6 +119,11 @@ def test_receiver_down_then_up_every_change_arrives_once_signed(
     upstream.cli("orders", "accept", order, "--content", "小区夜间施工噪音", "--by", "1001")
     status = upstream.status()
     assert status["delivered"] == 0 and status["dead"] == 0 and status["pending"] == 4
+
+    # the upstream service restarted meanwhile: the backlog is in the database, not in it
+    upstream.cli("down")
+    upstream.cli("up", "--detach", "--services", "bridge,upstream")
+    assert upstream.status()["pending"] == 4
 
     upstream.start_receiver()
     wait_for("the backlog delivered", lambda: upstream.status()["pending"] == 0)

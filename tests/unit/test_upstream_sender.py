@@ -116,6 +116,7 @@ async def test_a_duplicate_409_counts_as_delivered(
     assert await drain(s) == 2
     assert [r.last_status for r in rows(engine)] == [409, 409]
     assert all(r.status == "delivered" for r in rows(engine)) and len(store.rows()) == 2
+    assert [r["status"] for r in store.refusals()] == [409, 409]
     await s.aclose()
 
 
