@@ -19,6 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from agi.channel import AGIChannel
+from agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from agi.ivr import ivr
 from agi.menu import menu_file
 from agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
@@ -35,7 +36,13 @@ from agi.variables import (
     RESULT_ERROR,
 )
 from agi.waiting import WaitRules, callback, message
-from config.settings import AgiSettings, ConfigError, Settings, WaitingSettings
+from config.settings import (
+    AgiSettings,
+    ConfigError,
+    DutyCallSettings,
+    Settings,
+    WaitingSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +239,8 @@ def build_routes(
     ivr_config: IvrConfig | ConfigStore,
     services: IvrServices | None = None,
     waiting: WaitRules | None = None,
+    duty_book: DutyBook | None = None,
+    duty_rules: DutyCallSettings | None = None,
 ) -> dict[str, Handler]:
     """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>).
 
@@ -245,6 +254,12 @@ def build_routes(
         "survey": partial(survey, store=store, services=svc),
         "callback": partial(callback, store=store, services=svc, rules=rules),
         "message": partial(message, store=store, services=svc),
+        "duty": partial(
+            duty,
+            store=store,
+            book=duty_book if duty_book is not None else NoDutyBook(),
+            rules=duty_rules if duty_rules is not None else DutyCallSettings(),
+        ),
     }
 
 
@@ -267,14 +282,21 @@ def make_agi_server(settings: Settings) -> FastAGIServer:
     from hotline.db import make_engine
 
     store = ConfigStore(config_loader(settings), settings.run_dir)
+    engine = make_engine(settings.db_url)
     services = DbServices(
-        make_engine(settings.db_url),
+        engine,
         ZoneInfo(settings.timezone),
         settings.root / SOUNDS_REL,
         f"{store.current.prompt_dir or 'hotline'}/tts",
         settings.root,
     )
-    routes = build_routes(store, services, WaitRules.from_settings(settings))
+    routes = build_routes(
+        store,
+        services,
+        WaitRules.from_settings(settings),
+        DbDutyBook(settings, engine),
+        settings.duty_calls,
+    )
     return FastAGIServer(settings.agi, routes, store=store)
 
 
