@@ -122,6 +122,8 @@ class DutyCallService:
                     else:
                         alarms.append(self._unreached_alarm(s, call))
             for call in duty_calls.overdue_unsigned(s, now):
+                if not duty_calls.follow_order(s, call, now):  # signed or moved on meanwhile
+                    continue
                 call.overdue_alarm_at = now
                 s.add(call)
                 alarms.append(self._overdue_alarm(s, call))
