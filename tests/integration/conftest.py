@@ -184,10 +184,10 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                         "ring_seconds": 10,
                     },
                 },
-                # emergency orders ring the units' phones on 5094 (test_duty_calls.py):
+                # emergency orders ring the units' phones on 5098 (test_duty_calls.py):
                 # 4 s of ringing, twice for the duty phone, then once the liaison, 1 s apart
                 "duty_calls": {
-                    "address": "127.0.0.1:5094",
+                    "address": "127.0.0.1:5098",
                     "ring_seconds": 4,
                     "duty_attempts": 2,
                     "liaison_attempts": 1,
