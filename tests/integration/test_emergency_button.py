@@ -34,11 +34,9 @@ def in_line(hotline: Hotline) -> list[str]:
     return re.findall(r"\d+\. PJSIP/carrier-\w+ \(wait: [^)]*, prio: \d+\)", callers)
 
 
-def wait_in_line(tmp_path: Path, number: str, port: int) -> CallInProgress:
+def wait_in_line(tmp_path: Path, number: str, port: int, media: int) -> CallInProgress:
     return CallInProgress(
-        lambda: walk(
-            tmp_path, number, [(1500, "0")], port=port, media_port=port + 11000, talk_ms=20_000
-        )
+        lambda: walk(tmp_path, number, [(1500, "0")], port=port, media_port=media, talk_ms=20_000)
     )
 
 
@@ -51,8 +49,9 @@ def test_a_marked_waiting_caller_goes_first_and_supervisors_see_it(
 ) -> None:
     first, second = "13900007201", "13900007202"
     calls: list[CallInProgress] = []
-    for number, port in ((first, 5065), (second, 5067)):
-        calls.append(wait_in_line(tmp_path, number, port))
+    # SIPp takes the media port and the two above it
+    for number, port, media in ((first, 5065, 16500), (second, 5067, 16600)):
+        calls.append(wait_in_line(tmp_path, number, port, media))
         time.sleep(1.5)  # the second joins after the first
     waiting = until("both in line", lambda: len(w := in_line(hotline)) == 2 and w)
     assert all("prio: 0" in w for w in waiting), waiting
