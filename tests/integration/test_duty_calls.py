@@ -122,8 +122,9 @@ def test_the_duty_phone_presses_1_and_the_order_is_signed(
     [attempt] = call["attempts"]
     assert (attempt["role"], attempt["outcome"], attempt["try_no"]) == ("duty", "signed", 1)
     assert attempt["answered_at"] is not None
-    # the hotline rang the duty phone's digits at the configured address, as 12345
-    invite = phone.received()
+    # the hotline rang the duty phone's digits at the configured address, as 12345, and
+    # hung up after "已签收"
+    invite = until("the hotline's BYE", lambda: "BYE sip:" in (r := phone.received()) and r)
     assert "INVITE sip:07712807101@127.0.0.1:5098" in invite
     assert 'From: "12345" <sip:12345@' in invite
 
@@ -131,7 +132,7 @@ def test_the_duty_phone_presses_1_and_the_order_is_signed(
 def test_no_answer_is_tried_again_then_the_liaison_signs(
     hotline: Hotline, phones: Callable[[str], Phone]
 ) -> None:
-    phones("13900007111")
+    phone = phones("13900007111")
     number = emergency_order(hotline, "dutyxf", "13900007111", "139 0000 7112")
     order = until("the order signed by the liaison", signed(hotline, number), 60)
     assert order["events"][-1]["actor"] == "liaison 139******12"
@@ -148,3 +149,4 @@ def test_no_answer_is_tried_again_then_the_liaison_signs(
     ]
     assert all(a["answered_at"] is None for a in call["attempts"][:2])
     assert call["signed_by"] == "liaison 139******12"
+    until("the hotline's BYE to the liaison", lambda: "BYE sip:" in phone.received())
