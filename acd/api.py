@@ -9,9 +9,11 @@ Every change is audited with the token's user as the actor.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import Path as PathParam
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
@@ -47,6 +49,16 @@ class SpyIn(BaseModel):
 class ActionOut(BaseModel):
     ok: bool
     message: str
+
+
+class EmergencyOut(BaseModel):
+    linkedid: str
+    caller: str  # masked
+    agent: str
+    queue: str  # where the caller waits; "" when not waiting
+    raised: bool  # the caller's priority was raised in that queue
+    by: str
+    at: str
 
 
 class AuditOut(BaseModel):
@@ -196,6 +208,48 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
 
     for mode in SpyMode:
         spy_route(mode)
+
+    async def mark_emergency(by: str, agent_id: str = "", linkedid: str = "") -> EmergencyOut:
+        from acd.emergency_mark import MarkError, audit, mark
+        from acd.live_service import redis_client
+        from acd.membership import ami_session
+
+        r = redis_client(settings)
+        try:
+            async with ami_session(settings) as ami:
+                m = await mark(settings, ami, r, by=by, agent_id=agent_id, linkedid=linkedid)
+        except MarkError as exc:
+            raise HTTPException(exc.status, {"detail": str(exc), "error_id": exc.error_id}) from exc
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise HTTPException(
+                503, {"detail": f"Asterisk's AMI is unreachable ({exc})", "error_id": "ami_down"}
+            ) from exc
+        finally:
+            await r.aclose()
+        audit(engine, settings, m, "api")
+        return EmergencyOut(**asdict(m))
+
+    @router.post("/agents/{agent_id}/emergency", response_model=EmergencyOut)
+    async def agent_emergency(agent_id: str, u: User = Depends(user)) -> EmergencyOut:  # noqa: B008
+        """紧急标记: the agent's current call is an emergency matter (alerts supervisors)."""
+        from acd.supervision import find_agent
+
+        may_change(u, agent_id)
+        try:
+            find_agent(settings, agent_id)
+        except ActionError as exc:
+            raise _error(exc) from exc
+        return await mark_emergency(u.name, agent_id=agent_id)
+
+    @router.post("/calls/{linkedid}/emergency", response_model=EmergencyOut)
+    async def call_emergency(
+        linkedid: str = PathParam(pattern=r"^[0-9]{1,20}\.[0-9]{1,10}$"),
+        u: User = Depends(user),  # noqa: B008
+    ) -> EmergencyOut:
+        """紧急标记 for a call by its id (a waiting caller goes first in the queue)."""
+        if u.role not in ("agent", "supervisor"):
+            raise HTTPException(403, "only an agent or a supervisor may mark a call")
+        return await mark_emergency(u.name, linkedid=linkedid)
 
     @router.get("/agent-actions", response_model=list[AuditOut])
     def audit(

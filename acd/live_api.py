@@ -141,7 +141,14 @@ class LiveReader:
             "queues": await self.queues(),
             "total": await self.total(),
             "agents": [a.model_dump() for a in await self.agents()],
+            "emergencies": await self.emergencies(),
         }
+
+    async def emergencies(self) -> list[dict[str, Any]]:
+        """Calls marked as emergency matters (紧急标记) in the last hour, newest first."""
+        from acd.emergency_mark import shown
+
+        return await shown(self.redis, self.tenant)
 
     async def aclose(self) -> None:
         await self.redis.aclose()
@@ -194,6 +201,14 @@ def live_router(settings: Settings) -> APIRouter:
     async def agents() -> list[AgentLive]:
         try:
             return await reader.agents()
+        except (RedisError, OSError) as exc:
+            raise HTTPException(503, unavailable) from exc
+
+    @router.get("/api/live/emergencies", dependencies=[Depends(allowed)])
+    async def emergencies() -> list[dict[str, Any]]:
+        """Calls marked as emergency matters in the last hour (the wallboard's red list)."""
+        try:
+            return await reader.emergencies()
         except (RedisError, OSError) as exc:
             raise HTTPException(503, unavailable) from exc
 

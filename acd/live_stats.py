@@ -426,7 +426,12 @@ class LiveStats:
             if sl is not None and sl < self.target_percent
         ]
         callers: list[dict[str, Any]] = [
-            {"caller": w.caller, "wait_seconds": int(now - w.since), "position": i}
+            {
+                "caller": w.caller,
+                "wait_seconds": int(now - w.since),
+                "position": i,
+                "call": w.uniqueid,
+            }
             for i, w in enumerate(sorted(q.waiting.values(), key=lambda w: w.since), start=1)
         ]
         return {

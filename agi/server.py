@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from acd.widening import LiveServiceLevel
 from agi.channel import AGIChannel
+from agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from agi.ivr import ivr
 from agi.menu import menu_file
 from agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
@@ -36,7 +37,13 @@ from agi.variables import (
     RESULT_ERROR,
 )
 from agi.waiting import WaitRules, callback, message
-from config.settings import AgiSettings, ConfigError, Settings, WaitingSettings
+from config.settings import (
+    AgiSettings,
+    ConfigError,
+    DutyCallSettings,
+    Settings,
+    WaitingSettings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +240,8 @@ def build_routes(
     ivr_config: IvrConfig | ConfigStore,
     services: IvrServices | None = None,
     waiting: WaitRules | None = None,
+    duty_book: DutyBook | None = None,
+    duty_rules: DutyCallSettings | None = None,
 ) -> dict[str, Handler]:
     """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>).
 
@@ -246,6 +255,12 @@ def build_routes(
         "survey": partial(survey, store=store, services=svc),
         "callback": partial(callback, store=store, services=svc, rules=rules),
         "message": partial(message, store=store, services=svc),
+        "duty": partial(
+            duty,
+            store=store,
+            book=duty_book if duty_book is not None else NoDutyBook(),
+            rules=duty_rules if duty_rules is not None else DutyCallSettings(),
+        ),
     }
 
 
@@ -268,15 +283,21 @@ def make_agi_server(settings: Settings) -> FastAGIServer:
     from hotline.db import make_engine
 
     store = ConfigStore(config_loader(settings), settings.run_dir)
+    engine = make_engine(settings.db_url)
     services = DbServices(
-        make_engine(settings.db_url),
+        engine,
         ZoneInfo(settings.timezone),
         settings.root / SOUNDS_REL,
         f"{store.current.prompt_dir or 'hotline'}/tts",
         settings.root,
     )
-    rules = WaitRules.from_settings(settings, LiveServiceLevel(settings))
-    routes = build_routes(store, services, rules)
+    routes = build_routes(
+        store,
+        services,
+        WaitRules.from_settings(settings, LiveServiceLevel(settings)),
+        DbDutyBook(settings, engine),
+        settings.duty_calls,
+    )
     return FastAGIServer(settings.agi, routes, store=store)
 
 

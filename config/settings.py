@@ -224,6 +224,45 @@ class CallbackSettings(Section):
     hold_minutes: int = Field(default=240, ge=1, le=1440)
 
 
+PHONE_RE = r"^\+?[0-9][0-9 -]{1,30}[0-9]$"
+
+
+class DutyCallSettings(Section):
+    """Calls to a unit's duty phone when an emergency (突发) order is dispatched (art. 25.2).
+
+    The duty phone is tried `duty_attempts` times, then the unit's liaison, then each of
+    `supervisors` (the hotline's supervisors on duty, 值班长); a unit's phones are on the
+    unit (`hotline orders unit-phones`).
+    """
+
+    # A phone is rung as sip:<number>@<address> through this PJSIP endpoint (the carrier).
+    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")
+    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
+    ring_seconds: int = Field(default=30, ge=3, le=120)
+    duty_attempts: int = Field(default=2, ge=1, le=10)
+    liaison_attempts: int = Field(default=2, ge=0, le=10)
+    supervisor_attempts: int = Field(default=1, ge=0, le=10)
+    supervisors: list[str] = Field(default_factory=list)
+    # After an attempt that did not sign, the next one (same person or the next) this later.
+    retry_after_seconds: int = Field(default=60, ge=1, le=3600)
+    # The message and "press 1" are said this many times before the call counts as no key.
+    key_rounds: int = Field(default=3, ge=1, le=10)
+    key_wait_seconds: int = Field(default=5, ge=1, le=30)
+    poll_seconds: float = Field(default=2.0, gt=0, le=60)
+    # Emergency orders dispatched longer ago than this are not called (past their 24 h).
+    pick_up_within_hours: int = Field(default=24, ge=1, le=168)
+
+    @field_validator("supervisors")
+    @classmethod
+    def _numbers(cls, v: list[str]) -> list[str]:
+        for number in v:
+            if not re.match(PHONE_RE, number):
+                raise ValueError(
+                    f"supervisors: {number!r} is not a phone number (digits, - and spaces)"
+                )
+        return v
+
+
 class WaitingSettings(Section):
     """What a caller hears and may do while waiting for an agent (app_queue announcements)."""
 
@@ -395,6 +434,7 @@ class Settings(BaseSettings):
     emergency: EmergencySettings = Field(default_factory=EmergencySettings)
     live: LiveSettings = Field(default_factory=LiveSettings)
     waiting: WaitingSettings = Field(default_factory=WaitingSettings)
+    duty_calls: DutyCallSettings = Field(default_factory=DutyCallSettings)
     acd: AcdSettings = Field(default_factory=AcdSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))

@@ -19,6 +19,7 @@ from crm_bridge.models import CallRecord
 from hotline.health import check_all
 from recordings.api import recordings_router
 from workorders.api import router as workorders_router
+from workorders.duty_api import router as duty_calls_router
 from workorders.models import WorkOrder
 
 
@@ -129,6 +130,7 @@ def create_app(
     app.include_router(recordings_router(settings, engine))
     app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
+    app.include_router(duty_calls_router(settings, engine))
     app.include_router(agents_router(settings, engine))
     app.include_router(live_router(settings))
     return app

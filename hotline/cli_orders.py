@@ -15,11 +15,12 @@ import typer
 
 from config.settings import ConfigError, load_settings
 from workorders import analysis, assessment, knowledge, satisfaction, supervision
+from workorders.duty_plan import minutes_late
 from workorders.lifecycle import WorkOrderError
 from workorders.models import WorkOrder
 from workorders.revisits import open_tasks
 from workorders.service import WorkOrderService
-from workorders.units import add_unit, tree_lines
+from workorders.units import add_unit, set_phones, tree_lines
 
 orders_app = typer.Typer(
     help="Work orders (工单): accept, dispatch, sign, return, reply, close, rate, supervise, "
@@ -83,6 +84,10 @@ def show(number: str) -> None:
     with _svc() as svc:
         o = svc.get(number)
         typer.echo(_line(svc, o))
+        if o.signed_at is not None:
+            late = minutes_late(o.sign_due_at, o.signed_at)
+            flag = f" — LATE by {late} min" if late else ""
+            typer.echo(f"  signed: {svc.local(o.signed_at)}{flag}")
         for key in ("citizen_name", "contact", "district", "content", "reply_text", "satisfaction"):
             value = getattr(o, key)
             if value:
@@ -330,7 +335,8 @@ def unit_add(
     leader: str = "",
     liaison: str = "",
     staff: Annotated[str, typer.Option(help="comma-separated names")] = "",
-    duty_phone: str = "",
+    duty_phone: Annotated[str, typer.Option(help="值班电话: rung for emergency orders")] = "",
+    liaison_phone: Annotated[str, typer.Option(help="联络员电话: rung next")] = "",
     sms: Annotated[str, typer.Option(help="number for warnings")] = "",
 ) -> None:
     """Add a unit to the tree."""
@@ -345,9 +351,44 @@ def unit_add(
             liaison=liaison,
             staff=[s for s in staff.split(",") if s],
             duty_phone=duty_phone,
+            liaison_phone=liaison_phone,
             sms_number=sms,
         )
         typer.echo(f"unit {code} added")
+
+
+@orders_app.command("unit-phones")
+def unit_phones(
+    code: str,
+    duty_phone: Annotated[str | None, typer.Option(help='值班电话 ("" clears)')] = None,
+    liaison_phone: Annotated[str | None, typer.Option(help="联络员电话")] = None,
+    sms: Annotated[str | None, typer.Option(help="number for warnings")] = None,
+) -> None:
+    """Change a unit's phones (those rung for emergency orders, and the SMS number)."""
+    with _svc() as svc:
+        unit = set_phones(
+            svc.session, code, duty_phone=duty_phone, liaison_phone=liaison_phone, sms_number=sms
+        )
+        typer.echo(
+            f"unit {unit.code}: duty {unit.duty_phone or '-'}, liaison "
+            f"{unit.liaison_phone or '-'}, sms {unit.sms_number or '-'}"
+        )
+
+
+@orders_app.command("duty-calls")
+def duty_calls_cmd(
+    order: Annotated[str | None, typer.Option(help="only this work order")] = None,
+    late: Annotated[bool, typer.Option(help="only those signed late or not in time")] = False,
+) -> None:
+    """Emergency orders phoned to their units: each call, who was rung, the outcome."""
+    from workorders import duty_calls
+
+    with _svc() as svc:
+        order_id = svc.get(order).id if order else None
+        for call in duty_calls.listing(svc.session, order_id=order_id, late=late):
+            typer.echo(duty_calls.summary(svc, call))
+            for a in duty_calls.attempts(svc.session, call):
+                typer.echo("  " + duty_calls.attempt_line(svc, a))
 
 
 @orders_app.command("assess")

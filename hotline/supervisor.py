@@ -40,6 +40,7 @@ ALL_SERVICES = (
     "recordings",
     "callbacks",
     "upstream",
+    "duty",
 )
 
 
@@ -304,6 +305,13 @@ class Supervisor:
             await callback_ami.connect()
             callback_service = CallbackService(s, engine, callback_ami)
             tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
+        if "duty" in self.services:
+            from workorders.duty_service import DutyCallService
+
+            duty_ami = AmiClient(s.ami)  # its own connection and event queue, as callbacks
+            await duty_ami.connect()
+            duty_service = DutyCallService(s, engine, duty_ami)
+            tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from config.settings import Settings
 from workorders import analysis, assessment, knowledge, satisfaction, supervision
 from workorders.context import service_session
+from workorders.duty_plan import minutes_late
 from workorders.lifecycle import InvalidTransition, WorkOrderError
 from workorders.models import WorkOrder
 from workorders.revisits import open_tasks
@@ -40,6 +41,9 @@ class OrderDetail(BaseModel):
     accepted_at: datetime
     dispatched_at: datetime | None
     sign_due_at: datetime | None
+    signed_at: datetime | None
+    # minutes past the sign limit (emergency: 30 min, art. 26.2.7); 0 on time; None unsigned
+    sign_late_minutes: int | None
     due_at: datetime | None
     extended_days: int
     satisfaction: str
@@ -100,6 +104,8 @@ def _detail(svc: WorkOrderService, o: WorkOrder) -> OrderDetail:
         accepted_at=o.accepted_at,
         dispatched_at=o.dispatched_at,
         sign_due_at=o.sign_due_at,
+        signed_at=o.signed_at,
+        sign_late_minutes=minutes_late(o.sign_due_at, o.signed_at),
         due_at=o.due_at,
         extended_days=o.extended_days,
         satisfaction=o.satisfaction,

@@ -72,6 +72,7 @@ class OrgUnit(SQLModel, table=True):
     liaison: str = Field(default="", max_length=80)  # 联络员
     staff: str = Field(default="", max_length=400)  # comma-separated names
     duty_phone: str = Field(default="", max_length=40)  # 值班电话
+    liaison_phone: str = Field(default="", max_length=40)  # 联络员电话 (duty calls escalate here)
     sms_number: str = Field(default="", max_length=40)  # warnings go here (the liaison's)
 
 

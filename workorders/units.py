@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from workorders.duty_plan import dialable
 from workorders.lifecycle import WorkOrderError
 from workorders.models import OrgUnit, UnitKind
 
@@ -36,6 +37,7 @@ def add_unit(
     liaison: str = "",
     staff: list[str] | None = None,
     duty_phone: str = "",
+    liaison_phone: str = "",
     sms_number: str = "",
 ) -> OrgUnit:
     """Add a unit under `parent` (a unit code); the kinds must fit the tree."""
@@ -63,10 +65,36 @@ def add_unit(
         liaison=liaison,
         staff=",".join(staff or []),
         duty_phone=duty_phone,
+        liaison_phone=liaison_phone,
         sms_number=sms_number,
     )
     session.add(unit)
     session.flush()
+    return unit
+
+
+def set_phones(
+    session: Session,
+    code: str,
+    *,
+    duty_phone: str | None = None,
+    liaison_phone: str | None = None,
+    sms_number: str | None = None,
+) -> OrgUnit:
+    """Change a unit's phones (None leaves one as it is; "" clears it)."""
+    unit = find_unit(session, code)
+    for field, value in (
+        ("duty_phone", duty_phone),
+        ("liaison_phone", liaison_phone),
+        ("sms_number", sms_number),
+    ):
+        if value is not None:
+            if value and dialable(value) is None:
+                raise WorkOrderError(
+                    f"{field} {value!r} is not a phone number (digits, - or spaces)"
+                )
+            setattr(unit, field, value)
+    session.add(unit)
     return unit
 
 
@@ -86,7 +114,7 @@ def tree_lines(session: Session) -> list[str]:
         lines.append(
             f"{'  ' * depth}{unit.code} {unit.name} [{unit.kind}] "
             f"leader={unit.leader or '-'} liaison={unit.liaison or '-'} "
-            f"duty={unit.duty_phone or '-'}"
+            f"duty={unit.duty_phone or '-'} liaison-phone={unit.liaison_phone or '-'}"
         )
         for child in children(session, unit):
             walk(child, depth + 1)

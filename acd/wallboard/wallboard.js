@@ -100,6 +100,22 @@ function renderAlarm(board) {
   box.textContent = lines.length ? `⚠ 低于目标 ${board.target_percent}%：${lines.join("；")}` : "";
 }
 
+function renderEmergencies(board) {
+  const marks = board.emergencies || [];
+  const box = document.getElementById("emergencies");
+  box.hidden = marks.length === 0;
+  const title = (name) => (board.queues.find((q) => q.queue === name) || {}).title || name;
+  box.replaceChildren(...marks.map((m) => el("div", { class: "emergency", "data-call": m.linkedid },
+    `🚨 突发 ${hhmm(m.at)} 来电 ${m.caller}` +
+    (m.queue ? ` 排队中（${title(m.queue)}${m.raised ? "，已优先" : ""}）` : ` 坐席 ${m.agent}`) +
+    ` · 标记人 ${m.by}`)));
+}
+
+function hhmm(iso) {
+  const t = new Date(iso);
+  return `${String(t.getHours()).padStart(2, "0")}:${String(t.getMinutes()).padStart(2, "0")}`;
+}
+
 function renderAgents(board) {
   const cols = STATES.map(([state, label, color]) => {
     const agents = board.agents.filter((a) => a.state === state);
@@ -119,6 +135,7 @@ function render(board) {
   renderTotal(board);
   renderQueues(board);
   renderAlarm(board);
+  renderEmergencies(board);
   renderAgents(board);
 }
 

@@ -35,7 +35,7 @@ OWN_SERVICE_PORTS = {
     "mqtt": int(os.environ.get("HOTLINE_TEST_MQTT_PORT", "1891")),
 }
 # What `hotline up` runs in the tests (the FastAGI server runs apart, so a test can stop it).
-SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks"
+SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks,duty"
 
 AGENTS = [
     {
@@ -199,6 +199,18 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                         "retry_after_seconds": 2,
                         "ring_seconds": 10,
                     },
+                },
+                # emergency orders ring the units' phones on 5098 (test_duty_calls.py):
+                # 4 s of ringing, twice for the duty phone, then once the liaison, 1 s apart
+                "duty_calls": {
+                    "address": "127.0.0.1:5098",
+                    "ring_seconds": 4,
+                    "duty_attempts": 2,
+                    "liaison_attempts": 1,
+                    "retry_after_seconds": 1,
+                    "key_rounds": 2,
+                    "key_wait_seconds": 2,
+                    "poll_seconds": 0.5,
                 },
             },
             allow_unicode=True,

@@ -91,7 +91,12 @@ def test_waiting_callers_longest_wait_and_masked_numbers() -> None:
     snap = s.snapshot("general", T0 + 10)
     assert snap["waiting"] == 2
     assert snap["longest_wait_seconds"] == 10
-    assert snap["callers"][0] == {"caller": "138******01", "wait_seconds": 10, "position": 1}
+    assert snap["callers"][0] == {
+        "caller": "138******01",
+        "wait_seconds": 10,
+        "position": 1,
+        "call": "a.1",  # the call's id, for the emergency button
+    }
     assert "13800138001" not in json.dumps(snap)
     # nobody judged yet: a caller within 15 s is not a miss
     assert snap["today"]["service_level"] == {"15": None, "20": None}

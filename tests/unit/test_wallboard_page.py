@@ -9,6 +9,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from acd import live_keys
+from acd.emergency_mark import Mark, marks_key
 from acd.live_api import live_router
 from acd.live_service import LiveService
 from config.settings import Settings
@@ -53,6 +55,9 @@ async def seed(settings: Settings) -> None:
     await r.sadd(live_keys.agents_key(TENANT), *agents)
     for agent_id, fields in agents.items():
         await r.hset(live_keys.agent_key(TENANT, agent_id), mapping=fields)  # type: ignore[arg-type]
+    # the waiting caller was marked as an emergency matter (acd/emergency_mark.py)
+    mark = Mark("g.2", "137******78", "", "general", True, "zhao")
+    await r.zadd(marks_key(TENANT), {json.dumps(asdict(mark), ensure_ascii=False): now})
     await r.aclose()
 
 
@@ -79,6 +84,7 @@ def test_wallboard_renders_queues_alarm_and_agents(api: str, tmp_path: Path) -> 
     read = """JSON.stringify({
       link: document.getElementById('link').textContent,
       alarm: document.getElementById('alarm').hidden ? '' : document.getElementById('alarm').textContent,
+      emergencies: document.getElementById('emergencies').hidden ? '' : document.getElementById('emergencies').innerText,
       general: document.querySelector('[data-queue=general]')?.innerText || '',
       alarmed: [...document.querySelectorAll('.queue.alarm')].map(q => q.dataset.queue),
       states: Object.fromEntries([...document.querySelectorAll('[data-state]')].map(
@@ -99,6 +105,8 @@ def test_wallboard_renders_queues_alarm_and_agents(api: str, tmp_path: Path) -> 
     assert page["alarmed"] == ["general"]  # help answered everything at once: no alarm
     assert "综合" in page["alarm"] and "低于目标 95" in page["alarm"]
     assert "137******78" in page["general"]
+    assert "突发" in page["emergencies"] and "137******78" in page["emergencies"]
+    assert "排队中（综合，已优先）" in page["emergencies"] and "zhao" in page["emergencies"]
     assert re.search(r"等待 0:(29|30)", page["general"])  # the longest wait, as written
     assert "13712345678" not in page["text"] and "13900000999" not in page["text"]
     assert page["states"]["available"].split()[:2] == ["空闲", "1"]

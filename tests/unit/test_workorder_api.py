@@ -106,3 +106,29 @@ def test_knowledge_over_http(client: TestClient) -> None:
         "/api/analysis/counts", params={"start": "2020-01-01", "end": "2020-01-02", "by": "x"}
     )
     assert r.status_code == 409 and "allowed: type, topic" in r.json()["detail"]["detail"]
+
+
+def test_an_emergency_order_signed_late_shows_by_how_much(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    from workorders.duty_api import router as duty_router
+
+    app = FastAPI()
+    app.include_router(duty_router(Settings(var_dir=tmp_path), engine))
+    duty = TestClient(app)
+    number = client.post(
+        "/api/workorders", json={"request_type": "help", "emergency": True}
+    ).json()["number"]
+    client.post(f"/api/workorders/{number}/dispatch", json={"unit": "ga"})
+    assert client.get(f"/api/workorders/{number}").json()["sign_late_minutes"] is None
+    with Session(engine) as s:  # as if dispatched 45 minutes ago: 15 minutes past the 30
+        order = s.exec(select(WorkOrder).where(WorkOrder.number == number)).one()
+        assert order.sign_due_at is not None
+        order.sign_due_at -= timedelta(minutes=45)
+        s.add(order)
+        s.commit()
+    client.post(f"/api/workorders/{number}/sign", json={"actor": "ga-staff"})
+    body = client.get(f"/api/workorders/{number}").json()
+    assert body["sign_late_minutes"] == 16 and body["signed_at"]  # 15 min and moments: up
+    assert duty.get("/api/duty-calls", params={"order": number}).json() == []  # no call yet
+    assert duty.get("/api/duty-calls", params={"order": "19990101-000001"}).status_code == 404
