@@ -14,11 +14,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from config.settings import queue_from_asterisk
+from crm_bridge.linkage import FinishedLinkage, LinkageTracker
 from crm_bridge.models import Disposition
 
 log = logging.getLogger(__name__)
 
-HOTLINE_EVENTS = {"HotlineCallStart", "HotlineIVR", "HotlineSurvey", "HotlineEmergency"}
+HOTLINE_EVENTS = {
+    "HotlineCallStart",
+    "HotlineIVR",
+    "HotlineSurvey",
+    "HotlineEmergency",
+    "HotlineLinkage",
+}
 
 
 @dataclass
@@ -50,6 +57,7 @@ class CallState:
     last_seen: datetime | None = None
     survey: str = ""  # satisfied, basically, dissatisfied, none (asked when the agent hung up)
     emergency_line: str = ""  # 110/119/120/122 the IVR transferred to
+    linkage: LinkageTracker = field(default_factory=LinkageTracker)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class FinishedCall:
     recording: str
     survey: str = ""
     emergency_line: str = ""
+    linkages: tuple[FinishedLinkage, ...] = ()  # emergency lines brought in (三方通话)
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -164,10 +173,15 @@ class CallAssembler:
             st.agent = st.agent or ev.get("MemberName") or ev.get("Interface", "")
         elif name == "QueueCallerAbandon":
             st.abandoned_in_queue = True
+        elif name == "ConfbridgeJoin":
+            st.linkage.joined(ev, when, is_caller=is_caller)
+        elif name == "ConfbridgeLeave":
+            st.linkage.left(ev, when)
         elif name == "Hangup":
             if uniqueid:
                 st.live.discard(uniqueid)
                 st.gone.add(uniqueid)
+                st.linkage.hung_up(uniqueid, when)
             if is_caller:
                 st.caller_gone_at = when
                 st.hangup_cause = _int(ev.get("Cause"))
@@ -194,6 +208,8 @@ class CallAssembler:
         elif kind == "HotlineEmergency":
             st.emergency = True
             st.emergency_line = ev.get("Line", "")
+        elif kind == "HotlineLinkage":
+            st.linkage.user_event(ev, when)
 
     @staticmethod
     def _finish(st: CallState) -> FinishedCall:
@@ -213,6 +229,7 @@ class CallAssembler:
             disposition = Disposition.ABANDONED_IN_QUEUE
         else:
             disposition = Disposition.ABANDONED_IN_IVR
+        linkages = st.linkage.finish(ended)
         return FinishedCall(
             linkedid=st.linkedid,
             caller_number=st.caller_number,
@@ -222,7 +239,7 @@ class CallAssembler:
             ivr_choice=st.ivr_choice,
             ivr_result=st.ivr_result,
             request_type=st.request_type,
-            emergency=st.emergency,
+            emergency=st.emergency or bool(linkages),
             queue=queues[-1] if queues else st.ivr_queue,
             queues=queues,
             queue_joined_at=st.queue_joined_at,
@@ -236,5 +253,6 @@ class CallAssembler:
             disposition=disposition,
             recording=st.recording,
             survey=st.survey,
-            emergency_line=st.emergency_line,
+            emergency_line=linkages[-1].line if linkages else st.emergency_line,
+            linkages=linkages,
         )

@@ -168,6 +168,21 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                     | ({"wrapup_seconds": REPORT_WRAPUP_SECONDS} if q.name == "report" else {})
                     for q in DEFAULT_QUEUES
                 ],
+                # emergency linkage (test_emergency.py): 110 and 119 on the default 5090;
+                # 120's destination shows the hotline number, its backup has a prefix
+                "emergency": {
+                    "lines": {
+                        "120": {
+                            "destination": {
+                                "host": "127.0.0.1",
+                                "port": 5094,
+                                "caller_id": "hotline",
+                            },
+                            "backup": {"host": "127.0.0.1", "port": 5096, "prefix": "0771"},
+                            "ring_seconds": 10,
+                        }
+                    }
+                },
                 # tests read Asterisk's own file after the call; the worker archives a copy
                 "recordings": {"keep_spool": True},
                 # waiting callers hear where they are every 10 s; a callback rings the

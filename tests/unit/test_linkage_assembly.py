@@ -1,0 +1,220 @@
+"""Emergency linkage in the call record, assembled from AMI events (crm_bridge/linkage.py).
+
+The events are shaped like Asterisk's (tests/integration/test_emergency.py records real ones
+with HOTLINE_AMI_CAPTURE): a citizen C answered by agent 1003, who brings in 119 with *119;
+119's operator O answers; the agent leaves; the citizen hangs up.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from crm_bridge.assembler import CallAssembler, FinishedCall
+from crm_bridge.journal import decode, encode
+from crm_bridge.models import EmergencyLinkage, EmergencyParty
+from crm_bridge.service import store_call
+from workorders.calendar import WorkCalendar
+from workorders.models import WorkOrder
+
+CALL = "1795600000.10"
+CITIZEN, AGENT, OPERATOR = CALL, "1795600000.11", "1795600020.12"
+T0 = 1795600000.0
+CONF = f"hotline-{CALL}"
+
+
+def ev(name: str, t: float, uid: str, channel: str, **fields: str) -> dict[str, str]:
+    return {
+        "Event": name,
+        "Timestamp": f"{T0 + t:.6f}",
+        "Channel": channel,
+        "Uniqueid": uid,
+        "Linkedid": CALL,
+        "CallerIDNum": "13900000921" if uid == CITIZEN else "",
+        **fields,
+    }
+
+
+def linkage(t: float, uid: str, channel: str, **fields: str) -> dict[str, str]:
+    return ev("UserEvent", t, uid, channel, UserEvent="HotlineLinkage", **fields)
+
+
+C, A, OP = "PJSIP/carrier-0000000a", "PJSIP/1003-0000000b", "PJSIP/carrier-0000000c"
+
+
+def three_way() -> list[dict[str, str]]:
+    return [
+        ev("Newchannel", 0, CITIZEN, C),
+        ev(
+            "UserEvent",
+            1,
+            CITIZEN,
+            C,
+            UserEvent="HotlineIVR",
+            Choice="4",
+            RequestType="report",
+            Queue="report",
+            Result="chosen",
+            Emergency="",
+        ),
+        ev("QueueCallerJoin", 2, CITIZEN, C, Queue="hotline-report"),
+        ev("Newchannel", 2.1, AGENT, A),
+        ev("AgentConnect", 3, CITIZEN, C, Queue="hotline-report", MemberName="1003", HoldTime="1"),
+        ev("AgentComplete", 8, CITIZEN, C, Queue="hotline-report", MemberName="1003", TalkTime="5"),
+        linkage(8.1, AGENT, A, Step="agent", Line="119", Agent="1003"),
+        ev("ConfbridgeJoin", 8.2, AGENT, A, Conference=CONF),
+        linkage(8.2, CITIZEN, C, Step="start", Line="119", Seq="1", Via="agent", Agent="1003"),
+        linkage(11, CITIZEN, C, Step="dial", Line="119", Seq="1", Destination="primary"),
+        ev("Newchannel", 11, OPERATOR, OP),
+        linkage(
+            12,
+            CITIZEN,
+            C,
+            Step="outcome",
+            Line="119",
+            Seq="1",
+            Outcome="connected",
+            Destination="primary",
+        ),
+        linkage(12, OPERATOR, OP, Step="operator", Line="119", Seq="1", Destination="primary"),
+        ev("ConfbridgeJoin", 12.1, CITIZEN, C, Conference=CONF),
+        ev("ConfbridgeJoin", 12.1, OPERATOR, OP, Conference=CONF),
+        ev("ConfbridgeLeave", 17, AGENT, A, Conference=CONF),
+        ev("Hangup", 17, AGENT, A, Cause="16"),
+        ev("ConfbridgeLeave", 25, CITIZEN, C, Conference=CONF),
+        ev("Hangup", 25, CITIZEN, C, Cause="16"),
+        ev("ConfbridgeLeave", 25.1, OPERATOR, OP, Conference=CONF),
+        ev("Hangup", 25.2, OPERATOR, OP, Cause="16"),
+    ]
+
+
+def busy_then_back() -> list[dict[str, str]]:
+    """Agent 1004 through the API: 120's destination and backup busy, the agent hears why."""
+    a = "PJSIP/1004-0000000b"
+    return [
+        ev("Newchannel", 0, CITIZEN, C),
+        ev("QueueCallerJoin", 2, CITIZEN, C, Queue="hotline-report"),
+        ev("Newchannel", 2.1, AGENT, a),
+        ev("AgentConnect", 3, CITIZEN, C, Queue="hotline-report", MemberName="1004", HoldTime="1"),
+        linkage(8.1, AGENT, a, Step="agent", Line="120", Agent="1004"),
+        ev("ConfbridgeJoin", 8.2, AGENT, a, Conference=CONF),
+        linkage(8.2, CITIZEN, C, Step="start", Line="120", Seq="1", Via="api", Agent="1004"),
+        linkage(11, CITIZEN, C, Step="dial", Line="120", Seq="1", Destination="primary"),
+        linkage(
+            11.1,
+            CITIZEN,
+            C,
+            Step="result",
+            Line="120",
+            Seq="1",
+            Destination="primary",
+            DialStatus="BUSY",
+        ),
+        linkage(
+            11.2,
+            CITIZEN,
+            C,
+            Step="result",
+            Line="120",
+            Seq="1",
+            Destination="backup",
+            DialStatus="BUSY",
+        ),
+        linkage(11.3, CITIZEN, C, Step="outcome", Line="120", Seq="1", Outcome="failed"),
+        ev("ConfbridgeLeave", 11.4, AGENT, a, Conference=CONF),  # to hear why
+        linkage(16, AGENT, a, Step="agent", Line="120", Agent="1004"),
+        ev("ConfbridgeJoin", 16.1, AGENT, a, Conference=CONF),
+        ev("ConfbridgeJoin", 15, CITIZEN, C, Conference=CONF),
+        ev("ConfbridgeLeave", 30, CITIZEN, C, Conference=CONF),
+        ev("Hangup", 30, CITIZEN, C, Cause="16"),
+        ev("ConfbridgeLeave", 30.1, AGENT, a, Conference=CONF),
+        ev("Hangup", 30.2, AGENT, a, Cause="16"),
+    ]
+
+
+def assemble(events: list[dict[str, str]]) -> FinishedCall:
+    asm = CallAssembler()
+    done = [c for e in events if (c := asm.feed(e)) is not None]
+    assert asm.calls == {} and len(done) == 1
+    return done[0]
+
+
+def at(t: float) -> datetime:
+    return datetime.fromtimestamp(T0 + t, UTC)
+
+
+def test_three_way_call_lists_each_party_with_its_times() -> None:
+    call = assemble(three_way())
+    assert call.emergency and call.emergency_line == "119"
+    [link] = call.linkages
+    assert (link.line, link.via, link.agent) == ("119", "agent", "1003")
+    assert (link.outcome, link.destination, link.attempts) == (
+        "connected",
+        "primary",
+        ("primary:ANSWER",),
+    )
+    assert link.started_at == at(8.2) and link.connected_at == at(12)
+    parties = {(p.role, p.party): (p.joined_at, p.left_at) for p in link.parties}
+    assert parties == {
+        ("agent", "1003"): (at(8.2), at(17)),
+        ("citizen", ""): (at(12.1), at(25)),
+        ("operator", "119"): (at(12.1), at(25.1)),
+    }
+
+
+def test_the_order_of_events_does_not_matter() -> None:
+    expected = assemble(three_way())
+    for seed in range(5):
+        events = three_way()
+        random.Random(seed).shuffle(events)
+        # the call ends at the last channel's hangup: keep that one last
+        events.sort(key=lambda e: e["Event"] == "Hangup" and e["Uniqueid"] == OPERATOR)
+        assert assemble(events).linkages == expected.linkages
+
+
+def test_busy_destination_and_backup_and_the_agent_back_with_the_citizen() -> None:
+    call = assemble(busy_then_back())
+    [link] = call.linkages
+    assert (link.via, link.agent, link.outcome) == ("api", "1004", "failed")
+    assert link.attempts == ("primary:BUSY", "backup:BUSY") and link.connected_at is None
+    stays = sorted((p.role, p.joined_at, p.left_at) for p in link.parties)
+    assert stays == [
+        ("agent", at(8.2), at(11.4)),  # waiting while it rang
+        ("agent", at(16.1), at(30.1)),  # back, after hearing why
+        ("citizen", at(15), at(30)),
+    ]
+
+
+def test_a_citizen_who_hangs_up_while_it_rings_leaves_an_abandoned_linkage() -> None:
+    events = [e for e in three_way() if e["Uniqueid"] != OPERATOR and e.get("Step") != "outcome"]
+    events = [
+        e for e in events if not (e["Uniqueid"] == CITIZEN and e["Event"] == "ConfbridgeJoin")
+    ]
+    [link] = assemble(events).linkages
+    assert link.outcome == "abandoned" and link.attempts == ()
+
+
+def test_the_journal_keeps_linkages() -> None:
+    call = assemble(three_way())
+    assert decode(encode(call)) == call
+
+
+def test_stored_twice_gives_one_set_of_rows_and_an_emergency_order() -> None:
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    call = assemble(three_way())
+    tz = ZoneInfo("Asia/Shanghai")
+    for _ in range(2):
+        with Session(engine) as s:
+            store_call(s, call, tenant="t", calendar=WorkCalendar(), tz=tz)
+            s.commit()
+    with Session(engine) as s:
+        [row] = s.exec(select(EmergencyLinkage)).all()
+        assert (row.line, row.outcome, row.attempts) == ("119", "connected", "primary:ANSWER")
+        parties = s.exec(select(EmergencyParty)).all()
+        assert sorted(p.role for p in parties) == ["agent", "citizen", "operator"]
+        [order] = s.exec(select(WorkOrder)).all()
+        assert order.emergency and order.request_type == "report"  # 突发
