@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from config.settings import queue_from_asterisk
-from crm_bridge.linkage import FinishedLinkage, LinkageTracker
+from crm_bridge.linkage import FinishedLinkage, LinkageTracker, is_helper_leg
 from crm_bridge.models import Disposition
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class CallAssembler:
         """Take one event; return the call it finished, if any. Never raises."""
         name = event.get("Event", "")
         linkedid = event.get("Linkedid") or ""
-        if not name or not linkedid:
+        if not name or not linkedid or is_helper_leg(event):
             return None
         try:
             return self._feed(name, linkedid, event)

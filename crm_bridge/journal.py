@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from crm_bridge.assembler import FinishedCall
-from crm_bridge.linkage import FinishedLinkage
+from crm_bridge.linkage import FinishedLinkage, is_helper_leg
 from crm_bridge.models import Disposition
 
 # What the assembler reads (crm_bridge/assembler.py); everything else is not kept.
@@ -53,7 +53,11 @@ _DATES = {f.name for f in fields(FinishedCall) if "datetime" in str(f.type)}
 
 
 def used(event: Mapping[str, str]) -> bool:
-    return bool(event.get("Linkedid")) and event.get("Event") in USED_EVENTS
+    return (
+        bool(event.get("Linkedid"))
+        and event.get("Event") in USED_EVENTS
+        and not is_helper_leg(event)
+    )
 
 
 def encode(call: FinishedCall) -> str:

@@ -22,6 +22,15 @@ from datetime import datetime
 from typing import Any
 
 CITIZEN, AGENT, OPERATOR = "citizen", "agent", "operator"
+# The API's helper leg (acd/linkage.py) only moves the agent: not a call, no record.
+HELPER_LEG = "@hotline-linkage-api-"
+
+
+def is_helper_leg(event: Mapping[str, str]) -> bool:
+    channel = event.get("Channel", "")
+    return channel.startswith("Local/") and HELPER_LEG in channel
+
+
 CONNECTED, FAILED, ABANDONED = "connected", "failed", "abandoned"
 
 

@@ -24,7 +24,7 @@ from config.settings import AmiSettings
 from crm_bridge.ami import AmiClient
 from tests.helpers.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone, walk
-from tests.helpers.sipp import CallInProgress
+from tests.helpers.sipp import AUDIO, CallInProgress
 from tests.integration.conftest import PORTS, Hotline
 
 BYE_BY_AGENT = """\
@@ -121,8 +121,12 @@ class AmiEvents:
 
 
 def agent_phone(work: Path, agent: str, port: int, media: int, keys: str, **kw: str) -> Phone:
-    pcap = work / f"agent-{agent}-keys.pcap"
-    write_walk(pcap, [(0, keys[0]), *((250, k) for k in keys[1:])])
+    """The agent's desk phone: answers, presses `keys` (or only talks), then either hangs
+    up itself (agent_leaves) or waits for the hotline's BYE."""
+    pcap = AUDIO
+    if keys:
+        pcap = work / f"agent-{agent}-keys.pcap"
+        write_walk(pcap, [(0, keys[0]), *((250, k) for k in keys[1:])])
     ending = BYE_BY_AGENT if kw.pop("agent_leaves", "") else BYE_BY_HOTLINE
     return Phone(
         work, port, media, "agent_linkage.xml", keys_pcap=str(pcap), ending=ending, **kw
@@ -226,7 +230,7 @@ def test_busy_line_and_backup_bring_agent_and_citizen_back_together(
     only_logged_in(hotline, "1004")
     token = hotline.cli("recordings", "user", "add", "agent1004e", "--role", "agent",
                         "--agent-id", "1004").strip().splitlines()[-1]  # fmt: skip
-    phone = agent_phone(tmp_path, "1004", 5076, 17500, "#", before_ms="60000", stay_ms="1")
+    phone = agent_phone(tmp_path, "1004", 5076, 17500, "", before_ms="500", stay_ms="0")
     try:
         with AmiEvents(hotline) as ami:
             citizen = CallInProgress(

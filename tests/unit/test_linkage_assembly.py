@@ -218,3 +218,16 @@ def test_stored_twice_gives_one_set_of_rows_and_an_emergency_order() -> None:
         assert sorted(p.role for p in parties) == ["agent", "citizen", "operator"]
         [order] = s.exec(select(WorkOrder)).all()
         assert order.emergency and order.request_type == "report"  # 突发
+
+
+def test_the_apis_helper_leg_is_no_call() -> None:
+    from crm_bridge.journal import used
+
+    helper = "Local/120@hotline-linkage-api-00000003;1"
+    events = [
+        {"Event": "Newchannel", "Channel": helper, "Uniqueid": "9.1", "Linkedid": "9.1"},
+        {"Event": "Hangup", "Channel": helper, "Uniqueid": "9.1", "Linkedid": "9.1"},
+    ]
+    asm = CallAssembler()
+    assert [asm.feed(e) for e in events] == [None, None] and asm.calls == {}
+    assert not any(used(e) for e in events)
