@@ -44,6 +44,7 @@ BYE_BY_AGENT = """\
   <recv response="200" crlf="true"/>"""
 
 BYE_BY_HOTLINE = """\
+  <nop><action><log message="from [$caller_from] at [$caller_contact]"/></action></nop>
   <recv request="BYE"/>
   <send>
     <![CDATA[

@@ -145,7 +145,7 @@ emergency:
         "hotline-linkage-120#hotline-linkage-122)" in text
     )
     features = rendered(s, "features.conf")
-    assert "hotline-linkage-120 => *120,self,Gosub(hotline-linkage-feature,120,1)" in features
+    assert "hotline-linkage-120 => *120,peer,Gosub(hotline-linkage-feature,120,1)" in features
     manager = rendered(s, "manager.conf")
     assert "ConfbridgeJoin|ConfbridgeLeave" in manager
     assert "write=agent,reporting,originate\n" in manager  # no new AMI privilege
