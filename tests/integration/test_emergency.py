@@ -178,13 +178,14 @@ def test_agent_brings_in_119_and_leaves_citizen_and_operator_together(
     try:
         with AmiEvents(hotline) as ami:
             citizen = CallInProgress(
-                lambda: walk(tmp_path, "13900000921", [(1500, "4")], talk_ms=24000)
+                lambda: walk(tmp_path, "13900000921", [(1500, "4")], talk_ms=18000)
             )
             joins = ami.wait("ConfbridgeJoin", 3, timeout=40)
             conference = joins[0]["Conference"]
             channels = [j["Channel"] for j in joins]
             assert any(c.startswith("PJSIP/1003-") for c in channels), channels
-            citizen_chan = next(j["Channel"] for j in joins if j["Uniqueid"] == j["Linkedid"])
+            citizen_uid = joins[0]["Linkedid"]
+            citizen_chan = next(j["Channel"] for j in joins if j["Uniqueid"] == citizen_uid)
             operator = [c for c in channels if c.startswith("PJSIP/carrier-") and c != citizen_chan]
             assert len(operator) == 1, channels
             assert {j["Linkedid"] for j in joins} == {joins[0]["Linkedid"]}  # one call
@@ -200,6 +201,7 @@ def test_agent_brings_in_119_and_leaves_citizen_and_operator_together(
                 [citizen_chan, operator[0]]
             )
             assert citizen.wait(60).ok
+            ami.wait("Hangup", 1, timeout=15, Uniqueid=citizen_uid)  # the whole call, captured
     finally:
         phone.stop()
     call = hotline.wait_call("13900000921")
@@ -257,6 +259,7 @@ def test_busy_line_and_backup_bring_agent_and_citizen_back_together(
             members = conference_members(hotline, conference)
             assert len(members) == 2 and any(m.startswith("PJSIP/1004-") for m in members)
             assert citizen.wait(60).ok
+            ami.wait("Hangup", 1, timeout=15, Uniqueid=joins[0]["Linkedid"])
     finally:
         phone.stop()
     call = hotline.wait_call("13900000922")

@@ -1,8 +1,10 @@
 """Emergency linkage in the call record, assembled from AMI events (crm_bridge/linkage.py).
 
-The events are shaped like Asterisk's (tests/integration/test_emergency.py records real ones
-with HOTLINE_AMI_CAPTURE): a citizen C answered by agent 1003, who brings in 119 with *119;
-119's operator O answers; the agent leaves; the citizen hangs up.
+tests/fixtures/ami_linkage.txt was recorded from tests/integration/test_emergency.py
+(HOTLINE_AMI_CAPTURE, the events the bridge uses): 13900000922 answered by agent 1004, who
+brought in 120 through the API; 120's destination and backup were busy; the agent heard why
+and was back with the citizen until the citizen hung up. The other tests use events shaped
+like those of the same run's three-way call (13900000921, agent 1003 pressed *119).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from crm_bridge.assembler import CallAssembler, FinishedCall
 from crm_bridge.journal import decode, encode
 from crm_bridge.models import EmergencyLinkage, EmergencyParty
 from crm_bridge.service import store_call
+from tests.helpers.ami_transcript import load
 from workorders.calendar import WorkCalendar
 from workorders.models import WorkOrder
 
@@ -144,6 +147,25 @@ def assemble(events: list[dict[str, str]]) -> FinishedCall:
 
 def at(t: float) -> datetime:
     return datetime.fromtimestamp(T0 + t, UTC)
+
+
+def test_recorded_transcript() -> None:
+    events = load("ami_linkage.txt")
+    asm = CallAssembler()
+    calls = {c.caller_number: c for e in events if (c := asm.feed(e)) is not None}
+    assert asm.calls == {}
+    # the API's helper leg (Local/120@hotline-linkage-api) made no call of its own
+    assert set(calls) == {"13900000922"}
+    call = calls["13900000922"]
+    assert call.emergency and call.emergency_line == "120" and call.agent == "1004"
+    [link] = call.linkages
+    assert (link.line, link.via, link.agent, link.outcome) == ("120", "api", "1004", "failed")
+    assert link.attempts == ("primary:BUSY", "backup:BUSY") and link.connected_at is None
+    assert [p.role for p in link.parties] == ["agent", "citizen", "agent"]
+    first, citizen, again = link.parties
+    # the agent waited while it rang, left to hear why, and was back with the citizen
+    assert first.left_at <= citizen.joined_at < again.joined_at < again.left_at
+    assert citizen.left_at <= again.left_at
 
 
 def test_three_way_call_lists_each_party_with_its_times() -> None:
