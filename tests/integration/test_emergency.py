@@ -13,7 +13,9 @@ import contextlib
 import os
 import threading
 import time
+import wave
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,6 +223,12 @@ def test_agent_brings_in_119_and_leaves_citizen_and_operator_together(
     agent_left = next(p["left_at"] for p in link["parties"] if p["role"] == "agent")
     operator_left = next(p["left_at"] for p in link["parties"] if p["role"] == "operator")
     assert agent_left < operator_left
+    # the recording (MixMonitor on the citizen's channel) runs on through the conference
+    with wave.open(str(hotline.root / call["recording_path"].lstrip("/"))) as w:
+        recorded = w.getnframes() / w.getframerate()
+    citizen_left = next(p["left_at"] for p in link["parties"] if p["role"] == "citizen")
+    on_the_line = datetime.fromisoformat(citizen_left) - datetime.fromisoformat(call["started_at"])
+    assert recorded >= on_the_line.total_seconds() - 1.5, (recorded, on_the_line)
     orders = hotline.get("/api/workorders", caller="13900000921")
     assert orders and all(o["emergency"] for o in orders)  # 突发
     invite = (lines / "phone-5090-messages.log").read_text(errors="replace")

@@ -1,10 +1,11 @@
 """Emergency linkage in the call record, assembled from AMI events (crm_bridge/linkage.py).
 
 tests/fixtures/ami_linkage.txt was recorded from tests/integration/test_emergency.py
-(HOTLINE_AMI_CAPTURE, the events the bridge uses): 13900000922 answered by agent 1004, who
-brought in 120 through the API; 120's destination and backup were busy; the agent heard why
-and was back with the citizen until the citizen hung up. The other tests use events shaped
-like those of the same run's three-way call (13900000921, agent 1003 pressed *119).
+(HOTLINE_AMI_CAPTURE, the events the bridge uses): 13900000921 answered by agent 1003, who
+pressed *119; 119 answered; the agent hung up, then the citizen. 13900000922 answered by
+1004, who brought in 120 through the API; 120's destination and backup were busy; the agent
+heard why and was back with the citizen until the citizen hung up. The other tests use
+events shaped like those.
 """
 
 from __future__ import annotations
@@ -155,10 +156,29 @@ def test_recorded_transcript() -> None:
     calls = {c.caller_number: c for e in events if (c := asm.feed(e)) is not None}
     assert asm.calls == {}
     # the API's helper leg (Local/120@hotline-linkage-api) made no call of its own
-    assert set(calls) == {"13900000922"}
-    call = calls["13900000922"]
-    assert call.emergency and call.emergency_line == "120" and call.agent == "1004"
-    [link] = call.linkages
+    assert set(calls) == {"13900000921", "13900000922"}
+
+    three = calls["13900000921"]
+    assert three.emergency and three.emergency_line == "119" and three.agent == "1003"
+    [link] = three.linkages
+    assert (link.line, link.via, link.agent, link.outcome) == ("119", "agent", "1003", "connected")
+    assert link.attempts == ("primary:ANSWER",) and link.connected_at is not None
+    parties = {(p.role, p.party): p for p in link.parties}
+    assert sorted(parties) == [("agent", "1003"), ("citizen", ""), ("operator", "119")]
+    agent, citizen, operator = (
+        parties["agent", "1003"],
+        parties["citizen", ""],
+        parties["operator", "119"],
+    )
+    # the agent waited while it rang; citizen and operator joined as it answered
+    assert agent.joined_at < citizen.joined_at and agent.joined_at < operator.joined_at
+    assert abs((citizen.joined_at - operator.joined_at).total_seconds()) < 1
+    # the agent left, and the two stayed together until the citizen hung up
+    assert agent.left_at < citizen.left_at <= operator.left_at
+
+    back = calls["13900000922"]
+    assert back.emergency and back.emergency_line == "120" and back.agent == "1004"
+    [link] = back.linkages
     assert (link.line, link.via, link.agent, link.outcome) == ("120", "api", "1004", "failed")
     assert link.attempts == ("primary:BUSY", "backup:BUSY") and link.connected_at is None
     assert [p.role for p in link.parties] == ["agent", "citizen", "agent"]
