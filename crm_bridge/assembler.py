@@ -25,6 +25,7 @@ HOTLINE_EVENTS = {
     "HotlineSurvey",
     "HotlineEmergency",
     "HotlineLinkage",
+    "HotlineWiden",
 }
 
 
@@ -58,6 +59,8 @@ class CallState:
     survey: str = ""  # satisfied, basically, dissatisfied, none (asked when the agent hung up)
     emergency_line: str = ""  # 110/119/120/122 the IVR transferred to
     linkage: LinkageTracker = field(default_factory=LinkageTracker)
+    widening: list[tuple[str, datetime]] = field(default_factory=list)  # steps taken, when
+    widening_pace: str = ""  # on-target, behind or unknown (acd/widening.py)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class FinishedCall:
     survey: str = ""
     emergency_line: str = ""
     linkages: tuple[FinishedLinkage, ...] = ()  # emergency lines brought in (三方通话)
+    widening: str = ""  # "secondary@5,general@15": each step and its second since the join
+    widening_pace: str = ""
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -210,6 +215,11 @@ class CallAssembler:
             st.emergency_line = ev.get("Line", "")
         elif kind == "HotlineLinkage":
             st.linkage.user_event(ev, when)
+        elif kind == "HotlineWiden":
+            step = ev.get("Step", "")
+            if step:
+                st.widening.append((step, when))
+            st.widening_pace = st.widening_pace or ev.get("Pace", "")
 
     @staticmethod
     def _finish(st: CallState) -> FinishedCall:
@@ -225,6 +235,8 @@ class CallAssembler:
         queues = tuple(dict.fromkeys(q for _, q in sorted(st.joins) if q))
         if st.answered_at is not None:
             disposition = Disposition.ANSWERED
+        elif any(step == "trunk-answered" for step, _ in st.widening):
+            disposition = Disposition.OVERFLOWED
         elif st.queue_joined_at is not None or st.abandoned_in_queue:
             disposition = Disposition.ABANDONED_IN_QUEUE
         else:
@@ -255,4 +267,13 @@ class CallAssembler:
             survey=st.survey,
             emergency_line=linkages[-1].line if linkages else st.emergency_line,
             linkages=linkages,
+            widening=_steps(st.widening, st.queue_joined_at),
+            widening_pace=st.widening_pace,
         )
+
+
+def _steps(steps: list[tuple[str, datetime]], joined: datetime | None) -> str:
+    def at(when: datetime) -> str:
+        return "" if joined is None else f"@{max(0.0, (when - joined).total_seconds()):.0f}"
+
+    return ",".join(f"{step}{at(when)}" for step, when in steps)

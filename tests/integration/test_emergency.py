@@ -2,8 +2,8 @@
 
 The agent (1003 or 1004, report queue: key 4) brings in a line with its feature code (*119)
 or through the API; the line's destinations are the session's `emergency.lines`
-(tests/integration/conftest.py): 119 answers on 5090, 120's destination (5094) and backup
-(5096) are busy. Menu prompts are 0.3 s tones (tone_ivr).
+(tests/integration/conftest.py): 119 answers on 5090, 120's destination (5096) and backup
+(5098) are busy. Menu prompts are 0.3 s tones (tone_ivr).
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def lines(tone_ivr: Path, hotline: Hotline) -> Iterator[Path]:
     work = tone_ivr.parent
     phones = [
         Phone(work, 5090, 17700).start(),
-        Phone(work, 5094, 17720, "busy.xml").start(),
-        Phone(work, 5096, 17740, "busy.xml").start(),
+        Phone(work, 5096, 17720, "busy.xml").start(),
+        Phone(work, 5098, 17740, "busy.xml").start(),
     ]
     try:
         yield work
@@ -280,13 +280,13 @@ def test_busy_line_and_backup_bring_agent_and_citizen_back_together(
     )
     assert link["attempts"] == ["primary:BUSY", "backup:BUSY"]
     assert {p["role"] for p in link["parties"]} == {"citizen", "agent"}
-    primary = (lines / "phone-5094-messages.log").read_text(errors="replace")
-    backup = (lines / "phone-5096-messages.log").read_text(errors="replace")
-    assert "INVITE sip:120@127.0.0.1:5094" in primary
+    primary = (lines / "phone-5096-messages.log").read_text(errors="replace")
+    backup = (lines / "phone-5098-messages.log").read_text(errors="replace")
+    assert "INVITE sip:120@127.0.0.1:5096" in primary
     assert (
         "12345" in primary.split("INVITE sip:120@", 1)[1].split("\n\n", 1)[0]
     )  # hotline caller ID
-    assert "INVITE sip:0771120@127.0.0.1:5096" in backup  # the backup's prefix
+    assert "INVITE sip:0771120@127.0.0.1:5098" in backup  # the backup's prefix
     heard = verbose_log.read_text(errors="replace")
     assert "hotline/linkage-backup" in heard and "hotline/linkage-busy" in heard
 
