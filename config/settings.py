@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -403,6 +404,61 @@ class LiveSettings(Section):
         return sorted(v)
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class UpstreamSettings(Section):
+    """Pushing call records and work orders to the regional platform (art. 5, 16)."""
+
+    # POST endpoint of the platform, e.g. https://12345.gxzf.gov.cn/api/hotline/changes;
+    # empty: nothing is recorded for pushing and the upstream service stays idle.
+    url: str = ""
+    # The shared HMAC secret. Never in this file: HOTLINE_UPSTREAM__SECRET, or generated
+    # into var/secrets.env on first start (give it to the platform).
+    secret: str = ""
+    # A CA bundle (PEM) to verify the platform's certificate; none: the system's.
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Back-off after a failed attempt (5xx, timeout, no connection): doubles from
+    # retry_first_seconds up to retry_cap_seconds, with jitter.
+    retry_first_seconds: float = Field(default=1.0, gt=0)
+    retry_cap_seconds: float = Field(default=300.0, gt=0)
+    # After this many failed attempts a change goes to the dead-letter list; 0: never.
+    max_attempts: int = Field(default=0, ge=0)
+    batch: int = Field(default=100, ge=1, le=10_000)
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # Delivered changes are kept this long (to look into), then deleted.
+    keep_delivered_days: int = Field(default=7, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not v:
+            return v
+        parts = urlsplit(v)
+        host = parts.hostname or ""
+        if parts.scheme not in ("https", "http") or not host:
+            raise ValueError(f"give the platform's https:// URL, e.g. https://host/path; got {v!r}")
+        if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                f"plain http is allowed only to loopback (a test receiver); use https for {host}"
+            )
+        return v
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"CA file {v} does not exist (a PEM bundle to verify the platform)")
+        return v
+
+    @model_validator(mode="after")
+    def _cap_over_first(self) -> UpstreamSettings:
+        if self.retry_cap_seconds < self.retry_first_seconds:
+            raise ValueError("retry_cap_seconds must be at least retry_first_seconds")
+        return self
+
+
 DEFAULT_QUEUES = [
     QueueSettings(name="consultation", title="咨询"),
     QueueSettings(name="help", title="求助"),
@@ -443,6 +499,7 @@ class Settings(BaseSettings):
     live: LiveSettings = Field(default_factory=LiveSettings)
     waiting: WaitingSettings = Field(default_factory=WaitingSettings)
     acd: AcdSettings = Field(default_factory=AcdSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 
@@ -605,6 +662,13 @@ def load_settings(path: Path | None = None) -> Settings:
         data = loaded or {}
     elif "HOTLINE_CONFIG_FILE" in os.environ:
         raise ConfigError(f"{path}: HOTLINE_CONFIG_FILE names a file that does not exist")
+    upstream = data.get("upstream")
+    if isinstance(upstream, dict) and upstream.get("secret"):
+        raise ConfigError(
+            f"{path}: invalid configuration\n  upstream.secret: never in the file (it may be "
+            "in git); set HOTLINE_UPSTREAM__SECRET or let the hotline generate it into "
+            "var/secrets.env"
+        )
     _YamlSource.data = data
     try:
         settings = Settings()
@@ -617,6 +681,10 @@ def load_settings(path: Path | None = None) -> Settings:
             "HOTLINE_AMI__SECRET", ""
         )
         settings.ami.secret = secret
+    if not settings.upstream.secret:
+        settings.upstream.secret = os.environ.get("HOTLINE_UPSTREAM__SECRET") or _secrets(
+            settings.var_dir
+        ).get("HOTLINE_UPSTREAM__SECRET", "")
     return settings
 
 

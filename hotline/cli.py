@@ -21,6 +21,7 @@ from hotline import (
     cli_ivr,
     cli_orders,
     cli_recordings,
+    cli_upstream,
     prompts,
     render,
     supervisor,
@@ -47,6 +48,7 @@ app.command("reload")(cli_ivr.reload)
 app.command("callbacks")(cli_ivr.callbacks_list)
 app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
+app.add_typer(cli_upstream.app, name="upstream")
 
 
 def _logging(verbose: bool = False) -> None:

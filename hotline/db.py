@@ -15,6 +15,8 @@ from acd.callbacks import Callback  # noqa: F401
 from acd.models import AgentAction  # noqa: F401
 from agi.models import BlockedNumber  # noqa: F401
 from crm_bridge.models import CallRecord  # noqa: F401
+from crm_bridge.upstream import capture
+from crm_bridge.upstream.models import UpstreamChange  # noqa: F401
 from recordings.models import Recording  # noqa: F401
 from workorders.models import WorkOrder  # noqa: F401
 
@@ -24,6 +26,9 @@ metadata = SQLModel.metadata
 
 
 def make_engine(url: str) -> Engine:
+    # every process that writes records makes an engine first: changes of call records
+    # and work orders are captured into the upstream outbox (when upstream.url is set)
+    capture.install()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 15})

@@ -29,7 +29,18 @@ from hotline.health import asterisk_ok, tcp_open
 
 log = logging.getLogger(__name__)
 
-ALL_SERVICES = ("asterisk", "agi", "bridge", "acd", "live", "api", "recordings", "callbacks")
+# upstream idles when no upstream.url is configured
+ALL_SERVICES = (
+    "asterisk",
+    "agi",
+    "bridge",
+    "acd",
+    "live",
+    "api",
+    "recordings",
+    "callbacks",
+    "upstream",
+)
 
 
 class StartError(Exception):
@@ -298,6 +309,11 @@ class Supervisor:
 
             worker = RecordingWorker(s, engine)
             tasks.append(asyncio.create_task(worker.run(), name="recordings"))
+        if "upstream" in self.services:
+            from crm_bridge.upstream.sender import UpstreamSender
+
+            sender = UpstreamSender(s, engine)
+            tasks.append(asyncio.create_task(sender.run(), name="upstream"))
         if "api" in self.services:
             connected = (lambda: ami.connected) if ami is not None else None
             app = create_app(s, engine, bridge_connected=connected)

@@ -1,7 +1,7 @@
 """emergency linkage: the lines brought into a call and each party's time in the conference
 
 Revision ID: 0006_emergency_parties
-Revises: 0005_widening
+Revises: 0009_upstream (main had 0005_widening and 0009_upstream; one head)
 Create Date: 2026-11-24
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_emergency_parties"
-down_revision = "0005_widening"
+down_revision = "0009_upstream"
 branch_labels = None
 depends_on = None
 
