@@ -46,6 +46,10 @@ class SpyIn(BaseModel):
     supervisor: str = Field(description="the supervisor's phone: an endpoint of `agents`")
 
 
+class EmergencyIn(BaseModel):
+    line: str = Field(description="the emergency line: 110, 119, 120 or 122")
+
+
 class ActionOut(BaseModel):
     ok: bool
     message: str
@@ -229,7 +233,7 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         audit(engine, settings, m, "api")
         return EmergencyOut(**asdict(m))
 
-    @router.post("/agents/{agent_id}/emergency", response_model=EmergencyOut)
+    @router.post("/agents/{agent_id}/emergency-mark", response_model=EmergencyOut)
     async def agent_emergency(agent_id: str, u: User = Depends(user)) -> EmergencyOut:  # noqa: B008
         """紧急标记: the agent's current call is an emergency matter (alerts supervisors)."""
         from acd.supervision import find_agent
@@ -250,6 +254,18 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         if u.role not in ("agent", "supervisor"):
             raise HTTPException(403, "only an agent or a supervisor may mark a call")
         return await mark_emergency(u.name, linkedid=linkedid)
+
+    @router.post("/agents/{agent_id}/emergency", response_model=ActionOut)
+    async def emergency(agent_id: str, body: EmergencyIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
+        """Bring an emergency line into the agent's call (三方通话), as the phone's *119 does."""
+        from acd.linkage import bring_in, check_line
+        from acd.supervision import find_agent
+
+        actor = may_change(u, agent_id)
+        return await with_ami(
+            lambda: (find_agent(settings, agent_id), check_line(body.line)),
+            lambda ami: bring_in(settings, engine, ami, actor, agent_id, body.line),
+        )
 
     @router.get("/agent-actions", response_model=list[AuditOut])
     def audit(

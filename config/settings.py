@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -203,12 +204,114 @@ RECORDING_ROLES = ("agent", "supervisor", "auditor")
 RecordingRole = Literal["agent", "supervisor", "auditor"]
 
 
+EMERGENCY_LINES = ("110", "119", "120", "122")  # police, fire, ambulance, traffic (art. 14)
+CallerIdPolicy = Literal["citizen", "hotline"]
+HOST_RE = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$"
+
+
+class EmergencyTarget(Section):
+    """One SIP destination of an emergency line: sip:<prefix><line>@<host>:<port>."""
+
+    host: str = Field(pattern=HOST_RE)
+    port: int = Field(default=5060, ge=1, le=65535)
+    prefix: str = Field(default="", pattern=r"^[0-9*#+]{0,16}$")  # dialled before the line
+    # citizen: the citizen's number goes to the operator (a call back reaches them);
+    # hotline: the hotline number (carriers that refuse a foreign caller ID)
+    caller_id: CallerIdPolicy | None = None  # none: emergency.caller_id
+    endpoint: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")  # none: emergency.endpoint
+
+
+class EmergencyLine(Section):
+    """One of 110/119/120/122; what is not given comes from the flat emergency settings."""
+
+    destination: EmergencyTarget | None = None
+    backup: EmergencyTarget | None = None  # tried when the destination fails
+    ring_seconds: int | None = Field(default=None, ge=5, le=600)
+    # DTMF an agent presses during a call to bring the line in (features.conf)
+    feature_code: str | None = Field(default=None, pattern=r"^[0-9*#]{2,8}$")
+
+
+@dataclass(frozen=True)
+class Dialling:
+    """A destination resolved for the dialplan (asterisk/templates/extensions.conf.j2)."""
+
+    endpoint: str
+    uri: str  # sip:<prefix><line>@<host>:<port>
+    caller_id: CallerIdPolicy
+
+
+@dataclass(frozen=True)
+class ResolvedLine:
+    line: str
+    primary: Dialling
+    backup: Dialling | None
+    ring_seconds: int
+    feature_code: str
+
+
 class EmergencySettings(Section):
-    """The emergency trunk: 110/119/120/122 are dialled as sip:<line>@<address> (art. 14)."""
+    """The emergency lines 110/119/120/122 (art. 14): where each is dialled, for the IVR's
+    transfer and an agent's three-way call. The flat fields are every line's default."""
 
     endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")  # PJSIP endpoint
     address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
     ring_seconds: int = Field(default=60, ge=5, le=600)
+    caller_id: CallerIdPolicy = "citizen"
+    lines: dict[str, EmergencyLine] = Field(default_factory=dict)
+
+    @field_validator("lines", mode="before")
+    @classmethod
+    def _known_lines(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            unknown = [str(k) for k in v if str(k) not in EMERGENCY_LINES]
+            if unknown:
+                raise ValueError(
+                    f"unknown emergency lines {unknown}; allowed: {', '.join(EMERGENCY_LINES)}"
+                    ' (quote them in YAML: "119":)'
+                )
+            return {str(k): val for k, val in v.items()}
+        return v
+
+    @model_validator(mode="after")
+    def _codes_differ(self) -> EmergencySettings:
+        codes = [self.resolve(line).feature_code for line in EMERGENCY_LINES]
+        for a in codes:
+            for b in codes:
+                if a != b and b.startswith(a):
+                    raise ValueError(
+                        f"feature code {a!r} is the start of {b!r}: an agent could never "
+                        "press the longer one; give codes where none begins another"
+                    )
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"two lines have the same feature code: {codes}")
+        return self
+
+    def _default_target(self) -> EmergencyTarget:
+        host, _, port = self.address.rpartition(":")
+        if not host or not port.isdigit():
+            return EmergencyTarget(host=self.address)
+        return EmergencyTarget(host=host, port=int(port))
+
+    def _dialling(self, line: str, t: EmergencyTarget) -> Dialling:
+        return Dialling(
+            endpoint=t.endpoint or self.endpoint,
+            uri=f"sip:{t.prefix}{line}@{t.host}:{t.port}",
+            caller_id=t.caller_id or self.caller_id,
+        )
+
+    def resolve(self, line: str) -> ResolvedLine:
+        """Where and how one line is dialled, defaults filled in."""
+        cfg = self.lines.get(line) or EmergencyLine()
+        return ResolvedLine(
+            line=line,
+            primary=self._dialling(line, cfg.destination or self._default_target()),
+            backup=self._dialling(line, cfg.backup) if cfg.backup else None,
+            ring_seconds=cfg.ring_seconds or self.ring_seconds,
+            feature_code=cfg.feature_code or f"*{line}",
+        )
+
+    def resolved(self) -> list[ResolvedLine]:
+        return [self.resolve(line) for line in EMERGENCY_LINES]
 
 
 class CallbackSettings(Section):
@@ -556,11 +659,33 @@ def _secrets(var_dir: Path) -> dict[str, str]:
     return out
 
 
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The settings block a location points into (for the fields it allows)."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:  # a list index or a mapping's key (an emergency line)
+            continue
+        found = [
+            t
+            for t in (field.annotation, *getattr(field.annotation, "__args__", ()))
+            for t in (t, *getattr(t, "__args__", ()))
+            if isinstance(t, type) and issubclass(t, BaseModel)
+        ]
+        if not found:
+            return None
+        model = found[0]
+    return model
+
+
 def _format_error(path: Path, err: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(f"  {where}: {e['msg']}")
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden" and (model := _model_at(e["loc"][:-1])) is not None:
+            msg += f"; allowed: {', '.join(model.model_fields)}"
+        lines.append(f"  {where}: {msg}")
     return "\n".join(lines)
 
 

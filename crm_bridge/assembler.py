@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from config.settings import queue_from_asterisk
+from crm_bridge.linkage import FinishedLinkage, LinkageTracker, is_helper_leg
 from crm_bridge.models import Disposition
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ HOTLINE_EVENTS = {
     "HotlineIVR",
     "HotlineSurvey",
     "HotlineEmergency",
+    "HotlineLinkage",
     "HotlineWiden",
 }
 
@@ -56,6 +58,7 @@ class CallState:
     last_seen: datetime | None = None
     survey: str = ""  # satisfied, basically, dissatisfied, none (asked when the agent hung up)
     emergency_line: str = ""  # 110/119/120/122 the IVR transferred to
+    linkage: LinkageTracker = field(default_factory=LinkageTracker)
     widening: list[tuple[str, datetime]] = field(default_factory=list)  # steps taken, when
     widening_pace: str = ""  # on-target, behind or unknown (acd/widening.py)
 
@@ -85,6 +88,7 @@ class FinishedCall:
     recording: str
     survey: str = ""
     emergency_line: str = ""
+    linkages: tuple[FinishedLinkage, ...] = ()  # emergency lines brought in (三方通话)
     widening: str = ""  # "secondary@5,general@15": each step and its second since the join
     widening_pace: str = ""
 
@@ -127,7 +131,7 @@ class CallAssembler:
         """Take one event; return the call it finished, if any. Never raises."""
         name = event.get("Event", "")
         linkedid = event.get("Linkedid") or ""
-        if not name or not linkedid:
+        if not name or not linkedid or is_helper_leg(event):
             return None
         try:
             return self._feed(name, linkedid, event)
@@ -174,10 +178,15 @@ class CallAssembler:
             st.agent = st.agent or ev.get("MemberName") or ev.get("Interface", "")
         elif name == "QueueCallerAbandon":
             st.abandoned_in_queue = True
+        elif name == "ConfbridgeJoin":
+            st.linkage.joined(ev, when, is_caller=is_caller)
+        elif name == "ConfbridgeLeave":
+            st.linkage.left(ev, when)
         elif name == "Hangup":
             if uniqueid:
                 st.live.discard(uniqueid)
                 st.gone.add(uniqueid)
+                st.linkage.hung_up(uniqueid, when)
             if is_caller:
                 st.caller_gone_at = when
                 st.hangup_cause = _int(ev.get("Cause"))
@@ -204,6 +213,8 @@ class CallAssembler:
         elif kind == "HotlineEmergency":
             st.emergency = True
             st.emergency_line = ev.get("Line", "")
+        elif kind == "HotlineLinkage":
+            st.linkage.user_event(ev, when)
         elif kind == "HotlineWiden":
             step = ev.get("Step", "")
             if step:
@@ -230,6 +241,7 @@ class CallAssembler:
             disposition = Disposition.ABANDONED_IN_QUEUE
         else:
             disposition = Disposition.ABANDONED_IN_IVR
+        linkages = st.linkage.finish(ended)
         return FinishedCall(
             linkedid=st.linkedid,
             caller_number=st.caller_number,
@@ -239,7 +251,7 @@ class CallAssembler:
             ivr_choice=st.ivr_choice,
             ivr_result=st.ivr_result,
             request_type=st.request_type,
-            emergency=st.emergency,
+            emergency=st.emergency or bool(linkages),
             queue=queues[-1] if queues else st.ivr_queue,
             queues=queues,
             queue_joined_at=st.queue_joined_at,
@@ -253,7 +265,8 @@ class CallAssembler:
             disposition=disposition,
             recording=st.recording,
             survey=st.survey,
-            emergency_line=st.emergency_line,
+            emergency_line=linkages[-1].line if linkages else st.emergency_line,
+            linkages=linkages,
             widening=_steps(st.widening, st.queue_joined_at),
             widening_pace=st.widening_pace,
         )

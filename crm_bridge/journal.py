@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from crm_bridge.assembler import FinishedCall
+from crm_bridge.linkage import FinishedLinkage, is_helper_leg
 from crm_bridge.models import Disposition
 
 # What the assembler reads (crm_bridge/assembler.py); everything else is not kept.
@@ -30,6 +31,8 @@ USED_EVENTS = frozenset(
         "AgentComplete",
         "QueueCallerAbandon",
         "Hangup",
+        "ConfbridgeJoin",
+        "ConfbridgeLeave",
     }
 )
 
@@ -50,7 +53,11 @@ _DATES = {f.name for f in fields(FinishedCall) if "datetime" in str(f.type)}
 
 
 def used(event: Mapping[str, str]) -> bool:
-    return bool(event.get("Linkedid")) and event.get("Event") in USED_EVENTS
+    return (
+        bool(event.get("Linkedid"))
+        and event.get("Event") in USED_EVENTS
+        and not is_helper_leg(event)
+    )
 
 
 def encode(call: FinishedCall) -> str:
@@ -60,6 +67,7 @@ def encode(call: FinishedCall) -> str:
             data[name] = data[name].isoformat()
     data["disposition"] = call.disposition.value
     data["queues"] = list(call.queues)
+    data["linkages"] = [lk.to_json() for lk in call.linkages]
     return json.dumps(data, ensure_ascii=False)
 
 
@@ -70,6 +78,7 @@ def decode(body: str) -> FinishedCall:
             data[name] = datetime.fromisoformat(data[name])
     data["disposition"] = Disposition(data["disposition"])
     data["queues"] = tuple(data["queues"])
+    data["linkages"] = tuple(FinishedLinkage.from_json(d) for d in data.get("linkages", ()))
     return FinishedCall(**data)
 
 

@@ -49,3 +49,35 @@ class CallRecord(SQLModel, table=True):
     # and the pace chosen from the queue's live service level (on-target, behind, unknown)
     widening: str = Field(default="", max_length=120)
     widening_pace: str = Field(default="", max_length=12)
+
+
+class EmergencyLinkage(SQLModel, table=True):
+    """An emergency line (110/119/120/122) brought into a call: by the IVR or an agent."""
+
+    __tablename__ = "emergency_linkage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    linkedid: str = Field(index=True, max_length=64)  # the call (call_record.linkedid)
+    seq: int  # 1, 2, … within the call
+    line: str = Field(max_length=8)
+    via: str = Field(max_length=8)  # ivr, agent (feature code), api
+    agent: str = Field(default="", max_length=64)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    outcome: str = Field(max_length=16)  # connected, failed, abandoned
+    destination: str = Field(default="", max_length=8)  # primary or backup, when connected
+    connected_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: str = Field(default="", max_length=200)  # "primary:BUSY,backup:ANSWER"
+
+
+class EmergencyParty(SQLModel, table=True):
+    """One party's time in the conference of a linkage (a rejoin is another row)."""
+
+    __tablename__ = "emergency_party"
+
+    id: int | None = Field(default=None, primary_key=True)
+    linkedid: str = Field(index=True, max_length=64)
+    seq: int
+    role: str = Field(max_length=16)  # citizen, agent, operator
+    party: str = Field(default="", max_length=64)  # agent id or line; "" for the citizen
+    joined_at: datetime = Field(sa_type=UTCDateTime)
+    left_at: datetime = Field(sa_type=UTCDateTime)

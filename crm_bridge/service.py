@@ -18,11 +18,11 @@ from config.settings import Settings
 from crm_bridge.ami import AmiClient
 from crm_bridge.assembler import CallAssembler, FinishedCall
 from crm_bridge.journal import Journal
-from crm_bridge.models import CallRecord, Disposition
+from crm_bridge.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
 from crm_bridge.privacy import mask_number
 from recordings.models import Recording
 from workorders.calendar import WorkCalendar, load_calendar
-from workorders.drafts import draft_from_call
+from workorders.drafts import draft_from_call, mark_orders_emergency
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def store_call(
             rec = Recording(linkedid=call.linkedid, path=call.recording, created_at=call.started_at)
         rec.size_bytes = recording_size
         session.add(rec)
+    store_linkages(session, call)
     if call.disposition is Disposition.ANSWERED and call.request_type and call.answered_at:
         draft_from_call(
             session,
@@ -92,6 +93,41 @@ def store_call(
             tz=tz,
         )
     return record
+
+
+def store_linkages(session: Session, call: FinishedCall) -> None:
+    """The call's emergency linkages and parties, replaced as a whole (idempotent)."""
+    for model in (EmergencyLinkage, EmergencyParty):
+        for row in session.exec(select(model).where(model.linkedid == call.linkedid)):
+            session.delete(row)
+    for lk in call.linkages:
+        session.add(
+            EmergencyLinkage(
+                linkedid=call.linkedid,
+                seq=lk.seq,
+                line=lk.line,
+                via=lk.via,
+                agent=lk.agent,
+                started_at=lk.started_at,
+                outcome=lk.outcome,
+                destination=lk.destination,
+                connected_at=lk.connected_at,
+                attempts=",".join(lk.attempts)[:200],
+            )
+        )
+        for p in lk.parties:
+            session.add(
+                EmergencyParty(
+                    linkedid=call.linkedid,
+                    seq=lk.seq,
+                    role=p.role,
+                    party=p.party,
+                    joined_at=p.joined_at,
+                    left_at=p.left_at,
+                )
+            )
+    if call.linkages:
+        mark_orders_emergency(session, call.linkedid)
 
 
 class BridgeService:

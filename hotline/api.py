@@ -15,6 +15,7 @@ from acd.api import agents_router
 from acd.live_api import live_router
 from agi.api import blocks_router
 from config.settings import Settings
+from crm_bridge.linkage_api import linkage_router
 from crm_bridge.models import CallRecord
 from hotline.health import check_all
 from recordings.api import recordings_router
@@ -133,4 +134,5 @@ def create_app(
     app.include_router(duty_calls_router(settings, engine))
     app.include_router(agents_router(settings, engine))
     app.include_router(live_router(settings))
+    app.include_router(linkage_router(engine))
     return app

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from workorders.calendar import WorkCalendar
 from workorders.deadlines import RequestType, due_date, due_datetime, handling_days
-from workorders.models import WorkOrder
+from workorders.models import WorkOrder, WorkOrderCall, WorkOrderEvent, WorkOrderStatus
 
 
 def next_number(session: Session, tenant_prefix: str, when: datetime, tz: ZoneInfo) -> str:
@@ -68,3 +68,41 @@ def draft_from_call(
     order.due_at = due.astimezone(UTC) if due is not None else None
     session.add(order)
     return order
+
+
+def mark_orders_emergency(session: Session, linkedid: str) -> list[WorkOrder]:
+    """An emergency line was brought into the call: its orders not yet dispatched become
+    突发 (the dispatch then sets the emergency time limits; a dispatched one is left as is)."""
+    linked = select(WorkOrderCall.order_id).where(WorkOrderCall.linkedid == linkedid)
+    orders = session.exec(
+        select(WorkOrder).where(
+            (WorkOrder.linkedid == linkedid) | (WorkOrder.id.in_(linked))  # type: ignore[union-attr]
+        )
+    ).all()
+    marked = []
+    for order in orders:
+        if order.emergency or order.status not in (WorkOrderStatus.DRAFT, WorkOrderStatus.ACCEPTED):
+            continue
+        order.emergency = True
+        session.add(order)
+        session.add(
+            WorkOrderEvent(
+                order_id=order.id or 0,
+                at=datetime.now(UTC),
+                actor="hotline",
+                action="emergency",
+                from_status=order.status,
+                to_status=order.status,
+                reason=f"emergency line brought into call {linkedid}",
+            )
+        )
+        marked.append(order)
+    return marked
+
+
+def call_was_emergency(session: Session, linkedid: str) -> bool:
+    """Whether the stored call brought in an emergency line (or the IVR transferred it)."""
+    from crm_bridge.models import CallRecord
+
+    record = session.exec(select(CallRecord).where(CallRecord.linkedid == linkedid)).first()
+    return bool(record and record.emergency)

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from workorders.calendar import WorkCalendar
 from workorders.deadlines import RequestType
-from workorders.drafts import new_query_code, next_number
+from workorders.drafts import call_was_emergency, new_query_code, next_number
 from workorders.lifecycle import Action, WorkOrderError, record, transition
 from workorders.models import (
     Channel,
@@ -117,6 +117,8 @@ class WorkOrderService:
         rtype = _request_type(request_type)
         chan = _channel(channel)
         now = self.now()
+        # a call that brought in 110/119/120/122 makes an emergency (突发) order
+        emergency = emergency or bool(linkedid and call_was_emergency(self.session, linkedid))
         order = WorkOrder(
             number=next_number(self.session, self.tenant_prefix, now, self.tz),
             status=S.ACCEPTED,

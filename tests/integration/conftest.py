@@ -184,6 +184,21 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                     | ({"widening": HELP_WIDENING} if q.name == "help" else {})
                     for q in DEFAULT_QUEUES
                 ],
+                # emergency linkage (test_emergency.py): 110 and 119 on the default 5090;
+                # 120's destination shows the hotline number, its backup has a prefix
+                "emergency": {
+                    "lines": {
+                        "120": {
+                            "destination": {
+                                "host": "127.0.0.1",
+                                "port": 5096,
+                                "caller_id": "hotline",
+                            },
+                            "backup": {"host": "127.0.0.1", "port": 5098, "prefix": "0771"},
+                            "ring_seconds": 10,
+                        }
+                    }
+                },
                 # tests read Asterisk's own file after the call; the worker archives a copy
                 "recordings": {"keep_spool": True},
                 # waiting callers hear where they are every 10 s; a callback rings the
@@ -200,10 +215,10 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                         "ring_seconds": 10,
                     },
                 },
-                # emergency orders ring the units' phones on 5098 (test_duty_calls.py):
+                # emergency orders ring the units' phones on 5086 (test_duty_calls.py):
                 # 4 s of ringing, twice for the duty phone, then once the liaison, 1 s apart
                 "duty_calls": {
-                    "address": "127.0.0.1:5098",
+                    "address": "127.0.0.1:5086",
                     "ring_seconds": 4,
                     "duty_attempts": 2,
                     "liaison_attempts": 1,

@@ -2,7 +2,7 @@
 the unit's duty phone answers and presses 1, and the order is signed; a duty phone
 that does not answer is tried again, then the liaison is rung and signs.
 
-The units' phones are one SIPp UAS on 5098 (tests/sipp/duty_phones.xml): one number
+The units' phones are one SIPp UAS on 5086 (tests/sipp/duty_phones.xml): one number
 only rings, the others answer and press 1 (RFC 2833). Timings: tests/integration/conftest.py.
 """
 
@@ -21,7 +21,7 @@ from tests.helpers.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone
 from tests.integration.conftest import Hotline
 
-PHONES_PORT = 5098
+PHONES_PORT = 5086
 
 
 def post(hotline: Hotline, path: str, body: dict[str, Any]) -> Any:
@@ -125,7 +125,7 @@ def test_the_duty_phone_presses_1_and_the_order_is_signed(
     # the hotline rang the duty phone's digits at the configured address, as 12345, and
     # hung up after "已签收"
     invite = until("the hotline's BYE", lambda: "BYE sip:" in (r := phone.received()) and r)
-    assert "INVITE sip:07712807101@127.0.0.1:5098" in invite
+    assert "INVITE sip:07712807101@127.0.0.1:5086" in invite
     assert 'From: "12345" <sip:12345@' in invite
 
 
