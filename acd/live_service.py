@@ -65,6 +65,8 @@ def flat_fields(snap: dict[str, Any], at: str) -> dict[str, str]:
             out[prefix + k] = text(figures[k])
         for t, sl in figures["service_level"].items():
             out[f"{prefix}sl_{t}"] = text(sl)
+        for t, n in figures["answered_within"].items():
+            out[f"{prefix}answered_within_{t}"] = text(n)
     return out
 
 

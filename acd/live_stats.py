@@ -388,16 +388,19 @@ class LiveStats:
     def _figures(self, q: QueueStats, c: Counters, now: float) -> dict[str, Any]:
         waits = [now - w.since for w in q.waiting.values()]
         finished = c.answered + c.abandoned + c.left
+        within = {str(t): c.answered_within.get(str(t), 0) for t in self.thresholds}
         service_level = {}
         for t in self.thresholds:
             # a caller still waiting past t is already a miss; one within t is not judged yet
             judged = finished + sum(1 for w in waits if w > t)
-            service_level[str(t)] = _pct(c.answered_within.get(str(t), 0), judged)
+            service_level[str(t)] = _pct(within[str(t)], judged)
         return {
             "offered": c.offered,
             "answered": c.answered,
             "abandoned": c.abandoned,
             "left": c.left,
+            # the raw counts, so that a reader can compute a service level over any interval
+            "answered_within": within,
             "service_level": service_level,
             "asa_seconds": _avg(c.answer_wait_total, c.answered),
             "aht_seconds": _avg(c.talk_total, c.completed),

@@ -29,19 +29,44 @@ def simulate(
     target: Annotated[float, typer.Option(help="service level threshold, seconds")] = 20,
 ) -> None:
     """Drive callers (press 0, wait) and agents (answer, talk, hang up) against the running
-    hotline; print the service level measured from the call records next to Erlang C.
+    hotline; print the service level recomputed from the call records next to the one the
+    system reported over the run (the general queue's live numbers) and Erlang C.
 
     Agents sim01… are added as desk phones on 127.0.0.1:5100, 5102, … and logged in to
     the general queue for the run (logged out after it). Agents already logged in take
-    calls too: log them out first for a clean measurement.
+    calls too: log them out first for a clean measurement. Other calls in the general
+    queue during the run are counted by the system too (the output says so).
     """
-    from acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
+    from acd.simulate import (
+        AGENT_PORT_BASE,
+        QUEUE,
+        LiveNumbersError,
+        Plan,
+        drive,
+        outcome,
+        read_live,
+        threshold_key,
+    )
     from hotline import agents as agent_store
     from hotline import asterisk_root, render
     from hotline.db import make_engine
 
     settings = _settings()
     plan = Plan(agents, calls_per_hour, aht, minutes, target)
+    live_before = None
+    if threshold_key(target) in {str(t) for t in settings.live.service_level_seconds}:
+        try:
+            live_before = read_live(settings, QUEUE)
+        except LiveNumbersError as exc:
+            typer.echo(f"simulate: the system's live numbers: {exc}", err=True)
+            raise typer.Exit(1) from None
+    else:
+        typer.echo(
+            f"simulate: the system reports no {target:g} s service level "
+            f"(live.service_level_seconds {settings.live.service_level_seconds}); "
+            "only the call records' figure is given",
+            err=True,
+        )
     ports = [AGENT_PORT_BASE + 2 * i for i in range(agents)]
     sim = [
         agent_store.add(
@@ -75,7 +100,25 @@ def simulate(
         )
     finally:
         asyncio.run(_membership(settings, sim, login=False))
-    typer.echo(outcome(make_engine(settings.db_url), plan, prefix, offered).table())
+    try:
+        got = outcome(
+            make_engine(settings.db_url),
+            plan,
+            prefix,
+            offered,
+            live_before=live_before,
+            read=lambda: read_live(settings, QUEUE),
+        )
+    except LiveNumbersError as exc:
+        typer.echo(f"simulate: the system's live numbers: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(got.table())
+    if got.disagrees:
+        typer.echo(
+            "simulate: the service level the system reported differs from the call records'",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 async def _membership(settings: Settings, agents: list[Agent], *, login: bool) -> None:

@@ -2,7 +2,9 @@
 key 1 (a callback that keeps the caller's place, retried and reported when nobody
 answers) and key 2 (a message that becomes a work order with its recording).
 
-Nobody is logged in while the callers wait; the test then logs agent 1002 in.
+Nobody is logged in while the callers wait; the test then logs agent 1002 in. With the
+tone prompts a caller who pressed 0 is in the queue about 5 s after the answer (the
+offer of a callback comes first and waits 3 s for a key): keys 1 and 2 come after that.
 The citizen's phone for callbacks is a SIPp UAS on 5092 (tests/integration/conftest.py).
 """
 
@@ -75,14 +77,14 @@ def test_a_callback_keeps_the_place_and_connects_the_citizen(
     try:
         # key 0 (an agent), then key 1 while waiting alone in the general queue
         asked = wait_in_line(
-            tmp_path, first, [(1500, "0"), (10000, "1")], 5061, hotline_hangs_up=True
+            tmp_path, first, [(1500, "0"), (6500, "1")], 5061, hotline_hangs_up=True
         )
         placed = until("the kept place in line", callback_of(db, first, "waiting"))
         result: CallResult = asked.wait(60)
         assert result.ok, result.stderr
         assert placed.queue == "general" and placed.position == 1
         # a second caller arrives after the first one hung up: behind the kept place
-        later = wait_in_line(tmp_path, second, [(1500, "0")], 5063, talk_ms=25_000)
+        later = wait_in_line(tmp_path, second, [(1500, "0")], 5063, talk_ms=20_000)
         until("both in line", lambda: len(queue_callers(hotline)) == 2, timeout=30)
         hotline.cli("agent", "login", "1002")
         until("the callback dialling", callback_of(db, first, "dialling", "completed"))
@@ -111,7 +113,7 @@ def test_a_callback_nobody_answers_is_retried_then_reported(
     try:
         with AlarmListener() as alarms:
             asked = wait_in_line(
-                tmp_path, number, [(1500, "0"), (10000, "1")], 5061, hotline_hangs_up=True
+                tmp_path, number, [(1500, "0"), (6500, "1")], 5061, hotline_hangs_up=True
             )
             until("the kept place in line", callback_of(db, number, "waiting"))
             assert asked.wait(60).ok
@@ -132,9 +134,7 @@ def test_a_message_becomes_a_draft_order_with_its_recording(
 ) -> None:
     number = "13900000804"
     # key 0, key 2 while waiting, speak, # to end; the hotline reads the order number, hangs up
-    result = walk(
-        tmp_path, number, [(1500, "0"), (10000, "2"), (10000, "#")], hotline_hangs_up=True
-    )
+    result = walk(tmp_path, number, [(1500, "0"), (6500, "2"), (10000, "#")], hotline_hangs_up=True)
     assert result.ok, result.stderr
     with Session(db) as s:
         order = s.exec(select(WorkOrder).where(WorkOrder.caller_number == number)).one()
@@ -163,7 +163,7 @@ def test_hanging_up_while_speaking_still_leaves_the_message(
 ) -> None:
     number = "13900000805"
     # key 0, key 2 while waiting, then the citizen speaks and hangs up (no #)
-    result = walk(tmp_path, number, [(1500, "0"), (10000, "2")], talk_ms=9000)
+    result = walk(tmp_path, number, [(1500, "0"), (6500, "2")], talk_ms=9000)
     assert result.ok, result.stderr
     order = until("the order of the message", lambda: _order_of(db, number), timeout=30)
     with Session(db) as s:

@@ -1,5 +1,9 @@
 """Live numbers and the wallboard through the real Asterisk: SIPp callers, the live
-service's Redis and MQTT output, and the page in headless Chromium."""
+service's Redis and MQTT output, and the page in headless Chromium.
+
+The menu's prompts are 0.3 s tones (conftest's tone_ivr): a caller reaches the queue
+within a few seconds of pressing 0, also when nobody is logged in and the offer of a
+callback (agi/waiting.py, 3 s for a key) comes first."""
 
 from __future__ import annotations
 
@@ -89,20 +93,20 @@ def today(store: redis.Redis, key: str) -> dict[str, int]:
 
 
 def test_offered_answered_abandoned_reach_redis_and_mqtt(
-    hotline: Hotline, caller: Caller, store: redis.Redis
+    hotline: Hotline, tone_ivr: Path, caller: Caller, store: redis.Redis
 ) -> None:
     general, total = live_keys.queue_key(TENANT, "general"), live_keys.total_key(TENANT)
     before, before_total = today(store, general), today(store, total)
     with MqttWatch() as mqtt:
-        # talk_ms counts from the key; before an agent rings come the rest of the menu and
-        # the queue's position announcement, and with nobody logged in the offer of a
-        # callback (agi/waiting.py): the callers stay long enough for all of it
-        answered = caller.call("13900000301", "0", before_key_ms=1500, talk_ms=20_000)
+        # talk_ms counts from the key: the rest of the menu, then the queue (and with
+        # nobody logged in the offer of a callback first); the abandoning caller then
+        # waits a few seconds in the queue before hanging up
+        answered = caller.call("13900000301", "0", before_key_ms=1500, talk_ms=6000)
         assert answered.ok, answered.stdout[-2000:]
         for a in AGENTS:
             hotline.cli("agent", "logout", str(a["id"]))
         try:
-            abandoned = caller.call("13900000302", "0", before_key_ms=1500, talk_ms=30_000)
+            abandoned = caller.call("13900000302", "0", before_key_ms=1500, talk_ms=10_000)
         finally:
             for a in AGENTS:
                 hotline.cli("agent", "login", str(a["id"]))
@@ -138,7 +142,7 @@ def test_offered_answered_abandoned_reach_redis_and_mqtt(
 
 
 def test_wallboard_shows_a_waiting_caller(
-    hotline: Hotline, caller: Caller, no_agents: None, tmp_path: Path
+    hotline: Hotline, tone_ivr: Path, caller: Caller, no_agents: None, tmp_path: Path
 ) -> None:
     board = """JSON.stringify({
       link: document.getElementById('link').textContent,
@@ -153,8 +157,8 @@ def test_wallboard_shows_a_waiting_caller(
 
         eventually(lambda: page()["link"] == "实时" and page()["waiting"] == "0", "board live")
         assert "综合" in page()["text"] and "排队中" in page()["text"]
-        # long enough for the offer of a callback (nobody is logged in) and the queue
-        call = caller.start("13900000201", "0", before_key_ms=1500, talk_ms=40_000)
+        # long enough for the offer of a callback (nobody is logged in), then the queue
+        call = caller.start("13900000201", "0", before_key_ms=1500, talk_ms=15_000)
         try:
 
             def waiting_shown() -> dict[str, str] | None:

@@ -186,10 +186,12 @@ async def test_numbers_reach_redis_and_mqtt_masked(
     complaint = await r.hgetall(live_keys.queue_key(TENANT, "complaint"))
     assert complaint["offered"] == "1"
     assert complaint["sl_15"] == complaint["sl_20"] == "100.0"
+    assert complaint["answered_within_20"] == complaint["window_answered_within_20"] == "1"
     assert complaint["aht_seconds"] == "5.0"
     assert json.loads(complaint["json"])["today"]["answered"] == 1
     consultation = await r.hgetall(live_keys.queue_key(TENANT, "consultation"))
     assert (consultation["abandoned"], consultation["sl_20"]) == ("1", "0.0")
+    assert json.loads(consultation["json"])["today"]["answered_within"] == {"15": 0, "20": 0}
     assert "consultation" in await r.smembers(live_keys.queues_key(TENANT))
     total = await r.hgetall(live_keys.total_key(TENANT))
     assert (total["offered"], total["answered"], total["abandoned"]) == ("2", "1", "1")

@@ -67,6 +67,7 @@ def test_recorded_transcript_one_answered_one_abandoned() -> None:
         "answered": 1,
         "abandoned": 0,
         "left": 0,
+        "answered_within": {"15": 1, "20": 1},
         "service_level": None,
         "asa_seconds": 0.0,
         "aht_seconds": 5.0,
@@ -122,6 +123,7 @@ def test_service_level_at_each_threshold_and_averages() -> None:
     today = s.snapshot("help", T0 + 200)["today"]
     assert (today["offered"], today["answered"], today["abandoned"]) == (4, 3, 1)
     assert today["service_level"] == {"15": 25.0, "20": 50.0}
+    assert today["answered_within"] == {"15": 1, "20": 2}
     assert today["asa_seconds"] == round((5 + 18 + 30) / 3, 1)
     assert today["aht_seconds"] == 90.0
 
