@@ -110,6 +110,7 @@ def test_a_call_the_bridge_never_saw_is_created_from_the_cdr_and_reported(
     assert theirs.linkedid == ours["linkedid"]
     assert theirs.disposition == "answered" and theirs.agent == "1001"
     assert theirs.queue == "complaint"
+    assert theirs.recording_path.endswith(f"/{ours['linkedid']}.wav")  # MixMonitor's file
     assert _close(theirs.started_at, _time(ours["started_at"]))
     assert _close(theirs.ended_at, _time(ours["ended_at"]))
     assert "missing from the records: created from Asterisk's CDR" in bridge.log.read_text()
