@@ -5,6 +5,10 @@ into `<root>/var/log/asterisk/hotline-cdr.db`, with the columns of CDR_COLUMNS a
 times as seconds since the epoch. A call (one Linkedid) has several CDRs: the
 caller's leg, each agent's leg, each Local channel. A malformed row is logged and
 skipped, never fatal: the CDR is the backstop, not the source.
+
+Times come to the second, as `2026-11-24T23:41:49+0000` (the template's format);
+also read: epoch seconds, and Asterisk's default `2026-11-24 23:41:49`, which is
+the local time of Asterisk, UTC in the root we build (etc/localtime is Etc/UTC).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -63,15 +67,22 @@ class CdrRow:
 
 def _time(name: str, value: object, *, required: bool) -> datetime | None:
     text = "" if value is None else str(value).strip()
+    when: datetime | None = None
     try:
         seconds = float(text) if text else 0.0
+        when = datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
     except ValueError:
-        raise CdrError(f"{name}: not a time in seconds since the epoch: {text!r}") from None
-    if seconds <= 0:  # Asterisk writes 0 for a time that never came (no answer)
+        try:
+            when = datetime.fromisoformat(text)
+        except ValueError:
+            raise CdrError(f"{name}: not a time: {text!r}") from None
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    # Asterisk writes nothing (or 0, or the year 1970) for a time that never came
+    if when is None or when.year < 2000:
         if required:
             raise CdrError(f"{name}: missing")
         return None
-    return datetime.fromtimestamp(seconds, UTC)
+    return when
 
 
 def parse_row(values: Sequence[object]) -> CdrRow:
@@ -128,27 +139,43 @@ def read_cdr(
     """
     if not path.exists():
         return []
-    cols = ", ".join(CDR_COLUMNS)
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         ids = list(linkedids)
-        if ids:
-            marks = ", ".join("?" * len(ids))
-            query = f"SELECT {cols} FROM {CDR_TABLE} WHERE linkedid IN ({marks})"
-            params: list[object] = list(ids)
-        else:
-            since = ended_after.timestamp() if ended_after else 0.0
-            query = (
-                f"SELECT {cols} FROM {CDR_TABLE} WHERE linkedid IN "
-                f"(SELECT linkedid FROM {CDR_TABLE} WHERE CAST(ended AS REAL) >= ?)"
-            )
-            params = [since]
-        try:
-            rows = db.execute(query + " ORDER BY AcctId", params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):  # the file exists, no CDR written yet
-                return []
-            raise
+        if not ids:
+            ids = _ended_since(db, ended_after)
+        rows = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows += db.execute(
+                f"SELECT {', '.join(CDR_COLUMNS)} FROM {CDR_TABLE} "
+                f"WHERE linkedid IN ({marks}) ORDER BY AcctId",
+                chunk,
+            ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):  # the file exists, no CDR written yet
+            return []
+        raise
     finally:
         db.close()
-    return parse_rows(rows)
+    parsed = parse_rows(rows)
+    if ended_after is not None and not linkedids:
+        late = {r.linkedid for r in parsed if r.ended >= ended_after}
+        parsed = [r for r in parsed if r.linkedid in late]
+    return parsed
+
+
+def _ended_since(db: sqlite3.Connection, since: datetime | None) -> list[str]:
+    """Linkedids with a row that may have ended since `since`: the text is compared a day
+    early (whatever the offset Asterisk wrote), the exact test is made once parsed."""
+    if since is None:
+        query, params = f"SELECT DISTINCT linkedid FROM {CDR_TABLE}", []
+    else:
+        early = (since - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        query = (
+            f"SELECT DISTINCT linkedid FROM {CDR_TABLE} WHERE typeof(ended) IN ('integer', "
+            "'real') OR replace(substr(ended, 1, 19), ' ', 'T') >= ?"
+        )
+        params = [early]
+    return [str(i) for (i,) in db.execute(query, params)]

@@ -27,30 +27,36 @@ from workorders.calendar import load_calendar
 
 T0 = 1795560948.0  # the answered call's channel was created at this second
 
+
+def iso(epoch: float) -> str:
+    """A time as the template has Asterisk write it (to the second, with the offset)."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
 # linkedid, uniqueid, src, clid, dst, dcontext, channel, dstchannel, lastapp, lastdata,
 # started, answered, ended, duration, billsec, disposition
 ANSWERED = [
     ("1795560948.20", "1795560948.20", "13900000701", '"Citizen" <13900000701>', "complaint",
      "hotline-queues", "PJSIP/carrier-00000014", "PJSIP/1001-00000015", "Queue",
-     "hotline-complaint,c,,,20,,,,", f"{T0 + 9.5:.6f}", f"{T0 + 9.5:.6f}", f"{T0 + 22.1:.6f}",
+     "hotline-complaint,c,,,20,,,,", iso(T0 + 9), iso(T0 + 9), iso(T0 + 22),
      "13", "13", "ANSWERED"),
     ("1795560948.20", "1795560948.20", "13900000701", '"Citizen" <13900000701>', "s",
-     "hotline-survey", "PJSIP/carrier-00000014", "", "Hangup", "", f"{T0 + 22.1:.6f}",
-     f"{T0 + 22.1:.6f}", f"{T0 + 30.0:.6f}", "8", "8", "ANSWERED"),
+     "hotline-survey", "PJSIP/carrier-00000014", "", "Hangup", "", iso(T0 + 22),
+     iso(T0 + 22), iso(T0 + 30), "8", "8", "ANSWERED"),
 ]  # fmt: skip
 IN_QUEUE = [
     ("1795560990.30", "1795560990.30", "13900000702", "", "general", "hotline-queues",
-     "PJSIP/carrier-00000020", "", "Queue", "hotline-general,c,,,,,,,", "1795560991.0",
-     "1795560991.0", "1795561010.0", "19", "19", "ANSWERED"),
+     "PJSIP/carrier-00000020", "", "Queue", "hotline-general,c,,,,,,,", iso(1795560991),
+     iso(1795560991), iso(1795561010), "19", "19", "ANSWERED"),
 ]  # fmt: skip
 IN_IVR = [
     ("1795561020.40", "1795561020.40", "13900000703", "", "12345", "hotline-inbound",
-     "PJSIP/carrier-00000030", "", "AGI", "agi://127.0.0.1:4573/ivr", "1795561020.2",
-     "1795561020.5", "1795561024.0", "4", "4", "ANSWERED"),
+     "PJSIP/carrier-00000030", "", "AGI", "agi://127.0.0.1:4573/ivr", "2026-11-24 22:57:00",
+     "2026-11-24 22:57:00", "2026-11-24 22:57:04", "4", "4", "ANSWERED"),
 ]  # fmt: skip
 MALFORMED = [
     ("1795561030.50", "1795561030.50", "13900000704", "", "12345", "hotline-inbound",
-     "PJSIP/carrier-00000040", "", "AGI", "", "1795561030.0", "", "not a time", "1", "1",
+     "PJSIP/carrier-00000040", "", "AGI", "", iso(1795561030), "", "not a time", "1", "1",
      "ANSWERED"),
 ]  # fmt: skip
 
@@ -91,7 +97,7 @@ def _store(settings: Settings, engine: Engine) -> Callable[[list[FinishedCall]],
 def test_a_row_parses_to_utc_times() -> None:
     row = parse_row(ANSWERED[0])
     assert row.linkedid == "1795560948.20" and row.dstchannel == "PJSIP/1001-00000015"
-    assert row.started == datetime.fromtimestamp(T0 + 9.5, UTC)
+    assert row.started == datetime.fromtimestamp(T0 + 9, UTC)
     assert row.billsec == 13
 
 
@@ -112,10 +118,18 @@ def test_a_bad_row_says_what_is_wrong(change: dict[int, str], error: str) -> Non
         parse_row(values)
 
 
-def test_no_answer_time_is_none() -> None:
+@pytest.mark.parametrize("never", ["", "0.000000", "1970-01-01T00:00:00+0000"])
+def test_no_answer_time_is_none(never: str) -> None:
     values = list(IN_QUEUE[0])
-    values[11] = "0.000000"
+    values[11] = never
     assert parse_row(values).answered is None
+
+
+def test_every_time_format_asterisk_may_write() -> None:
+    values = list(IN_QUEUE[0])
+    for text in ("2026-11-25T07:56:31+0800", "2026-11-24 23:56:31", "1795564591"):
+        values[10] = text
+        assert parse_row(values).started == datetime(2026, 11, 24, 23, 56, 31, tzinfo=UTC)
 
 
 def test_reading_skips_and_logs_a_malformed_row(
@@ -153,7 +167,7 @@ def test_calls_from_the_cdr() -> None:
         "13900000701",
     )
     assert answered.started_at == datetime.fromtimestamp(T0, UTC)  # from the Linkedid
-    assert answered.answered_at == datetime.fromtimestamp(T0 + 9.5, UTC)
+    assert answered.answered_at == datetime.fromtimestamp(T0 + 9, UTC)
     assert answered.ended_at == datetime.fromtimestamp(T0 + 30, UTC)
     assert answered.talk_seconds == 13
     queued = calls["1795560990.30"]
