@@ -243,12 +243,17 @@ class LiveStats:
             self._roll(self.total, at)
             self.total.today.offered += 1
             self.total.joins.append(at)
+        # back in the same queue (a widening step, a callback not taken): the same visit
+        rejoined = track.pending == name
+        if rejoined:
+            track.pending = ""
         changed |= self._resolve_pending(track, at)
         track.queue, track.decided, track.seen = name, "", at
         self.total.waiting[uid] = Waiting(uid, caller, track.since)
         q = self._queue(name)
-        if uid in q.waiting:
-            return changed  # already known (rebuilt from QueueStatus): not offered twice
+        if uid in q.waiting or rejoined:  # known already: not offered twice
+            q.waiting[uid] = Waiting(uid, caller, track.since)
+            return changed
         self._roll(q, at)
         q.today.offered += 1
         q.joins.append(at)

@@ -25,7 +25,7 @@ from agi.variables import (
     RESULT_BLOCKED,
     RETURNING_PRIORITY,
 )
-from agi.waiting import WaitRules, offer_at_join
+from agi.waiting import WaitRules, offer_at_join, set_widening
 from agi.walk import Call, Exit, walk
 
 log = logging.getLogger(__name__)
@@ -84,4 +84,5 @@ async def leave(call: Call, how: Exit, waiting: WaitRules | None = None) -> None
             await agi.set_variable("QUEUE_PRIO", str(RETURNING_PRIORITY))
         await call.play(call.tree.transfer_prompt)
         if waiting is not None:
+            await set_widening(agi, queue, waiting)
             await offer_at_join(agi, call.config, queue, waiting)

@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from acd.widening import LiveServiceLevel
 from agi.channel import AGIChannel
 from agi.ivr import ivr
 from agi.menu import menu_file
@@ -274,7 +275,8 @@ def make_agi_server(settings: Settings) -> FastAGIServer:
         f"{store.current.prompt_dir or 'hotline'}/tts",
         settings.root,
     )
-    routes = build_routes(store, services, WaitRules.from_settings(settings))
+    rules = WaitRules.from_settings(settings, LiveServiceLevel(settings))
+    routes = build_routes(store, services, rules)
     return FastAGIServer(settings.agi, routes, store=store)
 
 

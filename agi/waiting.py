@@ -13,7 +13,9 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from acd import widening
 from acd.estimate import estimated_wait, over_limit
+from acd.widening import ServiceLevel, WideningPlan, no_service_level
 from agi import say
 from agi.channel import AGIChannel
 from agi.reload import ConfigStore
@@ -25,7 +27,7 @@ from agi.variables import (
     HOTLINE_MESSAGE_ORDER,
     HOTLINE_WAIT_CHOICE,
 )
-from config.settings import Settings, WaitingSettings, asterisk_queue
+from config.settings import Settings, WaitingSettings, WideningSettings, asterisk_queue
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +44,48 @@ async def _count(agi: AGIChannel, expression: str) -> int:
 
 @dataclass(frozen=True)
 class WaitRules:
-    """config/hotline.yaml's waiting section and when each queue overflows to general."""
+    """config/hotline.yaml's waiting section, each queue's widening steps, and where the
+    queues' live service level comes from (it decides how fast the pool widens)."""
 
     settings: WaitingSettings
-    overflow_after: dict[str, int] = field(default_factory=dict)
+    widening: dict[str, WideningSettings] = field(default_factory=dict)
+    service_level: ServiceLevel = no_service_level
+    target_percent: float = 95.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> WaitRules:
-        return cls(settings.waiting, {q.name: q.overflow_after_seconds for q in settings.queues})
+    def from_settings(
+        cls, settings: Settings, service_level: ServiceLevel | None = None
+    ) -> WaitRules:
+        return cls(
+            settings.waiting,
+            settings.widening_steps(),
+            service_level or no_service_level,
+            settings.live.target_percent,
+        )
+
+    def steps(self, queue: str) -> WideningSettings:
+        return self.widening.get(queue) or WideningSettings()
+
+    async def plan(self, queue: str) -> WideningPlan:
+        return widening.plan(
+            self.steps(queue), await self.service_level(queue), self.target_percent
+        )
+
+
+async def set_widening(agi: AGIChannel, queue: str, rules: WaitRules) -> WideningPlan:
+    """Tell the dialplan when this caller's pool widens (acd/widening.py)."""
+    chosen = await rules.plan(queue)
+    for name, value in chosen.variables().items():
+        await agi.set_variable(name, value)
+    if chosen.pace == widening.BEHIND:
+        log.info(
+            "call %s: %s is below its service level target: widening at %ds/%ds",
+            agi.uniqueid,
+            queue,
+            chosen.secondary,
+            chosen.general,
+        )
+    return chosen
 
 
 async def _in_line(agi: AGIChannel, queue: str, handle_seconds: float) -> tuple[int, float | None]:
@@ -64,7 +100,7 @@ async def _in_line(agi: AGIChannel, queue: str, handle_seconds: float) -> tuple[
 async def queue_estimate(agi: AGIChannel, queue: str, rules: WaitRules) -> tuple[int, float | None]:
     """(position the caller would take, estimated seconds or None if nobody can answer).
 
-    A caller in a skill queue also joins the general queue after its overflow time,
+    A caller in a skill queue also joins the general queue after its widening step,
     so the wait is the shorter of the two.
     """
     handle = rules.settings.average_handle_seconds
@@ -72,7 +108,7 @@ async def queue_estimate(agi: AGIChannel, queue: str, rules: WaitRules) -> tuple
     if queue != GENERAL_QUEUE:
         _, general = await _in_line(agi, GENERAL_QUEUE, handle)
         if general is not None:
-            general += rules.overflow_after.get(queue, 0)
+            general += rules.steps(queue).general_after_seconds
             estimate = general if estimate is None else min(estimate, general)
     return position, estimate
 

@@ -107,11 +107,53 @@ def queue_from_asterisk(name: str) -> str:
     return name.removeprefix(QUEUE_PREFIX)
 
 
+class WideningSettings(Section):
+    """Keeping the 20-second promise (art. 25): who may answer widens as the wait grows.
+
+    Seconds from the caller's first queue join. First only the agents most proficient in
+    the request type (penalty 0), then every agent with the skill (secondary: proficiency
+    1-4), then the general pool (every agent), then, when acd.overflow is configured, the
+    overflow trunk to another centre.
+    """
+
+    secondary_after_seconds: int = Field(default=5, ge=0, le=600)
+    general_after_seconds: int = Field(default=15, ge=1, le=3600)
+    trunk_after_seconds: int | None = Field(default=None, ge=1, le=3600)
+    # While the queue's live service level (last live.window_minutes, the regulation's
+    # threshold) is below live.target_percent, every step comes this much sooner.
+    behind_factor: float = Field(default=0.5, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _in_order(self) -> WideningSettings:
+        if self.secondary_after_seconds > self.general_after_seconds:
+            raise ValueError(
+                "secondary_after_seconds must not be after general_after_seconds "
+                f"({self.secondary_after_seconds} > {self.general_after_seconds})"
+            )
+        if self.trunk_after_seconds is not None and (
+            self.trunk_after_seconds <= self.general_after_seconds
+        ):
+            raise ValueError(
+                "trunk_after_seconds must come after general_after_seconds "
+                f"({self.trunk_after_seconds} <= {self.general_after_seconds})"
+            )
+        return self
+
+
+class OverflowTrunkSettings(Section):
+    """Another centre that takes calls waiting too long: sip:<number>@<address>."""
+
+    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")  # PJSIP endpoint
+    address: str = Field(pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
+    number: str = Field(default="12345", pattern=r"^[0-9+*#]{1,20}$")
+    ring_seconds: int = Field(default=20, ge=5, le=120)
+
+
 class QueueSettings(Section):
     name: str = Field(pattern=NAME_RE)
     title: str = ""
-    # Seconds in this queue before the caller also goes to the general queue.
-    overflow_after_seconds: int = Field(default=20, ge=1)
+    # This queue's own widening steps; none: acd.widening.
+    widening: WideningSettings | None = None
     # After-call work (wrap-up) before this queue offers the agent another call;
     # none: acd.wrapup_seconds.
     wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
@@ -167,6 +209,9 @@ class AcdSettings(Section):
 
     # After-call work (话后处理) in seconds before an agent is offered the next call.
     wrapup_seconds: int = Field(default=15, ge=0, le=3600)
+    widening: WideningSettings = Field(default_factory=WideningSettings)
+    # Another centre for calls that wait too long (a queue's trunk_after_seconds).
+    overflow: OverflowTrunkSettings | None = None
 
 
 RECORDING_ROLES = ("agent", "supervisor", "auditor")
@@ -200,7 +245,7 @@ class WaitingSettings(Section):
     # Position and estimated wait: on joining and then this often.
     announce_every_seconds: int = Field(default=30, ge=5, le=600)
     # Over this estimated wait, the caller is offered a callback (1) or a message (2).
-    offer_over_seconds: int = Field(default=60, ge=0, le=3600)
+    offer_over_seconds: int = Field(default=20, ge=0, le=3600)
     # Once the caller has waited offer_over_seconds, the offer is repeated this often.
     offer_every_seconds: int = Field(default=60, ge=10, le=3600)
     # Talk plus wrap-up time of a call, for the estimate until measured figures exist.
@@ -337,6 +382,17 @@ class Settings(BaseSettings):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _trunk_needs_overflow(self) -> Settings:
+        if self.acd.overflow is None:
+            for name, steps in self.widening_steps().items():
+                if steps.trunk_after_seconds is not None:
+                    where = "acd.widening" if steps is self.acd.widening else f"queue {name}"
+                    raise ValueError(
+                        f"{where}: trunk_after_seconds needs acd.overflow (endpoint, address)"
+                    )
+        return self
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -384,6 +440,10 @@ class Settings(BaseSettings):
 
     def queue_names(self) -> list[str]:
         return [q.name for q in self.queues]
+
+    def widening_steps(self) -> dict[str, WideningSettings]:
+        """Each queue's widening steps (its own, else acd.widening)."""
+        return {q.name: q.widening or self.acd.widening for q in self.queues}
 
     def wrapup_seconds(self, queue: str) -> int:
         """The wrap-up of a queue (its own, else acd.wrapup_seconds); 0 for an unknown one."""
@@ -447,6 +507,8 @@ def load_settings(path: Path | None = None) -> Settings:
         settings = Settings()
     except ValidationError as exc:
         raise ConfigError(_format_error(path, exc)) from exc
+    finally:
+        _YamlSource.data = {}  # one load's file never leaks into a later Settings()
     if not settings.ami.secret:
         secret = os.environ.get("HOTLINE_AMI__SECRET") or _secrets(settings.var_dir).get(
             "HOTLINE_AMI__SECRET", ""

@@ -18,7 +18,13 @@ from crm_bridge.models import Disposition
 
 log = logging.getLogger(__name__)
 
-HOTLINE_EVENTS = {"HotlineCallStart", "HotlineIVR", "HotlineSurvey", "HotlineEmergency"}
+HOTLINE_EVENTS = {
+    "HotlineCallStart",
+    "HotlineIVR",
+    "HotlineSurvey",
+    "HotlineEmergency",
+    "HotlineWiden",
+}
 
 
 @dataclass
@@ -50,6 +56,8 @@ class CallState:
     last_seen: datetime | None = None
     survey: str = ""  # satisfied, basically, dissatisfied, none (asked when the agent hung up)
     emergency_line: str = ""  # 110/119/120/122 the IVR transferred to
+    widening: list[tuple[str, datetime]] = field(default_factory=list)  # steps taken, when
+    widening_pace: str = ""  # on-target, behind or unknown (acd/widening.py)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,8 @@ class FinishedCall:
     recording: str
     survey: str = ""
     emergency_line: str = ""
+    widening: str = ""  # "secondary@5,general@15": each step and its second since the join
+    widening_pace: str = ""
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -201,6 +211,11 @@ class CallAssembler:
         elif kind == "HotlineEmergency":
             st.emergency = True
             st.emergency_line = ev.get("Line", "")
+        elif kind == "HotlineWiden":
+            step = ev.get("Step", "")
+            if step:
+                st.widening.append((step, when))
+            st.widening_pace = st.widening_pace or ev.get("Pace", "")
 
     @staticmethod
     def _finish(st: CallState) -> FinishedCall:
@@ -216,6 +231,8 @@ class CallAssembler:
         queues = tuple(dict.fromkeys(q for _, q in sorted(st.joins) if q))
         if st.answered_at is not None:
             disposition = Disposition.ANSWERED
+        elif any(step == "trunk-answered" for step, _ in st.widening):
+            disposition = Disposition.OVERFLOWED
         elif st.queue_joined_at is not None or st.abandoned_in_queue:
             disposition = Disposition.ABANDONED_IN_QUEUE
         else:
@@ -244,4 +261,13 @@ class CallAssembler:
             recording=st.recording,
             survey=st.survey,
             emergency_line=st.emergency_line,
+            widening=_steps(st.widening, st.queue_joined_at),
+            widening_pace=st.widening_pace,
         )
+
+
+def _steps(steps: list[tuple[str, datetime]], joined: datetime | None) -> str:
+    def at(when: datetime) -> str:
+        return "" if joined is None else f"@{max(0.0, (when - joined).total_seconds()):.0f}"
+
+    return ",".join(f"{step}{at(when)}" for step, when in steps)

@@ -14,6 +14,7 @@ class Disposition(StrEnum):
     ANSWERED = "answered"
     ABANDONED_IN_IVR = "abandoned_in_ivr"
     ABANDONED_IN_QUEUE = "abandoned_in_queue"
+    OVERFLOWED = "overflowed"  # answered by another centre over the overflow trunk
 
 
 class CallRecord(SQLModel, table=True):
@@ -44,3 +45,7 @@ class CallRecord(SQLModel, table=True):
     recording_path: str = Field(default="", max_length=255)
     survey: str = Field(default="", max_length=16)  # the citizen's rating (IVR survey)
     emergency_line: str = Field(default="", max_length=8)  # 110/119/120/122 linked in
+    # the widening steps taken while waiting (acd/widening.py), e.g. "secondary@5,general@15",
+    # and the pace chosen from the queue's live service level (on-target, behind, unknown)
+    widening: str = Field(default="", max_length=120)
+    widening_pace: str = Field(default="", max_length=12)

@@ -77,6 +77,7 @@ def store_call(
     record.disposition = call.disposition.value
     record.recording_path = call.recording
     record.survey, record.emergency_line = call.survey, call.emergency_line
+    record.widening, record.widening_pace = call.widening, call.widening_pace
     session.add(record)
     if call.recording:
         rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()

@@ -44,6 +44,8 @@ class CallOut(BaseModel):
     recording_path: str
     survey: str = ""
     emergency_line: str = ""
+    widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
+    widening_pace: str = ""
 
 
 class WorkOrderOut(BaseModel):
@@ -83,6 +85,8 @@ def _call_out(r: CallRecord) -> CallOut:
         recording_path=r.recording_path,
         survey=r.survey,
         emergency_line=r.emergency_line,
+        widening=[w for w in r.widening.split(",") if w],
+        widening_pace=r.widening_pace,
     )
 
 

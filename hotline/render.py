@@ -132,6 +132,8 @@ def context(settings: Settings) -> dict[str, Any]:
         "timezone": settings.timezone,
         "queues": settings.queues,
         "wrapup": {q.name: settings.wrapup_seconds(q.name) for q in settings.queues},
+        "widening": settings.widening_steps(),
+        "overflow": settings.acd.overflow,
         "pause_reasons": PAUSE_REASONS,
         "general_queue": asterisk_queue("general"),
         "agents": agents,

@@ -65,6 +65,14 @@ ACD_AGENTS = [
 # Only the report queue has after-call work in the tests; elsewhere none, so that the
 # other tests' calls are not held back by wrap-up.
 REPORT_WRAPUP_SECONDS = 12
+WIDENING = {"secondary_after_seconds": 3, "general_after_seconds": 20}
+HELP_WIDENING = {
+    "secondary_after_seconds": 2,
+    "general_after_seconds": 6,
+    "trunk_after_seconds": 16,
+}
+# The overflow trunk's other centre (only the help queue has a trunk step)
+OVERFLOW_CENTRE = 5094
 
 
 def port_open(port: int) -> bool:
@@ -162,10 +170,18 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
                     | {"contact": f"sip:{a['id']}@127.0.0.1:{a['port']}"}
                     for a in ACD_AGENTS
                 ],
-                "acd": {"wrapup_seconds": 0},
+                # widening: the skill's other agents after 3 s, everybody after 20 s;
+                # the help queue (nobody has the skill) widens sooner, and to the other
+                # centre, for its tests
+                "acd": {
+                    "wrapup_seconds": 0,
+                    "widening": WIDENING,
+                    "overflow": {"address": f"127.0.0.1:{OVERFLOW_CENTRE}", "ring_seconds": 10},
+                },
                 "queues": [
                     {"name": q.name, "title": q.title}
                     | ({"wrapup_seconds": REPORT_WRAPUP_SECONDS} if q.name == "report" else {})
+                    | ({"widening": HELP_WIDENING} if q.name == "help" else {})
                     for q in DEFAULT_QUEUES
                 ],
                 # tests read Asterisk's own file after the call; the worker archives a copy

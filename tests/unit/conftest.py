@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,12 @@ async def agi_server() -> AsyncIterator[AgiServerFactory]:
     yield make
     for server in servers:
         await server.close()
+
+
+@pytest.fixture
+def asterisk_root(tmp_path: Path) -> Path:
+    """An empty Asterisk root that `hotline.render` can write its config into."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/passwd").write_text("asterisk:x:0:0::/:/bin/false\n")
+    return root

@@ -1,4 +1,5 @@
-"""Wrap-up settings, and what they and the feature codes render into Asterisk's config."""
+"""ACD settings (wrap-up, widening) and what they and the feature codes render into
+Asterisk's config; mistakes in them explained."""
 
 from __future__ import annotations
 
@@ -28,11 +29,30 @@ from hotline import render
             "queues.0.wrapup_seconds",
             "less than or equal to 3600",
         ),
+        (
+            "acd: {widening: {secondary_after_seconds: 30, general_after_seconds: 10}}\n",
+            "acd.widening",
+            "secondary_after_seconds must not be after general_after_seconds",
+        ),
+        (
+            "acd: {widening: {trunk_after_seconds: 30}}\n",
+            "acd.widening",
+            "trunk_after_seconds needs acd.overflow",
+        ),
+        (
+            "acd: {widening: {behind_factor: 2}}\n",
+            "acd.widening.behind_factor",
+            "less than or equal to 1",
+        ),
+        (
+            "queues: [{name: general, widening: {general_after: 10}}]\n",
+            "queues.0.widening.general_after",
+            "Extra inputs are not permitted",
+        ),
+        ("acd: {overflow: {endpoint: carrier}}\n", "acd.overflow.address", "Field required"),
     ],
 )
-def test_wrap_up_mistakes_are_explained(
-    tmp_path: Path, text: str, where: str, allowed: str
-) -> None:
+def test_acd_mistakes_are_explained(tmp_path: Path, text: str, where: str, allowed: str) -> None:
     path = tmp_path / "hotline.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as err:
@@ -54,10 +74,8 @@ def test_a_queue_may_have_its_own_wrap_up(tmp_path: Path, monkeypatch: pytest.Mo
     assert load_settings(tmp_path / "absent.yaml").acd.wrapup_seconds == 15  # the default
 
 
-def test_rendered_wrap_up_and_feature_codes(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    (root / "etc").mkdir(parents=True)
-    (root / "etc/passwd").write_text("asterisk:x:0:0::/:/bin/false\n")
+def test_rendered_wrap_up_and_feature_codes(tmp_path: Path, asterisk_root: Path) -> None:
+    root = asterisk_root
     settings = Settings(
         var_dir=tmp_path / "var",
         asterisk_root=root,

@@ -22,7 +22,7 @@ from agi.messages import order_from_message, recording_key
 from agi.services import NoServices
 from agi.tree import IvrConfig, load_ivr
 from agi.waiting import WaitRules
-from config.settings import CallbackSettings, WaitingSettings
+from config.settings import CallbackSettings, WaitingSettings, WideningSettings
 from hotline.db import make_engine, upgrade
 from recordings.models import Recording
 from tests.unit.conftest import AgiServerFactory
@@ -30,7 +30,10 @@ from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
 from workorders.models import WorkOrder, WorkOrderAttachment
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-RULES = WaitRules(WaitingSettings(offer_over_seconds=60), {"complaint": 20})
+RULES = WaitRules(
+    WaitingSettings(offer_over_seconds=60),
+    {"complaint": WideningSettings(general_after_seconds=20)},
+)
 
 
 # The estimate ---------------------------------------------------------------------
@@ -145,9 +148,9 @@ async def test_a_short_wait_joins_the_queue_without_an_offer(start: Any) -> None
     assert "HOTLINE_WAIT_CHOICE" not in fake.variables
 
 
-async def test_a_skill_queue_counts_the_overflow_to_general(start: Any) -> None:
+async def test_a_skill_queue_counts_the_widening_to_general(start: Any) -> None:
     port = await start(WaitingServices())
-    # key 3: complaint has nobody, general has a ready agent: 20 s overflow + 0 s < 60 s
+    # key 3: complaint has nobody, general has a ready agent: general after 20 s + 0 s < 60 s
     fake = await run(
         port,
         answers={
@@ -158,6 +161,35 @@ async def test_a_skill_queue_counts_the_overflow_to_general(start: Any) -> None:
     assert ["${QUEUE_MEMBER(hotline-general,ready)}"] in fake.args_of("GET FULL VARIABLE")
     assert "HOTLINE_WAIT_CHOICE" not in fake.variables
     assert fake.variables["HOTLINE_QUEUE"] == "complaint"
+    # no live numbers: the configured widening times
+    assert fake.variables["HOTLINE_WIDEN_SECONDARY"] == "5"
+    assert fake.variables["HOTLINE_WIDEN_GENERAL"] == "20"
+    assert fake.variables["HOTLINE_WIDEN_PACE"] == "unknown"
+
+
+async def test_a_queue_below_its_service_level_widens_sooner(start: Any) -> None:
+    asked: list[str] = []
+
+    async def level(queue: str) -> float | None:
+        asked.append(queue)
+        return 80.0  # below the 95 % target
+
+    rules = WaitRules(
+        WaitingSettings(offer_over_seconds=60),
+        {"complaint": WideningSettings(secondary_after_seconds=6, general_after_seconds=20)},
+        level,
+    )
+    port = await start(WaitingServices(), rules)
+    fake = await run(
+        port,
+        answers={"GET DATA": ["200 result=3"], "GET FULL VARIABLE": counts(0, 1, 1) * 2},
+    )
+    assert asked == ["complaint"]
+    assert (fake.variables["HOTLINE_WIDEN_SECONDARY"], fake.variables["HOTLINE_WIDEN_GENERAL"]) == (
+        "3",
+        "10",
+    )
+    assert fake.variables["HOTLINE_WIDEN_PACE"] == "behind"
 
 
 async def test_without_rules_no_offer_is_made(start: Any) -> None:
