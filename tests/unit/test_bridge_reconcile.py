@@ -238,3 +238,17 @@ def test_alarms_mask_the_number_and_stay_few() -> None:
     assert "13900000701" not in one.message and "139******01" in one.message
     many = alarms(Reconciliation(since=call.started_at, examined=25, created=[call] * 25))
     assert len(many) == 11 and "15 more calls" in many[-1].message
+
+
+def test_reconcile_since_takes_an_age_or_a_time() -> None:
+    import typer
+
+    from hotline.cli_bridge import parse_since
+
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    assert parse_since("90m", now) == now - timedelta(minutes=90)
+    assert parse_since("3d", now) == now - timedelta(days=3)
+    assert parse_since("2026-11-24T08:00", now) == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert parse_since("2026-11-24T08:00+08:00", now) == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+    with pytest.raises(typer.BadParameter, match="an age such as 90m"):
+        parse_since("yesterday", now)
