@@ -60,6 +60,22 @@ class AmiSettings(Section):
     username: str = "hotline"
     # Generated at install into var/secrets.env; never a default in git.
     secret: str = ""
+    # Keep-alive: a Ping this often, and a connection that leaves it (or the login)
+    # unanswered this long is dropped and opened again. A dead link, even one cut
+    # without a close, is so noticed within ping_every + ping_timeout (10 s by default).
+    ping_every_seconds: float = Field(default=5.0, gt=0, le=300)
+    ping_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+
+
+class BridgeSettings(Section):
+    """The CRM bridge's backstop: Asterisk's own CDR compared with our call records."""
+
+    reconcile_every_seconds: float = Field(default=300.0, gt=0, le=86400)
+    # A CDR younger than this is left to the events (its call record may be on its way).
+    reconcile_grace_seconds: float = Field(default=120.0, ge=0, le=86400)
+    # How far back each scheduled comparison looks (`hotline bridge reconcile --since`
+    # looks further).
+    reconcile_lookback_hours: float = Field(default=24.0, gt=0, le=24 * 90)
 
 
 class AgiSettings(Section):
@@ -529,6 +545,7 @@ class Settings(BaseSettings):
 
     sip: SipSettings = Field(default_factory=SipSettings)
     ami: AmiSettings = Field(default_factory=AmiSettings)
+    bridge: BridgeSettings = Field(default_factory=BridgeSettings)
     agi: AgiSettings = Field(default_factory=AgiSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     redis: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=6379))
@@ -611,6 +628,11 @@ class Settings(BaseSettings):
     def recordings_archive_dir(self) -> Path:
         """Where the worker keeps archived recordings (3 years at least)."""
         return self.recordings.archive_dir or (self.var_dir / "recordings")
+
+    @property
+    def cdr_file(self) -> Path:
+        """Asterisk's own CDR (cdr_sqlite3_custom.conf), as seen from outside its root."""
+        return self.root / "var/log/asterisk/hotline-cdr.db"
 
     @property
     def db_url(self) -> str:

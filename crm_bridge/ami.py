@@ -1,6 +1,13 @@
 """A thin interface over panoramisk's AMI Manager, so that it can be replaced.
 
 Events arrive as plain dicts on an asyncio queue; actions return dicts or lists.
+
+Keep-alive: panoramisk sends a Ping every 10 s but never looks at the answer, so a
+link cut without a close (a firewall, a dead peer) goes unnoticed until TCP gives
+up, a quarter of an hour later. Our watchdog sends its own Ping and drops a
+connection that leaves it, or the login, unanswered for ami.ping_timeout_seconds;
+panoramisk then connects again. Every login ends with a FullyBooted event on the
+queue, which the users of this client take as "events may have been missed".
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ class AmiClient:
         self.events: asyncio.Queue[dict[str, str]] = asyncio.Queue(maxsize=queue_size)
         self.logged_in = asyncio.Event()
         self.dropped_events = 0
+        self.reconnects = 0  # connections dropped by the watchdog
         self._manager: Any = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     @property
     def connected(self) -> bool:
@@ -46,6 +55,44 @@ class AmiClient:
         )
         self._manager.register_event("*", self._on_event)
         self._manager.connect()
+        self._watchdog = asyncio.create_task(self._keep_alive(), name="ami-keepalive")
+
+    async def _keep_alive(self) -> None:
+        every, timeout = self.settings.ping_every_seconds, self.settings.ping_timeout_seconds
+        waiting_since: float | None = None  # connected (TCP) but not yet logged in
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(every)
+            m = self._manager
+            if m is None or not getattr(m, "_connected", False):
+                waiting_since = None  # panoramisk is connecting again on its own
+                continue
+            if not self.logged_in.is_set():
+                waiting_since = waiting_since or loop.time()
+                if loop.time() - waiting_since >= timeout:
+                    self._drop(f"no login within {timeout:g}s")
+                    waiting_since = None
+                continue
+            waiting_since = None
+            try:
+                await asyncio.wait_for(m.send_action({"Action": "Ping"}), timeout)
+            except TimeoutError:
+                if self._manager is m and self.logged_in.is_set():
+                    self._drop(f"no answer to Ping within {timeout:g}s")
+            except Exception as exc:  # the connection went while we waited
+                log.debug("AMI ping failed: %s", exc)
+
+    def _drop(self, reason: str) -> None:
+        """Give up a silent connection; panoramisk's own reconnect takes over."""
+        m = self._manager
+        protocol = getattr(m, "protocol", None)
+        if protocol is None or getattr(protocol, "closed", True):
+            return
+        self.reconnects += 1
+        transport = protocol.transport
+        # connection_lost (not close) is what makes panoramisk schedule the reconnect
+        protocol.connection_lost(ConnectionAbortedError(reason))
+        transport.abort()  # nothing buffered for a dead peer is worth waiting for
 
     def _on_login(self, _manager: Any) -> None:
         # Ready only at FullyBooted, which Asterisk sends right after login: panoramisk
@@ -84,6 +131,9 @@ class AmiClient:
         )
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._manager is not None:
             self._manager.close()
             self._manager = None

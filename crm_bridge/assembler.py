@@ -123,9 +123,13 @@ def _clean(value: str | None) -> str:
     return "" if value in (None, "<unknown>", "<null>") else str(value)
 
 
+FINISHED_KEPT = 10_000  # Linkedids of finished calls remembered (for the resync after a login)
+
+
 class CallAssembler:
     def __init__(self) -> None:
         self.calls: dict[str, CallState] = {}
+        self.finished: dict[str, None] = {}  # recently finished Linkedids, oldest first
 
     def feed(self, event: Mapping[str, str]) -> FinishedCall | None:
         """Take one event; return the call it finished, if any. Never raises."""
@@ -193,6 +197,9 @@ class CallAssembler:
                 st.hangup_cause_text = ev.get("Cause-txt", "")
         if st.caller_gone_at is not None and not st.live:
             del self.calls[linkedid]
+            self.finished[linkedid] = None
+            if len(self.finished) > FINISHED_KEPT:
+                del self.finished[next(iter(self.finished))]
             return self._finish(st)
         return None
 

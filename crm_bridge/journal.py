@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crm_bridge.assembler import FinishedCall
@@ -46,6 +46,10 @@ CREATE INDEX IF NOT EXISTS event_linkedid ON event (linkedid);
 CREATE TABLE IF NOT EXISTS finished (
     linkedid TEXT PRIMARY KEY,
     body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 """
 
@@ -129,6 +133,19 @@ class Journal:
     def pending(self, limit: int = 500) -> list[FinishedCall]:
         cur = self._db.execute("SELECT body FROM finished ORDER BY rowid LIMIT ?", (limit,))
         return [decode(body) for (body,) in cur]
+
+    def linkedids(self) -> set[str]:
+        """Calls this journal holds: open ones and finished ones not yet stored."""
+        cur = self._db.execute("SELECT linkedid FROM event UNION SELECT linkedid FROM finished")
+        return {str(i) for (i,) in cur}
+
+    def started_at(self) -> datetime:
+        """When this journal (so this bridge's var directory) first ran; kept for good."""
+        now = datetime.now(UTC).isoformat()
+        with self._tx():
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('started_at', ?)", (now,))
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'started_at'").fetchone()
+        return datetime.fromisoformat(row[0])
 
     def counts(self) -> tuple[int, int]:
         """(events of open calls, finished calls waiting for the database)."""

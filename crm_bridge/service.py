@@ -7,7 +7,10 @@ import contextlib
 import logging
 import random
 import sqlite3
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -17,9 +20,12 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from crm_bridge.ami import AmiClient
 from crm_bridge.assembler import CallAssembler, FinishedCall
+from crm_bridge.cdr import read_cdr
 from crm_bridge.journal import Journal
 from crm_bridge.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
 from crm_bridge.privacy import mask_number
+from crm_bridge.reconcile import Reconciliation, reconcile, report
+from crm_bridge.resync import believed_alive, end_time, hangup_events, plan
 from recordings.models import Recording
 from workorders.calendar import WorkCalendar, load_calendar
 from workorders.drafts import draft_from_call, mark_orders_emergency
@@ -130,6 +136,43 @@ def store_linkages(session: Session, call: FinishedCall) -> None:
         mark_orders_emergency(session, call.linkedid)
 
 
+def recording_size(settings: Settings, path: str) -> int | None:
+    if not path:
+        return None
+    try:
+        return (settings.root / path.lstrip("/")).stat().st_size
+    except OSError:
+        return None
+
+
+def store_calls(
+    settings: Settings,
+    engine: Engine,
+    calls: list[FinishedCall],
+    *,
+    calendar: WorkCalendar,
+    tz: ZoneInfo,
+) -> None:
+    """Write finished calls in one transaction (idempotent per Linkedid)."""
+    with Session(engine) as session:
+        for call in calls:
+            store_call(
+                session,
+                call,
+                tenant=settings.tenant,
+                calendar=calendar,
+                tz=tz,
+                recording_size=recording_size(settings, call.recording),
+            )
+        session.commit()
+
+
+def _rows(reply: Any) -> list[dict[str, str]]:
+    if isinstance(reply, list):
+        return [{str(k): str(v) for k, v in r.items()} for r in reply]
+    return []
+
+
 class BridgeService:
     """AMI events → journal (crm_bridge/journal.py) → assembler → journal → database.
 
@@ -149,31 +192,14 @@ class BridgeService:
         self.calendar = load_calendar()
         self.tz = ZoneInfo(settings.timezone)
         self.calls_stored = 0
+        self.calls_reconciled = 0
+        self._floor = datetime.now(UTC)  # run(): when this bridge's journal first ran
         self.last_error = ""
         self._finished = asyncio.Event()
         self._unjournaled: list[FinishedCall] = []
 
-    def _recording_size(self, path: str) -> int | None:
-        if not path:
-            return None
-        full = self.settings.root / path.lstrip("/")
-        try:
-            return full.stat().st_size
-        except OSError:
-            return None
-
     def _store_batch(self, calls: list[FinishedCall]) -> None:
-        with Session(self.engine) as session:
-            for call in calls:
-                store_call(
-                    session,
-                    call,
-                    tenant=self.settings.tenant,
-                    calendar=self.calendar,
-                    tz=self.tz,
-                    recording_size=self._recording_size(call.recording),
-                )
-            session.commit()
+        store_calls(self.settings, self.engine, calls, calendar=self.calendar, tz=self.tz)
 
     def rebuild(self) -> int:
         """After a restart: the calls in progress from their journaled events."""
@@ -254,17 +280,106 @@ class BridgeService:
                 log.exception("call %s conflicts with a stored row; kept as is", call.linkedid)
             self.journal.stored([call.linkedid])
 
+    def _queued(self) -> list[dict[str, str]]:
+        events = []
+        while not self.ami.events.empty():
+            events.append(self.ami.events.get_nowait())
+        return events
+
+    async def resync(self, arrived: list[dict[str, str]] | None = None) -> list[FinishedCall]:
+        """At each AMI login: close the open calls whose channels are gone, at their true
+        end; `arrived` are the events after the login that were already taken off the queue.
+        """
+        before = believed_alive(self.assembler.calls)
+        try:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+        except Exception as exc:  # the link went again: the next login tries again
+            log.warning("bridge: could not list live channels (%s); resync at next login", exc)
+            self.take([*(arrived or []), *self._queued()])
+            return []
+        self.take([*(arrived or []), *self._queued()])  # what happened while we asked
+        p = plan(
+            before,
+            self.assembler.calls,
+            _rows(reply),
+            finished=self.assembler.finished,
+            now=datetime.now(UTC),
+        )
+        if p.new_channels:
+            self.take(p.new_channels)
+        if not p.hangups:
+            return []
+        ends: Mapping[str, datetime] = {}
+        try:
+            cdr = await asyncio.to_thread(read_cdr, self.settings.cdr_file, linkedids=p.closing)
+            ends = {i: t for i in p.closing if (t := end_time(i, cdr)) is not None}
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("bridge: CDR %s not readable (%s)", self.settings.cdr_file, exc)
+        closed = self.take(hangup_events(p, self.assembler.calls, ends))
+        log.info(
+            "bridge: resynchronised at login: %d calls ended while away (%d with the CDR's "
+            "end time, the others at their last event seen), %d channels found",
+            len(closed),
+            sum(1 for c in closed if c.linkedid in ends),
+            len(p.new_channels),
+        )
+        return closed
+
+    async def reconcile_once(self, since: datetime | None = None) -> Reconciliation:
+        """Compare Asterisk's CDR with the records; create and report the calls we missed."""
+        now = datetime.now(UTC)
+        lookback = timedelta(hours=self.settings.bridge.reconcile_lookback_hours)
+        since = since or max(self._floor, now - lookback)
+        in_progress = (
+            set(self.assembler.calls)
+            | self.journal.linkedids()
+            | {c.linkedid for c in self._unjournaled}
+        )
+        result = await asyncio.to_thread(
+            reconcile,
+            self.settings,
+            self.engine,
+            self._store_batch,
+            since=since,
+            now=now,
+            in_progress=in_progress,
+        )
+        self.calls_reconciled += len(result.created)
+        await report(self.settings, result)
+        return result
+
+    async def _reconcile_loop(self) -> None:
+        every = self.settings.bridge.reconcile_every_seconds
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.reconcile_once()
+            except Exception as exc:  # the database or the CDR file: next time
+                log.warning("bridge: reconciliation with the CDR failed (%s)", exc)
+
     async def run(self) -> None:
+        self._floor = self.journal.started_at()
         self.rebuild()
-        storer = asyncio.create_task(self._store_loop(), name="bridge-store")
+        tasks = [
+            asyncio.create_task(self._store_loop(), name="bridge-store"),
+            asyncio.create_task(self._reconcile_loop(), name="bridge-reconcile"),
+        ]
         try:
             while True:
                 events = [await self.ami.events.get()]
                 while len(events) < INTAKE_BATCH and not self.ami.events.empty():
                     events.append(self.ami.events.get_nowait())
-                self.take(events)
+                login = next(
+                    (i for i, e in enumerate(events) if e.get("Event") == "FullyBooted"), None
+                )
+                if login is None:
+                    self.take(events)
+                else:  # a (new) AMI session: events may have been missed
+                    self.take(events[:login])
+                    await self.resync(events[login + 1 :])
         finally:
-            storer.cancel()
+            for task in tasks:
+                task.cancel()
 
 
 def journal_path(settings: Settings) -> Path:

@@ -18,6 +18,7 @@ from hotline import (
     asterisk_root,
     cli_acd,
     cli_agents,
+    cli_bridge,
     cli_ivr,
     cli_orders,
     cli_recordings,
@@ -49,6 +50,7 @@ app.command("callbacks")(cli_ivr.callbacks_list)
 app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
+app.add_typer(cli_bridge.app, name="bridge")
 
 
 def _logging(verbose: bool = False) -> None:

@@ -47,7 +47,6 @@ NOLOAD = [
     "cdr_adaptive_odbc.so",
     "cdr_tds.so",
     "cdr_radius.so",
-    "cdr_sqlite3_custom.so",
     "cdr_custom.so",
     "cdr_manager.so",
     "cel_pgsql.so",
@@ -93,6 +92,7 @@ CONFIG_FILES = {
     "rtp.conf": 0o644,
     "http.conf": 0o644,
     "cdr.conf": 0o644,
+    "cdr_sqlite3_custom.conf": 0o644,
     "musiconhold.conf": 0o644,
     "asterisk.conf": 0o644,
 }

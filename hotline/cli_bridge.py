@@ -1,0 +1,84 @@
+"""`hotline bridge …`: the CRM bridge's backstop, by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from crm_bridge.assembler import FinishedCall
+from crm_bridge.journal import Journal
+from crm_bridge.privacy import mask_number
+from crm_bridge.reconcile import reconcile, report
+from crm_bridge.service import journal_path, store_calls
+from hotline.cli_settings import settings_or_exit
+from workorders.calendar import load_calendar
+
+app = typer.Typer(help="The CRM bridge: reconcile the call records with Asterisk's CDR.")
+
+_AGO = re.compile(r"^(\d+)([mhd])$")
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`2026-11-24T08:00` (UTC unless it says otherwise), or an age: `90m`, `6h`, `3d`."""
+    m = _AGO.match(text.strip())
+    if m:
+        unit = {"m": "minutes", "h": "hours", "d": "days"}[m.group(2)]
+        return now - timedelta(**{unit: int(m.group(1))})
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r}: give a time such as 2026-11-24T08:00 or an age such as 90m, 6h, 3d"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@app.command("reconcile")
+def reconcile_command(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="look at calls that ended since this time or age (default: "
+            "bridge.reconcile_lookback_hours, not before this bridge first ran)"
+        ),
+    ] = None,
+) -> None:
+    """Compare Asterisk's CDR with the call records; create and report the missing calls."""
+    from hotline.db import make_engine, upgrade
+
+    settings = settings_or_exit()
+    now = datetime.now(UTC)
+    journal = Journal(journal_path(settings))
+    try:
+        if since is None:
+            lookback = timedelta(hours=settings.bridge.reconcile_lookback_hours)
+            start = max(journal.started_at(), now - lookback)
+        else:
+            start = parse_since(since, now)
+        in_progress = journal.linkedids()
+    finally:
+        journal.close()
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    calendar, tz = load_calendar(), ZoneInfo(settings.timezone)
+
+    def store(calls: list[FinishedCall]) -> None:
+        store_calls(settings, engine, calls, calendar=calendar, tz=tz)
+
+    result = reconcile(settings, engine, store, since=start, now=now, in_progress=in_progress)
+    asyncio.run(report(settings, result))
+    typer.echo(
+        f"{result.examined} calls in Asterisk's CDR since {start.isoformat(timespec='seconds')}; "
+        f"{len(result.created)} missing from the call records, created"
+    )
+    for c in result.created:
+        began, end = (t.isoformat(timespec="seconds") for t in (c.started_at, c.ended_at))
+        typer.echo(
+            f"  {c.linkedid}  {mask_number(c.caller_number)}  {c.disposition.value}  "
+            f"queue {c.queue or '-'}  agent {c.agent or '-'}  {began} - {end}"
+        )
