@@ -254,6 +254,8 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
         try:
             user = agent_of_token(settings, websocket.query_params.get("token", ""))
         except Unauthorised as exc:
+            # accepted first: a close before the handshake reaches a browser as a bare 1006
+            await websocket.accept()
             await websocket.close(code=CLOSE_UNAUTHORISED, reason=str(exc)[:120])
             return
         await websocket.accept()

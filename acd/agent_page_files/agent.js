@@ -12,6 +12,7 @@ let reasons = {};
 let stateSince = null;
 let pop = null;
 let popAt = 0;
+let pending = null;  // the new call's form, while the previous call's is still being written
 
 const $ = (id) => document.getElementById(id);
 const form = $("order");
@@ -100,17 +101,26 @@ function onPop(p) {
     row(when(c.started_at), c.request_type_title || "–", DISPOSITIONS[c.disposition] || c.disposition,
       c.agent || "–", c.talk_seconds === null ? "–" : mmss(c.talk_seconds))) : [row("首次来电")]));
   renderState();
-  if (fresh) prefill(p.form);
+  if (!fresh) return;
+  if (form.content.value.trim() && form.linkedid.value && form.linkedid.value !== p.form.linkedid) {
+    // the agent is still writing the previous call's order: keep it, offer the new call
+    pending = p.form;
+    $("use-new").hidden = false;
+    $("form-result").className = "bad";
+    $("form-result").textContent = "新来电：表单仍是上一通来电的内容，提交后再填写新来电";
+  } else {
+    prefill(p.form);
+  }
 }
 
 function prefill(f) {
-  // a new call: the form starts from the call, what the agent typed for an earlier one is
-  // kept only until they submit it (a new call replaces an unsubmitted form's call fields only)
+  pending = null;
+  $("use-new").hidden = true;
   form.linkedid.value = f.linkedid;
   form.request_type.value = f.request_type;
   form.channel.value = f.channel;
   form.caller_number.value = f.caller_number;
-  if (!form.contact.value) form.contact.value = f.contact;
+  form.contact.value = f.contact;
   $("form-result").textContent = "";
 }
 
@@ -173,6 +183,7 @@ form.addEventListener("submit", async (ev) => {
     result.textContent = `工单已创建：${r.data.number}（查询码 ${r.data.query_code}）`;
     for (const name of ["citizen_name", "district", "address", "content", "other_topic"]) form[name].value = "";
     for (const b of form.querySelectorAll("input[type=checkbox]")) b.checked = false;
+    if (pending) prefill(pending);
     return;
   }
   result.className = "bad";
@@ -190,6 +201,7 @@ form.addEventListener("submit", async (ev) => {
   }
 });
 
+$("use-new").onclick = () => { if (pending) prefill(pending); };
 $("login").onclick = () => act("login");
 $("logout").onclick = () => act("logout");
 $("unpause").onclick = () => act("unpause");
