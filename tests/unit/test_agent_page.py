@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from config.settings import AgentSettings, ServiceUrl, Settings
 from crm_bridge.models import CallRecord
 from hotline.db import make_engine, upgrade
 from recordings.access import add_user
+from tests.unit.test_live_service import Daemon, free_port
 from workorders.models import WorkOrder
 
 NUMBER = "13900000777"
@@ -31,6 +34,18 @@ def settings(tmp_path: Path) -> Settings:
         redis=ServiceUrl(port=1),  # nothing answers: the feed never gets that far here
         agents=[AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070")],
     )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Daemon]:
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server missing: scripts/setup installs it"
+    port = free_port()
+    d = Daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--dir", str(tmp_path)], port)  # fmt: skip
+    d.start()
+    yield d
+    d.stop()
 
 
 @pytest.fixture
@@ -169,3 +184,56 @@ def test_the_history_has_the_callers_calls_and_open_orders_only(
     assert [c.linkedid for c in calls] == ["L0"]
     assert sorted(o.content for o in orders) == ["(保密)", "漏水"]
     assert caller_history(engine, "") == ([], [])
+
+
+def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
+    tmp_path: Path, redis_server: Daemon
+) -> None:
+    import asyncio
+
+    from acd.agent_service import AgentService
+    from acd.screen_pop import Ring
+    from crm_bridge.ami import AmiClient
+
+    settings = Settings(
+        var_dir=tmp_path,
+        redis=ServiceUrl(port=redis_server.port),
+        agents=[
+            AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070"),
+            AgentSettings(id="1002", contact="sip:1002@127.0.0.1:5072"),
+        ],
+    )
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    app = FastAPI()
+    app.include_router(agent_page_router(settings, engine))
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    body = {"request_type": "complaint", "caller_number": NUMBER, "content": "夜间施工噪音"}
+    earlier = client.post("/api/agent/workorders", json=body, headers=h).json()["number"]
+    token = add_user(settings, "li", "agent", "1001")
+    now = datetime.now(UTC)
+
+    def ring_for(agent: str) -> Ring:
+        return Ring(agent, f"L-{agent}", NUMBER, "", "complaint", "3", "complaint", now, now)
+
+    async def publish() -> None:
+        service = AgentService(settings, engine, AmiClient(settings.ami))
+        await service._ring(ring_for("1002"))  # another agent's phone: not on this feed
+        await service._ring(ring_for("1001"))
+        await service.redis.aclose()
+
+    with client.websocket_connect(f"/api/agent/ws?token={token}") as ws:
+        hello = json.loads(ws.receive_text())
+        assert (hello["kind"], hello["agent"], hello["name"]) == ("hello", "1001", "李坐席")
+        assert json.loads(ws.receive_text())["kind"] == "state"
+        asyncio.run(publish())
+        pop = json.loads(ws.receive_text())
+    assert (pop["kind"], pop["agent"], pop["linkedid"], pop["caller"]) == (
+        "pop",
+        "1001",
+        "L-1001",
+        NUMBER,
+    )
+    assert [o["number"] for o in pop["open_orders"]] == [earlier]
+    engine.dispose()
