@@ -194,7 +194,10 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
         from datetime import UTC, datetime
 
         past, open_ = await asyncio.to_thread(caller_history, engine, ring.caller)
-        return build_screen_pop(ring, past, open_, datetime.now(UTC))
+        titles = {q.name: q.title for q in settings.queues}
+        return build_screen_pop(
+            ring, past, open_, datetime.now(UTC), queue_title=titles.get(ring.queue, "")
+        )
 
     @router.get("/agent", include_in_schema=False, response_model=None)
     async def page(token: str = Query("")) -> FileResponse | HTMLResponse:

@@ -167,6 +167,7 @@ def build_screen_pop(
     now: datetime,
     *,
     max_calls: int = 10,
+    queue_title: str = "",
 ) -> dict[str, Any]:
     """The agent page's message for a ring: the caller, the wait, the history, the form."""
     rtype = ring.request_type if ring.request_type in REQUEST_TYPE_TITLES else ""
@@ -188,6 +189,7 @@ def build_screen_pop(
         "caller": ring.caller,
         "caller_name": ring.caller_name,
         "queue": ring.queue,
+        "queue_title": queue_title or ring.queue,
         "ivr_choice": ring.ivr_choice,
         "request_type": rtype,
         "request_type_title": REQUEST_TYPE_TITLES.get(rtype, "未选择"),

@@ -37,6 +37,12 @@ function when(iso) {
   return new Date(iso).toLocaleString("zh-CN", { hour12: false });
 }
 
+function none(text, columns) {
+  const tr = document.createElement("tr");
+  tr.append(el("td", text, { colspan: String(columns), class: "dim" }));
+  return tr;
+}
+
 function row(...cells) {
   const tr = document.createElement("tr");
   for (const c of cells) tr.append(el("td", c ?? ""));
@@ -90,16 +96,16 @@ function onPop(p) {
   $("caller-name").textContent = p.caller_name && p.caller_name !== p.caller ? p.caller_name : "";
   $("rtype").textContent = p.request_type_title;
   $("ivr").textContent = p.ivr_choice && p.ivr_choice !== "none" ? `按 ${p.ivr_choice}` : "未按键";
-  $("queue").textContent = p.queue;
+  $("queue").textContent = p.queue_title || p.queue;
   $("rang").textContent = when(p.rang_at);
   $("orders-count").textContent = `${p.open_orders.length} 件`;
   $("orders").tBodies[0].replaceChildren(...(p.open_orders.length ? p.open_orders.map((o) =>
     row(o.number, o.request_type_title, STATUS[o.status] || o.status, when(o.accepted_at), when(o.due_at),
-      [o.topic, o.content].filter(Boolean).join(" · "))) : [row("无")]));
+      [o.topic, o.content].filter(Boolean).join(" · "))) : [none("无未办结工单", 6)]));
   $("calls-count").textContent = `${p.previous_calls.length} 次`;
   $("calls").tBodies[0].replaceChildren(...(p.previous_calls.length ? p.previous_calls.map((c) =>
     row(when(c.started_at), c.request_type_title || "–", DISPOSITIONS[c.disposition] || c.disposition,
-      c.agent || "–", c.talk_seconds === null ? "–" : mmss(c.talk_seconds))) : [row("首次来电")]));
+      c.agent || "–", c.talk_seconds === null ? "–" : mmss(c.talk_seconds))) : [none("首次来电", 5)]));
   renderState();
   if (!fresh) return;
   if (form.content.value.trim() && form.linkedid.value && form.linkedid.value !== p.form.linkedid) {
@@ -122,6 +128,12 @@ function prefill(f) {
   form.caller_number.value = f.caller_number;
   form.contact.value = f.contact;
   $("form-result").textContent = "";
+}
+
+function fieldError(e) {
+  if (e.type === "string_too_long") return `最多 ${e.ctx.max_length} 个字`;
+  if (e.type === "string_too_short" || e.type === "missing") return "必填";
+  return e.msg.replace(/^Value error, /, "");
 }
 
 function clearErrors() {
@@ -192,7 +204,7 @@ form.addEventListener("submit", async (ev) => {
     for (const e of r.data.detail) {
       const field = e.loc[e.loc.length - 1];
       const box = form.querySelector(`em[data-error="${field}"]`);
-      if (box) box.textContent = e.msg.replace(/^Value error, /, "");
+      if (box) box.textContent = fieldError(e);
       if (form[field] && form[field].classList) form[field].classList.add("invalid");
     }
     result.textContent = "请修正标红的字段，已填写的内容都保留着";

@@ -93,7 +93,8 @@ def test_the_pop_carries_the_caller_the_wait_the_history_and_a_prefilled_form() 
         order("20261120-000001", "dispatched", -400_000),
         order("20261101-000002", "archived", -9e6),
     ]
-    pop = build_screen_pop(ring(), calls, orders, at(20))
+    pop = build_screen_pop(ring(), calls, orders, at(20), queue_title="投诉")
+    assert (pop["queue"], pop["queue_title"]) == ("complaint", "投诉")
     assert pop["caller"] == "13900000009"  # the agent sees the full number
     assert (pop["request_type"], pop["request_type_title"], pop["ivr_choice"]) == (
         "complaint",
