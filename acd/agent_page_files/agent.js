@@ -12,6 +12,7 @@ let reasons = {};
 let stateSince = null;
 let pop = null;
 let popAt = 0;
+let waitShown = false;
 let pending = null;  // the new call's form, while the previous call's is still being written
 
 const $ = (id) => document.getElementById(id);
@@ -83,13 +84,18 @@ function renderState() {
   const badge = $("state");
   const secs = stateSince ? (Date.now() - stateSince.getTime()) / 1000 : null;
   badge.textContent = `${badge.dataset.label || "–"} ${stateSince ? mmss(secs) : ""}`;
-  if (pop) $("wait").textContent = mmss(pop.wait_seconds + (Date.now() - popAt) / 1000);
+  // the wait counts on while the phone rings; once answered it stays where it stopped
+  if (pop && (badge.dataset.state === "ringing" || !waitShown)) {
+    $("wait").textContent = mmss(pop.wait_seconds + (Date.now() - popAt) / 1000);
+    waitShown = true;
+  }
 }
 
 function onPop(p) {
   const fresh = !pop || pop.linkedid !== p.linkedid;
   pop = p;
   popAt = Date.now();
+  waitShown = false;
   $("no-call").hidden = true;
   $("call").hidden = false;
   $("caller").textContent = p.caller || "未显示号码";
