@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from acd.agent_state import AgentBook, AgentView
+from acd.screen_pop import Ring, RingTracker
 from config.settings import Settings
 from crm_bridge.ami import AmiClient
 from crm_bridge.models import CallRecord
@@ -45,6 +46,19 @@ def agents_key(tenant: str) -> str:
 
 def agent_topic(tenant: str, agent_id: str) -> str:
     return f"hotline/{tenant}/agent/{agent_id}"
+
+
+def agent_events_channel(tenant: str, agent_id: str) -> str:
+    """Redis pub/sub: the agent page's feed ({"kind": "state"|"ring", ...}); full numbers."""
+    return f"hotline:{tenant}:agent-events:{agent_id}"
+
+
+def ring_key(tenant: str, agent_id: str) -> str:
+    """The agent's latest ring, for a page that connects while the phone rings."""
+    return f"hotline:{tenant}:ring:{agent_id}"
+
+
+RING_KEEP_SECONDS = 600
 
 
 def redis_client(settings: Settings) -> aioredis.Redis:
@@ -98,6 +112,7 @@ class AgentService:
         self._mqtt: asyncio.Queue[AgentView] = asyncio.Queue(maxsize=10_000)
         self._need_rebuild = asyncio.Event()
         self.rebuilds = 0
+        self.rings = RingTracker()
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
@@ -119,7 +134,11 @@ class AgentService:
                 if event.get("Event") == "FullyBooted":
                     self._need_rebuild.set()  # logged in again: Asterisk may have restarted
                     continue
-                changed = self.book.feed(event, datetime.now(UTC))
+                now = datetime.now(UTC)
+                changed = self.book.feed(event, now)
+                ring = self.rings.feed(event, now)
+                if ring is not None:
+                    await self._ring(ring)
             if self.rebuilds:  # before the first rebuild the book knows too little to publish
                 await self._store(changed)
 
@@ -164,6 +183,8 @@ class AgentService:
                     fields: dict[str | bytes, str | bytes] = {k: x for k, x in v.fields().items()}
                     pipe.hset(agent_key(self.tenant, v.agent), mapping=fields)  # type: ignore[arg-type]
                     pipe.sadd(agents_key(self.tenant), v.agent)
+                    state = {"kind": "state", **v.payload()}
+                    pipe.publish(agent_events_channel(self.tenant, v.agent), json.dumps(state))
                 await pipe.execute()
         except aioredis.RedisError as exc:
             log.warning("Redis unreachable (%s); the state is rebuilt when it is back", exc)
@@ -175,6 +196,19 @@ class AgentService:
             with contextlib.suppress(asyncio.QueueFull):
                 self._mqtt.put_nowait(v)
         return True
+
+    async def _ring(self, ring: Ring) -> None:
+        """Tell the agent's page at once; no number in the log (the call id names it)."""
+        body = json.dumps({"kind": "ring", **ring.to_json()}, ensure_ascii=False)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.set(ring_key(self.tenant, ring.agent), body, ex=RING_KEEP_SECONDS)
+                pipe.publish(agent_events_channel(self.tenant, ring.agent), body)
+                await pipe.execute()
+        except aioredis.RedisError as exc:
+            log.warning("screen pop for agent %s not sent: Redis unreachable (%s)", ring.agent, exc)
+            return
+        log.info("agent %s rings for call %s", ring.agent, ring.linkedid)
 
     async def _watch(self) -> None:
         """A Redis that restarted lost every hash: the agents' set is gone, rebuild."""

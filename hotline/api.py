@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from acd.agent_page import agent_page_router
 from acd.api import agents_router
 from acd.live_api import live_router
 from agi.api import blocks_router
@@ -135,4 +136,5 @@ def create_app(
     app.include_router(agents_router(settings, engine))
     app.include_router(live_router(settings))
     app.include_router(linkage_router(engine))
+    app.include_router(agent_page_router(settings, engine))
     return app

@@ -1,0 +1,336 @@
+"""The agent page (/agent): screen pop, work-order form, log in / pause / unpause.
+
+Needs the agent's own token of `hotline recordings user add NAME --role agent --agent-id ID`
+(?token= for the page and its WebSocket, where a browser cannot send a header; Bearer for
+the form's POST). An agent sees only their own phone's rings. The acd service publishes
+rings and state changes on Redis (acd/agent_service.py); this feed adds the caller's
+history from the database and pushes it to the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, field_validator
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from acd.agent_state import PAUSE_REASONS
+from acd.screen_pop import (
+    OPEN_STATUSES,
+    RAPID_RESPONSE_TOPICS,
+    REQUEST_TYPE_TITLES,
+    OpenOrder,
+    PastCall,
+    Ring,
+    build_screen_pop,
+)
+from config.settings import Settings
+from crm_bridge.models import CallRecord
+from crm_bridge.privacy import mask_number
+from recordings.access import User, authenticate
+from workorders.models import Channel, WorkOrder
+
+log = logging.getLogger(__name__)
+
+PAGE_DIR = Path(__file__).resolve().parent / "agent_page_files"
+PAGE_FILES = {"agent.js": "text/javascript", "agent.css": "text/css"}
+# WebSocket close code for a missing or refused token (4000-4999: the application's own)
+CLOSE_UNAUTHORISED = 4401
+CHANNEL_TITLES = {
+    Channel.PHONE: "电话",
+    Channel.WEBSITE: "热线网站",
+    Channel.WECHAT: "微信",
+    Channel.APP: "移动客户端",
+    Channel.CHAIRMAN_MAILBOX: "主席信箱",
+    Channel.GOV_PLATFORM: "数字政务一体化平台",
+    Channel.GOV_WEBSITE: "中国政府网",
+}
+bearer = HTTPBearer(auto_error=False, description="the agent's own token")
+
+
+class Unauthorised(Exception):
+    """No token, an unknown one, or not an agent's."""
+
+
+def agent_of_token(settings: Settings, token: str) -> User:
+    """The agent a token belongs to; supervisors and auditors have no agent page."""
+    user = authenticate(settings, token) if token else None
+    if user is None:
+        raise Unauthorised("a valid agent token is required")
+    if user.role != "agent" or not user.agent_id:
+        raise Unauthorised(f"user {user.name} is a {user.role}, not an agent")
+    return user
+
+
+class OrderForm(BaseModel):
+    """The form's fields; each refusal names its field (FastAPI's 422 `loc`)."""
+
+    linkedid: str = Field("", max_length=64)
+    request_type: str
+    channel: str = Channel.PHONE.value
+    caller_number: str = Field("", max_length=40)
+    contact: str = Field("", max_length=40)
+    citizen_name: str = Field("", max_length=80)
+    district: str = Field("", max_length=40)
+    address: str = Field("", max_length=200)
+    content: str = Field(min_length=1, max_length=20_000)
+    topics: list[str] = Field(default_factory=list)
+    emergency: bool = False
+    confidential: bool = False
+
+    @field_validator("request_type")
+    @classmethod
+    def _type(cls, v: str) -> str:
+        if v not in REQUEST_TYPE_TITLES:
+            raise ValueError("请选择诉求类型: " + ", ".join(REQUEST_TYPE_TITLES))
+        return v
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        if v not in {c.value for c in Channel}:
+            raise ValueError("unknown channel; allowed: " + ", ".join(c.value for c in Channel))
+        return v
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("请填写诉求内容")
+        return v
+
+    @field_validator("topics")
+    @classmethod
+    def _topics(cls, v: list[str]) -> list[str]:
+        tags = [t.strip() for t in v if t.strip()]
+        if len("、".join(tags)) > 40:
+            raise ValueError("话题标签合计不超过40字")
+        return tags
+
+
+class OrderCreated(BaseModel):
+    number: str
+    status: str
+    query_code: str
+
+
+def caller_history(
+    engine: Engine, number: str, limit: int = 10
+) -> tuple[list[PastCall], list[OpenOrder]]:
+    """The caller's earlier calls and open orders (confidential ones without content)."""
+    if not number:
+        return [], []
+    with Session(engine) as s:
+        calls = s.exec(
+            select(CallRecord)
+            .where(CallRecord.caller_number == number)
+            .order_by(col(CallRecord.started_at).desc())
+            .limit(limit)
+        )
+        past = [
+            PastCall(
+                r.linkedid, r.started_at, r.disposition, r.request_type, r.agent, r.talk_seconds
+            )
+            for r in calls
+        ]
+        orders = s.exec(
+            select(WorkOrder)
+            .where(WorkOrder.caller_number == number, col(WorkOrder.status).in_(OPEN_STATUSES))
+            .order_by(col(WorkOrder.accepted_at).desc())
+            .limit(limit)
+        )
+        open_ = [
+            OpenOrder(
+                o.number,
+                o.status,
+                o.request_type,
+                o.accepted_at,
+                o.due_at,
+                o.topic,
+                "(保密)" if o.confidential else o.content,
+            )
+            for o in orders
+        ]
+    return past, open_
+
+
+def _refusal_page(reason: str) -> HTMLResponse:
+    body = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>坐席工作台 · 需要登录</title><link rel="stylesheet" href="/agent/agent.css"></head>
+<body class="login"><main><h1>坐席工作台</h1>
+<p class="error">未登录或令牌无效（401）：{escape(reason)}</p>
+<form method="get" action="/agent"><label>坐席令牌 <input name="token" type="password"
+autocomplete="off" required></label><button type="submit">登录</button></form>
+<p class="hint">令牌由管理员用
+<code>hotline recordings user add 姓名 --role agent --agent-id 工号</code> 生成。</p>
+</main></body></html>"""
+    return HTMLResponse(body, status_code=401)
+
+
+def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
+    router = APIRouter(tags=["agent page"])
+    tenant = settings.tenant
+
+    def agent_user(
+        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
+    ) -> User:
+        try:
+            return agent_of_token(settings, creds.credentials if creds else "")
+        except Unauthorised as exc:
+            raise HTTPException(401, str(exc)) from exc
+
+    async def pop_of(ring: Ring) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        past, open_ = await asyncio.to_thread(caller_history, engine, ring.caller)
+        titles = {q.name: q.title for q in settings.queues}
+        return build_screen_pop(
+            ring, past, open_, datetime.now(UTC), queue_title=titles.get(ring.queue, "")
+        )
+
+    @router.get("/agent", include_in_schema=False, response_model=None)
+    async def page(token: str = Query("")) -> FileResponse | HTMLResponse:
+        try:
+            agent_of_token(settings, token)
+        except Unauthorised as exc:
+            return _refusal_page(str(exc))
+        return FileResponse(PAGE_DIR / "index.html", media_type="text/html")
+
+    @router.get("/agent/{name}", include_in_schema=False)
+    async def page_file(name: str) -> FileResponse:
+        if name not in PAGE_FILES:
+            raise HTTPException(404, "no such file")
+        return FileResponse(PAGE_DIR / name, media_type=PAGE_FILES[name])
+
+    @router.post("/api/agent/workorders", status_code=201, response_model=OrderCreated)
+    def create_order(form: OrderForm, u: User = Depends(agent_user)) -> OrderCreated:  # noqa: B008
+        """The agent page's work-order form: an order accepted from the call (受理)."""
+        from workorders.context import service_session
+        from workorders.lifecycle import WorkOrderError
+
+        content = form.content.strip()
+        if form.address.strip():
+            content = f"{content}\n地址：{form.address.strip()}"
+        try:
+            with service_session(settings, engine) as svc:
+                o = svc.create(
+                    request_type=form.request_type,
+                    channel=form.channel,
+                    content=content,
+                    citizen_name=form.citizen_name.strip(),
+                    contact=form.contact.strip(),
+                    caller_number=form.caller_number.strip(),
+                    topic="、".join(form.topics),
+                    district=form.district.strip(),
+                    emergency=form.emergency,
+                    confidential=form.confidential,
+                    linkedid=form.linkedid,
+                    agent=u.agent_id,
+                )
+                created = OrderCreated(number=o.number, status=o.status, query_code=o.query_code)
+        except WorkOrderError as exc:
+            raise HTTPException(409, {"detail": str(exc), "error_id": "workorder_rule"}) from exc
+        log.info(
+            "agent %s created work order %s for %s",
+            u.agent_id,
+            created.number,
+            mask_number(form.caller_number),
+        )
+        return created
+
+    @router.websocket("/api/agent/ws")
+    async def feed(websocket: WebSocket) -> None:
+        """The page's feed: hello, the state, then every state change and screen pop."""
+        from acd.agent_service import agent_events_channel, agent_key, redis_client, ring_key
+
+        try:
+            user = agent_of_token(settings, websocket.query_params.get("token", ""))
+        except Unauthorised as exc:
+            # accepted first: a close before the handshake reaches a browser as a bare 1006
+            await websocket.accept()
+            await websocket.close(code=CLOSE_UNAUTHORISED, reason=str(exc)[:120])
+            return
+        await websocket.accept()
+        agent_id = user.agent_id
+        names = {a.id: a.name for a in settings.agents}
+        r = redis_client(settings)
+        pubsub = r.pubsub()
+
+        async def send(message: dict[str, Any]) -> None:
+            await websocket.send_text(json.dumps(message, ensure_ascii=False))
+
+        try:
+            await send(
+                {
+                    "kind": "hello",
+                    "agent": agent_id,
+                    "name": names.get(agent_id, ""),
+                    "user": user.name,
+                    "city_name": settings.city_name,
+                    "pause_reasons": [{"code": p.code, "title": p.title} for p in PAUSE_REASONS],
+                    "request_types": [
+                        {"code": k, "title": v} for k, v in REQUEST_TYPE_TITLES.items()
+                    ],
+                    "channels": [{"code": k.value, "title": v} for k, v in CHANNEL_TITLES.items()],
+                    "topics": list(RAPID_RESPONSE_TOPICS),
+                }
+            )
+            try:
+                await pubsub.subscribe(agent_events_channel(tenant, agent_id))
+                state = {
+                    str(k): str(v)
+                    for k, v in (await r.hgetall(agent_key(tenant, agent_id))).items()
+                }
+                await send({"kind": "state", "agent": agent_id, **state})
+                if state.get("state") in ("ringing", "on_call", "wrap_up"):
+                    last = await r.get(ring_key(tenant, agent_id))
+                    if last:
+                        await send(await pop_of(Ring.from_json(json.loads(last))))
+            except (RedisError, OSError) as exc:
+                await send({"kind": "error", "detail": f"Redis unreachable ({exc})"})
+                await websocket.close(code=1011, reason="Redis unreachable")
+                return
+            receiver = asyncio.create_task(_drain(websocket))
+            try:
+                while not receiver.done():
+                    try:
+                        msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    except (RedisError, OSError) as exc:
+                        await send({"kind": "error", "detail": f"Redis unreachable ({exc})"})
+                        await websocket.close(code=1011, reason="Redis unreachable")
+                        return
+                    if msg is None:
+                        continue
+                    event = json.loads(msg["data"])
+                    if event.get("kind") == "ring":
+                        await send(await pop_of(Ring.from_json(event)))
+                    elif event.get("kind") == "state":
+                        await send(event)
+            finally:
+                receiver.cancel()
+        except (WebSocketDisconnect, RuntimeError):  # the page went away mid-send
+            return
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await r.aclose()
+
+    return router
+
+
+async def _drain(websocket: WebSocket) -> None:
+    """Read (and ignore) what the page sends, to notice when it goes away."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.receive_text()

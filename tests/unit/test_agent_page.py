@@ -1,0 +1,239 @@
+"""The agent page's routes: who may open it, the form's field errors, the order it creates."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+from starlette.websockets import WebSocketDisconnect
+
+from acd.agent_page import CLOSE_UNAUTHORISED, agent_page_router, caller_history
+from config.settings import AgentSettings, ServiceUrl, Settings
+from crm_bridge.models import CallRecord
+from hotline.db import make_engine, upgrade
+from recordings.access import add_user
+from tests.unit.test_live_service import Daemon, free_port
+from workorders.models import WorkOrder
+
+NUMBER = "13900000777"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        var_dir=tmp_path,
+        redis=ServiceUrl(port=1),  # nothing answers: the feed never gets that far here
+        agents=[AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070")],
+    )
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Daemon]:
+    exe = shutil.which("redis-server")
+    assert exe, "redis-server missing: scripts/setup installs it"
+    port = free_port()
+    d = Daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--dir", str(tmp_path)], port)  # fmt: skip
+    d.start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine) -> TestClient:
+    app = FastAPI()
+    app.include_router(agent_page_router(settings, engine))
+    return TestClient(app)
+
+
+def test_the_page_without_a_valid_agent_token_is_a_401_login_page(
+    client: TestClient, settings: Settings
+) -> None:
+    for query in ("", "?token=wrong", f"?token={add_user(settings, 'zhang', 'supervisor')}"):
+        r = client.get(f"/agent{query}")
+        assert r.status_code == 401, query
+        assert "未登录或令牌无效" in r.text and 'name="token"' in r.text
+    assert "is a supervisor, not an agent" in client.get(f"/agent{query}").text
+    token = add_user(settings, "li", "agent", "1001")
+    r = client.get(f"/agent?token={token}")
+    assert r.status_code == 200 and "坐席工作台" in r.text
+    assert client.get("/agent/agent.js").status_code == 200
+    assert client.get("/agent/secrets.env").status_code == 404
+
+
+def test_the_feed_refuses_a_missing_or_wrong_token_with_its_close_code(
+    client: TestClient, settings: Settings
+) -> None:
+    auditor = add_user(settings, "wang", "auditor")
+    for query in ("", "?token=wrong", f"?token={auditor}"):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect(f"/api/agent/ws{query}") as ws,
+        ):
+            ws.receive_text()
+        assert refused.value.code == CLOSE_UNAUTHORISED, query
+
+
+def test_the_form_needs_an_agent_token(client: TestClient, settings: Settings) -> None:
+    body = {"request_type": "complaint", "content": "噪音"}
+    assert client.post("/api/agent/workorders", json=body).status_code == 401
+    supervisor = {"Authorization": f"Bearer {add_user(settings, 'zhang', 'supervisor')}"}
+    assert client.post("/api/agent/workorders", json=body, headers=supervisor).status_code == 401
+
+
+def test_a_bad_form_names_each_field_and_creates_nothing(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    bad = {
+        "request_type": "complain",
+        "channel": "fax",
+        "content": "  ",
+        "district": "区" * 41,
+        "topics": ["噪音扰民", "x" * 40],
+    }
+    r = client.post("/api/agent/workorders", json=bad, headers=h)
+    assert r.status_code == 422
+    fields = {e["loc"][-1]: e["msg"] for e in r.json()["detail"]}
+    assert set(fields) == {"request_type", "channel", "content", "district", "topics"}
+    assert "请选择诉求类型" in fields["request_type"] and "请填写诉求内容" in fields["content"]
+    with Session(engine) as s:
+        assert s.exec(select(WorkOrder)).all() == []
+
+
+def test_the_form_creates_an_accepted_order_linked_to_the_call(
+    client: TestClient, settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    form = {
+        "linkedid": "1795531175.2",
+        "request_type": "complaint",
+        "channel": "phone",
+        "caller_number": NUMBER,
+        "contact": NUMBER,
+        "citizen_name": "王女士",
+        "district": "青秀区",
+        "address": "民族大道100号",
+        "content": "夜间施工噪音",
+        "topics": ["噪音扰民", "夜间施工"],
+    }
+    with caplog.at_level(logging.INFO):
+        r = client.post("/api/agent/workorders", json=form, headers=h)
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    with Session(engine) as s:
+        o = s.exec(select(WorkOrder).where(WorkOrder.number == number)).one()
+    assert (o.status, o.request_type, o.channel, o.agent) == (
+        "accepted",
+        "complaint",
+        "phone",
+        "1001",
+    )
+    assert (o.caller_number, o.linkedid, o.citizen_name, o.district) == (
+        NUMBER,
+        "1795531175.2",
+        "王女士",
+        "青秀区",
+    )
+    assert o.topic == "噪音扰民、夜间施工" and "民族大道100号" in o.content
+    assert NUMBER not in caplog.text and "139******77" in caplog.text
+
+
+def test_the_history_has_the_callers_calls_and_open_orders_only(
+    client: TestClient, settings: Settings, engine: Engine
+) -> None:
+    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    for content, confidential in (("漏水", False), ("举报内容", True)):
+        body = {"request_type": "help", "caller_number": NUMBER, "content": content}
+        r = client.post(
+            "/api/agent/workorders", json=body | {"confidential": confidential}, headers=h
+        )
+        assert r.status_code == 201
+    now = datetime.now(UTC)
+    with Session(engine) as s:
+        for i, number in enumerate((NUMBER, "13900000778")):
+            s.add(
+                CallRecord(
+                    linkedid=f"L{i}",
+                    tenant="nanning",
+                    caller_number=number,
+                    started_at=now - timedelta(hours=1),
+                    ended_at=now,
+                    disposition="answered",
+                )
+            )
+        s.commit()
+    calls, orders = caller_history(engine, NUMBER)
+    assert [c.linkedid for c in calls] == ["L0"]
+    assert sorted(o.content for o in orders) == ["(保密)", "漏水"]
+    assert caller_history(engine, "") == ([], [])
+
+
+def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
+    tmp_path: Path, redis_server: Daemon
+) -> None:
+    import asyncio
+
+    from acd.agent_service import AgentService
+    from acd.screen_pop import Ring
+    from crm_bridge.ami import AmiClient
+
+    settings = Settings(
+        var_dir=tmp_path,
+        redis=ServiceUrl(port=redis_server.port),
+        agents=[
+            AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070"),
+            AgentSettings(id="1002", contact="sip:1002@127.0.0.1:5072"),
+        ],
+    )
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    app = FastAPI()
+    app.include_router(agent_page_router(settings, engine))
+    client = TestClient(app)
+    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    body = {"request_type": "complaint", "caller_number": NUMBER, "content": "夜间施工噪音"}
+    earlier = client.post("/api/agent/workorders", json=body, headers=h).json()["number"]
+    token = add_user(settings, "li", "agent", "1001")
+    now = datetime.now(UTC)
+
+    def ring_for(agent: str) -> Ring:
+        return Ring(agent, f"L-{agent}", NUMBER, "", "complaint", "3", "complaint", now, now)
+
+    async def publish() -> None:
+        service = AgentService(settings, engine, AmiClient(settings.ami))
+        await service._ring(ring_for("1002"))  # another agent's phone: not on this feed
+        await service._ring(ring_for("1001"))
+        await service.redis.aclose()
+
+    with client.websocket_connect(f"/api/agent/ws?token={token}") as ws:
+        hello = json.loads(ws.receive_text())
+        assert (hello["kind"], hello["agent"], hello["name"]) == ("hello", "1001", "李坐席")
+        assert json.loads(ws.receive_text())["kind"] == "state"
+        asyncio.run(publish())
+        pop = json.loads(ws.receive_text())
+    assert (pop["kind"], pop["agent"], pop["linkedid"], pop["caller"]) == (
+        "pop",
+        "1001",
+        "L-1001",
+        NUMBER,
+    )
+    assert [o["number"] for o in pop["open_orders"]] == [earlier]
+    engine.dispose()
