@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,10 @@ from config.settings import AgentSettings, ServiceUrl, Settings
 from crm_bridge.models import CallRecord
 from hotline.db import make_engine, upgrade
 from recordings.access import add_user
-from tests.unit.test_live_service import Daemon, free_port
+from tests.unit.test_live_service import Daemon, redis_server
 from workorders.models import WorkOrder
+
+__all__ = ["redis_server"]  # the fixture, imported for pytest
 
 NUMBER = "13900000777"
 
@@ -34,18 +35,6 @@ def settings(tmp_path: Path) -> Settings:
         redis=ServiceUrl(port=1),  # nothing answers: the feed never gets that far here
         agents=[AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070")],
     )
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[Daemon]:
-    exe = shutil.which("redis-server")
-    assert exe, "redis-server missing: scripts/setup installs it"
-    port = free_port()
-    d = Daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--dir", str(tmp_path)], port)  # fmt: skip
-    d.start()
-    yield d
-    d.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ platform whose certificate the hotline cannot verify gets nothing (the change wa
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from crm_bridge.upstream import capture
 from crm_bridge.upstream.models import UpstreamChange
 from crm_bridge.upstream.receiver import ReceivedStore, create_receiver
 from crm_bridge.upstream.sender import UpstreamSender
+from tests.unit.test_live_service import free_port
 from workorders.testing import FixedClock, make_service, migrated_engine
 
 SECRET = "tls-test-secret"
@@ -37,12 +37,6 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return key, cert
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
