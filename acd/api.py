@@ -8,7 +8,8 @@ Every change is audited with the token's user as the actor.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
 
@@ -81,6 +82,19 @@ def _error(exc: ActionError) -> HTTPException:
     return HTTPException(exc.status, {"detail": str(exc), "error_id": exc.error_id})
 
 
+@contextlib.contextmanager
+def _ami_errors() -> Iterator[None]:
+    """A refusal as its HTTP error; AMI out of reach as 503 ami_down."""
+    try:
+        yield
+    except ActionError as exc:
+        raise _error(exc) from exc
+    except (ConnectionError, TimeoutError, OSError) as exc:
+        raise HTTPException(
+            503, {"detail": f"Asterisk's AMI is unreachable ({exc})", "error_id": "ami_down"}
+        ) from exc
+
+
 def _out(agent_id: str, f: dict[str, str]) -> AgentOut:
     return AgentOut(
         agent=agent_id,
@@ -119,15 +133,9 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
             check()
         except ActionError as exc:
             raise _error(exc) from exc
-        try:
+        with _ami_errors():
             async with ami_session(settings) as ami:
                 return ActionOut(ok=True, message=await act(ami))
-        except ActionError as exc:
-            raise _error(exc) from exc
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            raise HTTPException(
-                503, {"detail": f"Asterisk's AMI is unreachable ({exc})", "error_id": "ami_down"}
-            ) from exc
 
     async def states() -> dict[str, dict[str, str]]:
         from acd.agent_service import read_agents, redis_client
@@ -214,20 +222,15 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         spy_route(mode)
 
     async def mark_emergency(by: str, agent_id: str = "", linkedid: str = "") -> EmergencyOut:
-        from acd.emergency_mark import MarkError, audit, mark
+        from acd.emergency_mark import audit, mark
         from acd.live_service import redis_client
         from acd.membership import ami_session
 
         r = redis_client(settings)
         try:
-            async with ami_session(settings) as ami:
-                m = await mark(settings, ami, r, by=by, agent_id=agent_id, linkedid=linkedid)
-        except MarkError as exc:
-            raise HTTPException(exc.status, {"detail": str(exc), "error_id": exc.error_id}) from exc
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            raise HTTPException(
-                503, {"detail": f"Asterisk's AMI is unreachable ({exc})", "error_id": "ami_down"}
-            ) from exc
+            with _ami_errors():
+                async with ami_session(settings) as ami:
+                    m = await mark(settings, ami, r, by=by, agent_id=agent_id, linkedid=linkedid)
         finally:
             await r.aclose()
         audit(engine, settings, m, "api")

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from acd import membership
 from acd.models import AgentAction
+from acd.supervision import ActionError
 from agi.variables import EMERGENCY_PRIORITY
 from config.settings import Settings, queue_from_asterisk
 from crm_bridge.ami import AmiClient
@@ -31,13 +32,6 @@ log = logging.getLogger(__name__)
 
 # How long a mark stays on the wallboard.
 SHOWN_SECONDS = 3600
-
-
-class MarkError(Exception):
-    def __init__(self, message: str, error_id: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -137,7 +131,7 @@ async def mark(
     )
     if found is None:
         what = f"agent {agent_id} has no live call" if not linkedid else f"no call {linkedid}"
-        raise MarkError(f"{what} now", "no_live_call")
+        raise ActionError(f"{what} now", "no_live_call")
     raised = False
     if found.queue:
         reply = await ami.action(

@@ -12,8 +12,9 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from acd.emergency_mark import MarkError, audit, find_call, mark, shown
+from acd.emergency_mark import audit, find_call, mark, shown
 from acd.models import AgentAction
+from acd.supervision import ActionError
 from hotline.db import make_engine, upgrade
 from tests.unit.test_live_service import Daemon, free_port, redis_server, settings_for
 
@@ -136,7 +137,7 @@ async def test_an_answered_call_is_marked_without_a_queue(
     r = aioredis.Redis(port=redis_server.port, decode_responses=True)
     try:
         m = await mark(settings, ami, r, by="1001", agent_id="1001")  # type: ignore[arg-type]
-        with pytest.raises(MarkError, match="agent 1002 has no live call") as err:
+        with pytest.raises(ActionError, match="agent 1002 has no live call") as err:
             await mark(settings, ami, r, by="1002", agent_id="1002")  # type: ignore[arg-type]
     finally:
         await r.aclose()
