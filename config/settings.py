@@ -526,6 +526,24 @@ DEFAULT_QUEUES = [
 ]
 
 
+class SpeechSettings(Section):
+    """Speech recognition with Vosk, offline on the hotline's own machines (speech/)."""
+
+    # Model directory (a Vosk model: am/, conf/, graph/, ivector/); default
+    # var/speech/model, where `hotline speech install-model` puts it. Missing: speech off.
+    model_dir: Path | None = None
+    # Language of the model's phrase lists: zh for the Mandarin model, ko for the
+    # Korean test model (tests only).
+    language: str = Field(default="zh", pattern=r"^[a-z]{2}$")
+    # The recognition service Asterisk streams caller audio to (AudioSocket over TCP).
+    host: str = "127.0.0.1"
+    port: int = Field(default=4575, ge=1, le=65535)
+    # Recognisers running at once; 0: one per CPU core. Full pool: the key menu.
+    pool_size: int = Field(default=0, ge=0, le=256)
+    # A result below this confidence (0-1) falls back to the key menu.
+    min_confidence: float = Field(default=0.6, ge=0, le=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid"
@@ -557,6 +575,7 @@ class Settings(BaseSettings):
     duty_calls: DutyCallSettings = Field(default_factory=DutyCallSettings)
     acd: AcdSettings = Field(default_factory=AcdSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 
@@ -628,6 +647,10 @@ class Settings(BaseSettings):
     def recordings_archive_dir(self) -> Path:
         """Where the worker keeps archived recordings (3 years at least)."""
         return self.recordings.archive_dir or (self.var_dir / "recordings")
+
+    @property
+    def speech_model_dir(self) -> Path:
+        return self.speech.model_dir or (self.var_dir / "speech" / "model")
 
     @property
     def cdr_file(self) -> Path:

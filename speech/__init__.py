@@ -1,0 +1,1 @@
+"""Speech: Vosk recognition in the voice menu and on recorded messages (issue 10)."""
