@@ -24,8 +24,8 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from acd import live_keys
-from acd.live_service import redis_client
 from config.settings import Settings
+from hotline.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class LiveReader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tenant = settings.tenant
-        self.redis = redis_client(settings)
+        self.redis = redis_client(settings, 2.0, fail_fast=True)
 
     async def queues(self) -> list[dict[str, Any]]:
         t = self.tenant
