@@ -111,5 +111,6 @@ def test_postgresql_stopped_while_calls_complete_loses_and_duplicates_nothing(
         assert theirs.agent == ours["agent"] and theirs.queue == ours["queue"], number
         assert theirs.started_at == _time(ours["started_at"])
         assert theirs.ended_at == _time(ours["ended_at"])
+        assert theirs.source == ours["source"] == "ami"
     assert records[0].disposition == "answered" and records[0].agent == "1001"
     assert {r.disposition for r in records[2:]} == {"abandoned_in_ivr"}
