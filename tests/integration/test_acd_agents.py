@@ -284,7 +284,7 @@ def test_whisper_and_barge_join_the_supervisors_phone(
     spy = wait_spy(hotline)
     assert spy["Channel"].startswith(f"PJSIP/{SUPERVISOR}-")
     assert spy["ApplicationData"] == "PJSIP/1003-,qEw"
-    hotline.cli("asterisk", "cli", "channel", "request", "hangup", spy["Channel"])
+    hotline.asterisk(f"channel request hangup {spy['Channel']}")
     deadline = time.monotonic() + 15
     while spy_channels(hotline) and time.monotonic() < deadline:
         time.sleep(0.2)
