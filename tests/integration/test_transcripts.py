@@ -83,12 +83,13 @@ def test_a_spoken_message_is_transcribed_into_its_work_order(
     tmp_path: Path,
 ) -> None:
     said = spoken_alaw(tmp_path, WORD)
-    # key 0, key 2 while waiting, speak twice after the beep, # to end; the hotline reads
-    # the order number and hangs up
+    # key 0, key 2 while waiting, speak twice after the message prompt (the dialplan plays
+    # the real one, 7.5 s, then the beep), # to end; the hotline reads the order number
+    # and hangs up
     steps: list[tuple[int, str | bytes]] = [
         (1500, "0"),
         (6500, "2"),
-        (1500, said),
+        (9000, said),
         (800, said),
         (1200, "#"),
     ]

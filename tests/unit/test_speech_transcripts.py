@@ -194,3 +194,25 @@ def test_search_finds_content_and_transcripts_not_confidential_ones(env: Env) ->
         [secret] = search_orders(s, "20261125-000003")
         assert (secret.excerpt, secret.transcript) == ("(保密)", "")
         assert search_orders(s, "  ") == [] and search_orders(s, "100%") == []
+
+
+def test_operators_transcribe_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from hotline.cli import app
+
+    cfg = tmp_path / "hotline.yaml"
+    cfg.write_text(
+        f"var_dir: {tmp_path / 'var'}\nspeech: {{model_dir: {KOREAN_MODEL}, language: ko}}\n"
+    )
+    monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(cfg))
+    spoken, wav = tmp_path / "espeak.wav", tmp_path / "said.wav"
+    subprocess.run(["espeak-ng", "-v", "ko", "-s", "100", "-w", str(spoken), "네"], check=True)
+    subprocess.run(["sox", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True)  # a phone's
+    said = CliRunner().invoke(app, ["speech", "transcribe", str(wav)])
+    assert said.exit_code == 0, said.output
+    assert "네" in said.output.split()
+    missing = CliRunner().invoke(app, ["speech", "transcribe", str(tmp_path / "none.wav")])
+    assert missing.exit_code == 2 and "none.wav: no such file" in missing.output
+    on = CliRunner().invoke(app, ["speech", "status"])
+    assert on.exit_code == 0 and f"speech on: model {KOREAN_MODEL}" in on.output
