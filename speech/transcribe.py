@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, case
 from sqlmodel import Session, col, select
 
 from agi.messages import recording_key
@@ -98,21 +98,20 @@ def due(settings: Settings, engine: Engine, limit: int = 20) -> list[int]:
     cfg = settings.speech
     if not (cfg.transcribe_messages or cfg.transcribe_recordings):
         return []
+    is_message = col(Recording.linkedid).endswith(MESSAGE_SUFFIX)
     query = (
-        select(Recording.id, Recording.linkedid)
+        select(Recording.id)
         .join(Transcript, col(Transcript.recording_id) == col(Recording.id), isouter=True)
         .where(col(Transcript.id).is_(None), Recording.status == RecordingStatus.ARCHIVED)
-        .order_by(col(Recording.id))
+        .order_by(case((is_message, 0), else_=1), col(Recording.id))
+        .limit(limit)
     )
     if not cfg.transcribe_recordings:
-        query = query.where(col(Recording.linkedid).endswith(MESSAGE_SUFFIX))
+        query = query.where(is_message)
     elif not cfg.transcribe_messages:
-        query = query.where(~col(Recording.linkedid).endswith(MESSAGE_SUFFIX))
+        query = query.where(~is_message)
     with Session(engine) as s:
-        rows = s.exec(query).all()
-    pairs = [(rid, linkedid) for rid, linkedid in rows if rid is not None]
-    pairs.sort(key=lambda p: (not p[1].endswith(MESSAGE_SUFFIX), p[0]))
-    return [rid for rid, _ in pairs[:limit]]
+        return [rid for rid in s.exec(query).all() if rid is not None]
 
 
 def audio_of(settings: Settings, rec: Recording) -> Path:
