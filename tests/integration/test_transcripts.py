@@ -5,7 +5,7 @@ turns it into text on the work order, found by the agent page's search.
 The session's hotline has no speech model (speech off, `hotline status` says why); only
 this module's transcription service points at the Korean model. Free-form recognition
 of espeak-ng Korean at 8 kHz is poor: "네" (yes) is one of the few words measured to
-come out right, so the citizen says it, twice.
+come out right when said alone, so the citizen says it once.
 """
 
 from __future__ import annotations
@@ -83,16 +83,11 @@ def test_a_spoken_message_is_transcribed_into_its_work_order(
     tmp_path: Path,
 ) -> None:
     said = spoken_alaw(tmp_path, WORD)
-    # key 0, key 2 while waiting, speak twice after the message prompt (the dialplan plays
-    # the real one, 7.5 s, then the beep), # to end; the hotline reads the order number
-    # and hangs up
-    steps: list[tuple[int, str | bytes]] = [
-        (1500, "0"),
-        (6500, "2"),
-        (9000, said),
-        (800, said),
-        (1200, "#"),
-    ]
+    # key 0, key 2 while waiting, speak once well after the message prompt (the dialplan
+    # plays the real one, 7.5 s, then the beep; measured: recording from ~9.6 s after the
+    # key), # to end; the hotline reads the order number and hangs up. One word alone in
+    # silence: two in a row came out as other words.
+    steps: list[tuple[int, str | bytes]] = [(1500, "0"), (6500, "2"), (11500, said), (1500, "#")]
     result = walk(
         tmp_path,
         CALLER,
