@@ -249,6 +249,27 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
         )
         return created
 
+    @router.get("/api/agent/search")
+    def search(
+        q: str = Query(..., min_length=1, max_length=100),
+        u: User = Depends(agent_user),  # noqa: B008
+    ) -> list[dict[str, Any]]:
+        """Work orders whose content, topic, number or message transcript contains q."""
+        from dataclasses import asdict
+
+        from speech.search import search_orders
+
+        with Session(engine) as s:
+            hits = search_orders(s, q)
+        return [
+            asdict(h)
+            | {
+                "accepted_at": h.accepted_at.isoformat(),
+                "request_type_title": REQUEST_TYPE_TITLES.get(h.request_type, h.request_type),
+            }
+            for h in hits
+        ]
+
     @router.websocket("/api/agent/ws")
     async def feed(websocket: WebSocket) -> None:
         """The page's feed: hello, the state, then every state change and screen pop."""
