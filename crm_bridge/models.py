@@ -49,6 +49,13 @@ class CallRecord(SQLModel, table=True):
     # and the pace chosen from the queue's live service level (on-target, behind, unknown)
     widening: str = Field(default="", max_length=120)
     widening_pace: str = Field(default="", max_length=12)
+    # speech navigation (agi/speech.py): the words heard, the mean word confidence, the
+    # menu key they chose, an emergency keyword spotted (line and word)
+    speech_text: str = Field(default="", max_length=100)
+    speech_confidence: float | None = None
+    speech_choice: str = Field(default="", max_length=8)
+    speech_keyword_line: str = Field(default="", max_length=8)
+    speech_keyword: str = Field(default="", max_length=32)
 
 
 class EmergencyLinkage(SQLModel, table=True):

@@ -49,6 +49,11 @@ class CallOut(BaseModel):
     emergency_line: str = ""
     widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
     widening_pace: str = ""
+    speech_text: str = ""
+    speech_confidence: float | None = None
+    speech_choice: str = ""
+    speech_keyword_line: str = ""
+    speech_keyword: str = ""
 
 
 class WorkOrderOut(BaseModel):
@@ -90,6 +95,11 @@ def _call_out(r: CallRecord) -> CallOut:
         emergency_line=r.emergency_line,
         widening=[w for w in r.widening.split(",") if w],
         widening_pace=r.widening_pace,
+        speech_text=r.speech_text,
+        speech_confidence=r.speech_confidence,
+        speech_choice=r.speech_choice,
+        speech_keyword_line=r.speech_keyword_line,
+        speech_keyword=r.speech_keyword,
     )
 
 

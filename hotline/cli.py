@@ -22,6 +22,7 @@ from hotline import (
     cli_ivr,
     cli_orders,
     cli_recordings,
+    cli_speech,
     cli_upstream,
     prompts,
     render,
@@ -51,6 +52,7 @@ app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
 app.add_typer(cli_bridge.app, name="bridge")
+app.add_typer(cli_speech.app, name="speech")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -130,7 +132,7 @@ def serve(service: Annotated[str, typer.Argument(help="one service of `hotline u
         raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
     _logging()
-    if service != "agi":
+    if service not in ("agi", "speech"):
         from hotline.db import upgrade
 
         upgrade(settings.db_url)

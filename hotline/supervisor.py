@@ -41,6 +41,7 @@ ALL_SERVICES = (
     "callbacks",
     "upstream",
     "duty",
+    "speech",
 )
 
 
@@ -312,6 +313,12 @@ class Supervisor:
             await duty_ami.connect()
             duty_service = DutyCallService(s, engine, duty_ami)
             tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
+        if "speech" in self.services:
+            from speech.service import SpeechService
+
+            speech = SpeechService(s)
+            await speech.start()
+            tasks.append(asyncio.create_task(speech.serve_forever(), name="speech"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 
