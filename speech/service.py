@@ -242,7 +242,9 @@ class SpeechService:
             return Outcome("unavailable", reason=self.unavailable or "no model")
         grammar_json = request.grammar.to_json()
         recogniser = await self.pool.run(lambda: Recogniser(model, grammar_json))
-        prompt = load_prompt(prompt_file(self.sounds_dir, request.prompt))
+        prompt = (
+            load_prompt(prompt_file(self.sounds_dir, request.prompt)) if request.prompt else b""
+        )
         speaking = asyncio.Event()  # the caller speaks: the prompt stops (barge-in)
         player = asyncio.create_task(_play(writer, prompt, speaking))
         loop = asyncio.get_running_loop()

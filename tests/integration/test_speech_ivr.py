@@ -120,7 +120,7 @@ def test_without_a_model_the_key_menu_serves_at_once(
     status = json.loads(hotline.cli("status", "--json", check=False))["components"]["speech"]
     assert status["ok"] is True and status["listening"] is False, status
     assert "no speech model" in status["detail"], status
-    result = walk(tmp_path, "13911000003", [(1500, "3")], port=5112, media_port=18120, talk_ms=1500)
+    result = walk(tmp_path, "13911000003", [(1500, "3")], port=5112, media_port=18120, talk_ms=3000)
     assert result.ok, result.stdout[-2000:]
     call = call_of(hotline, "13911000003")
     assert call["ivr_choice"] == "3" and call["agent"] == "1001", call
@@ -133,7 +133,13 @@ def test_a_spoken_phrase_chooses_its_menu_key(
 ) -> None:
     said = spoken(tmp_path, "민원")
     result = walk(
-        tmp_path, "13911000001", [], say=(1200, said), port=5110, media_port=18100, talk_ms=1500
+        tmp_path,
+        "13911000001",
+        [],
+        say=(1200, said, 4000),
+        port=5110,
+        media_port=18100,
+        talk_ms=3000,
     )
     assert result.ok, result.stdout[-2000:]
     call = call_of(hotline, "13911000001")
@@ -154,10 +160,10 @@ def test_an_emergency_keyword_interrupts_the_menu_and_offers_its_line(
             tmp_path,
             "13911000002",
             [(2500, "3")],
-            say=(1200, said),
+            say=(1200, said, 4000),
             port=5111,
             media_port=18110,
-            talk_ms=1500,
+            talk_ms=3000,
         )
         assert result.ok, result.stdout[-2000:]
         call = call_of(hotline, "13911000002")

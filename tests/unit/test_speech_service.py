@@ -37,7 +37,7 @@ def speech_pcm(tmp: Path, text: str) -> bytes:
         check=True,
     )
     with wave.open(str(wav)) as w:
-        return w.readframes(w.getnframes())
+        return bytes(w.readframes(w.getnframes()))
 
 
 def settings_for(tmp: Path, model_dir: Path, **speech: Any) -> Settings:
@@ -45,7 +45,9 @@ def settings_for(tmp: Path, model_dir: Path, **speech: Any) -> Settings:
     sounds = root / "usr/share/asterisk/sounds/test"
     sounds.mkdir(parents=True)
     with wave.open(str(sounds / "speech-menu.wav"), "wb") as w:  # 0.2 s of prompt
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
         w.writeframes(b"\x10\x00" * 1600)
     return Settings(
         var_dir=tmp / "var",
