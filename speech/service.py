@@ -112,6 +112,22 @@ class SpeechService:
             return
         self.unavailable = None
         log.info("speech model loaded in %.1f s", time.monotonic() - started)
+        await asyncio.to_thread(self._check_phrases)
+
+    def _check_phrases(self) -> None:
+        """Log each configured phrase the model cannot hear (hotline speech check-phrases)."""
+        from agi.menu import menu_file
+        from agi.tree import load_ivr
+        from speech.phrases import check_phrases, phrase_lists
+
+        try:
+            ivr = load_ivr(menu_file(), self.settings.queue_names())
+        except Exception as exc:  # the FastAGI server reports a broken IVR file itself
+            log.warning("phrase lists not checked: %s", exc)
+            return
+        assert self.model is not None
+        for problem_line in check_phrases(self.model, list(phrase_lists(ivr, self.settings))):
+            log.warning("%s", problem_line)
 
     @property
     def port(self) -> int:
