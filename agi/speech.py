@@ -83,7 +83,11 @@ class SpeechClient:
             if not reply.get("ready"):
                 return Outcome("unavailable", reason=str(reply.get("reason", "not ready")))
             # returns when the service hangs up the socket (or the caller hangs up)
-            await call.agi.command("EXEC", "AudioSocket", f"{session},{self.host}:{self.port}")
+            ran = await call.agi.command(
+                "EXEC", "AudioSocket", f"{session},{self.host}:{self.port}"
+            )
+            if ran.result == "-1":  # could not connect, or the caller hung up (next command)
+                return Outcome("unavailable", reason="AudioSocket() failed")
             line = await asyncio.wait_for(reader.readline(), OUTCOME_SECONDS)
             if not line:
                 return Outcome("unavailable", reason="the speech service gave no outcome")
