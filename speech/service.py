@@ -298,17 +298,24 @@ class SpeechService:
 
 
 async def _play(writer: asyncio.StreamWriter, pcm: bytes, stop: asyncio.Event) -> None:
-    """Send the prompt in 20 ms frames at the pace Asterisk plays them."""
+    """Send the prompt in 20 ms frames at the pace Asterisk plays them, then silence until
+    cancelled: AudioSocket() gives up after 2 s with no frame either way, and a caller's
+    phone may send no RTP while it is quiet."""
+    silence = b"\x00" * aus.FRAME_BYTES
     loop = asyncio.get_running_loop()
     start = loop.time()
-    for n, at in enumerate(range(0, len(pcm), aus.FRAME_BYTES)):
-        if stop.is_set():
-            return
-        writer.write(aus.audio(pcm[at : at + aus.FRAME_BYTES]))
+    n = 0
+    while True:
+        at = n * aus.FRAME_BYTES
+        frame = pcm[at : at + aus.FRAME_BYTES] if at < len(pcm) and not stop.is_set() else silence
+        writer.write(aus.audio(frame))
+        n += 1
         # a little ahead of real time, so that Asterisk's jitter never starves
         wait = start + (n - 2) * aus.FRAME_SECONDS - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
+        elif n % 50 == 0:
+            await asyncio.sleep(0)
 
 
 async def _reply(writer: asyncio.StreamWriter, data: dict[str, Any]) -> None:
