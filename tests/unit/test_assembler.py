@@ -140,6 +140,9 @@ def test_speech_heard_goes_on_the_record() -> None:
     heard = calls["13800138001"].speech
     assert heard is not None and (heard.keyword_line, heard.keyword) == ("119", "着火")
     assert calls["13800138002"].speech is None
+    from crm_bridge.journal import decode, encode
+
+    assert decode(encode(calls["13800138001"])) == calls["13800138001"]  # the durable outbox
     engine = create_engine("sqlite://")
     SQLModel.metadata.create_all(engine)
     with Session(engine) as s:
