@@ -13,6 +13,7 @@ import logging
 from agi.channel import AGIChannel
 from agi.reload import ConfigStore
 from agi.services import IvrServices
+from agi.speech import SpeechClient
 from agi.variables import (
     HOTLINE_EMERGENCY,
     HOTLINE_HANGUP,
@@ -36,11 +37,12 @@ async def ivr(
     store: ConfigStore,
     services: IvrServices,
     waiting: WaitRules | None = None,
+    speech: SpeechClient | None = None,
 ) -> None:
     config = store.current  # this call stays on this tree even if it is reloaded now
     dialled = next(iter(agi.arguments), "") or agi.headers.get("agi_dnid", "")
     tree_name, tree = config.tree_for(dialled)
-    call = Call(agi, config, tree, services)
+    call = Call(agi, config, tree, services, speech=speech)
     if tree_name != config.default_tree:
         log.info("call %s: sub-centre tree %s", agi.uniqueid, tree_name)
     if await services.blocked(agi.callerid):

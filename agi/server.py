@@ -26,6 +26,7 @@ from agi.menu import menu_file
 from agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
 from agi.reload import PID_FILE, ConfigStore
 from agi.services import DbServices, IvrServices, NoServices
+from agi.speech import SpeechClient, supervisor_flag
 from agi.survey import survey
 from agi.tree import IvrConfig, load_ivr
 from agi.variables import (
@@ -242,6 +243,7 @@ def build_routes(
     waiting: WaitRules | None = None,
     duty_book: DutyBook | None = None,
     duty_rules: DutyCallSettings | None = None,
+    speech: SpeechClient | None = None,
 ) -> dict[str, Handler]:
     """Every AGI route by the name the dialplan uses: AGI(agi://host:port/<name>).
 
@@ -251,7 +253,7 @@ def build_routes(
     svc: IvrServices = services if services is not None else NoServices()
     rules = waiting if waiting is not None else WaitRules(WaitingSettings())
     return {
-        "ivr": partial(ivr, store=store, services=svc, waiting=waiting),
+        "ivr": partial(ivr, store=store, services=svc, waiting=waiting, speech=speech),
         "survey": partial(survey, store=store, services=svc),
         "callback": partial(callback, store=store, services=svc, rules=rules),
         "message": partial(message, store=store, services=svc),
@@ -297,6 +299,7 @@ def make_agi_server(settings: Settings) -> FastAGIServer:
         WaitRules.from_settings(settings, LiveServiceLevel(settings)),
         DbDutyBook(settings, engine),
         settings.duty_calls,
+        SpeechClient.from_settings(settings, supervisor_flag(settings)),
     )
     return FastAGIServer(settings.agi, routes, store=store)
 

@@ -61,6 +61,9 @@ FLOW_PROMPTS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The emergency lines a spotted keyword offers (prompt speech-offer-<line>).
+SPEECH_OFFER_LINES = ("110", "119", "120", "122")
+
 NodeName = Annotated[str, Field(pattern=NODE_RE)]
 PromptName = Annotated[str, Field(pattern=PROMPT_RE)]
 
@@ -77,6 +80,38 @@ class PlayNode(_Node):
     next: NodeName
 
 
+Phrase = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\[\],\n|]+$")]
+
+
+class SpeechMenu(_Node):
+    """Speech navigation at a menu (agi/speech.py): the prompt asks the caller to say what
+    they need; a phrase heard with enough confidence acts as its key; keys work meanwhile;
+    the key menu follows on silence, a low confidence or no recogniser. Phrases are words
+    of the speech model (Mandarin: the model's words, spaced where it splits them)."""
+
+    prompt: PromptName = "speech-menu"
+    phrases: dict[PhoneKey, list[Phrase]] = Field(min_length=1)
+    # None: settings.speech.listen_seconds
+    listen_seconds: float | None = Field(default=None, gt=0, le=30)
+    # spot the emergency lines' keywords (emergency.lines.*.keywords) here too
+    keywords: bool = True
+
+    @model_validator(mode="after")
+    def _each_phrase_once(self) -> SpeechMenu:
+        seen: dict[str, str] = {}
+        for key, phrases in self.phrases.items():
+            if not phrases:
+                raise ValueError(f"phrases for key {key!r} is empty")
+            for phrase in phrases:
+                squashed = "".join(phrase.split())
+                if squashed in seen:
+                    raise ValueError(
+                        f"phrase {phrase!r} given for key {seen[squashed]!r} and {key!r}"
+                    )
+                seen[squashed] = key
+        return self
+
+
 class MenuNode(_Node):
     """Play the menu and wait for one key; invalid or no key repeats, then on_failure."""
 
@@ -89,6 +124,7 @@ class MenuNode(_Node):
     max_attempts: int = Field(default=3, ge=1, le=10)
     # None: the tree's fallback queue (an agent) after the last failed attempt
     on_failure: NodeName | None = None
+    speech: SpeechMenu | None = None  # speech navigation before the key menu
 
     @model_validator(mode="before")
     @classmethod
@@ -104,6 +140,14 @@ class MenuNode(_Node):
             repeat = data.get("repeat_key")
             if repeat is not None and str(repeat) in seen:
                 raise ValueError(f"key {str(repeat)!r} used twice: in keys and as repeat_key")
+            speech = data.get("speech")
+            if isinstance(speech, dict) and isinstance(speech.get("phrases"), dict):
+                unknown = [str(k) for k in speech["phrases"] if str(k) not in seen]
+                if unknown:
+                    raise ValueError(
+                        f"speech.phrases for keys {unknown} that are not in keys; "
+                        f"allowed: {', '.join(sorted(seen))}"
+                    )
         return data
 
     @property
@@ -262,6 +306,11 @@ class IvrConfig(BaseModel):
                     value = getattr(node, field, None)
                     if value:
                         yield f"{where}.{field}", value
+                if isinstance(node, MenuNode) and node.speech is not None:
+                    yield f"{where}.speech.prompt", node.speech.prompt
+                    if node.speech.keywords:
+                        for line in SPEECH_OFFER_LINES:
+                            yield f"{where}.speech (keyword offers)", f"speech-offer-{line}"
                 if isinstance(node, SubflowNode):
                     for fragment in FLOW_PROMPTS[node.flow]:
                         yield f"{where}.flow ({node.flow} needs it)", fragment

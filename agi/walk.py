@@ -8,6 +8,7 @@ from typing import Literal
 
 from agi.channel import AGIChannel
 from agi.services import IvrServices
+from agi.speech import SpeechClient, speech_menu
 from agi.tree import (
     CollectNode,
     HangupNode,
@@ -21,6 +22,7 @@ from agi.tree import (
 )
 from agi.variables import RESULT_CHOSEN, RESULT_FAILED, RESULT_NO_SKILL
 from config.settings import asterisk_queue
+from speech.grammar import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ class Call:
     keys: list[str] = field(default_factory=list)  # menu choices, in order
     failed: bool = False  # a menu ran out of attempts
     matter: str = ""  # the work order the caller looked up: their call is about it
+    speech: SpeechClient | None = None  # None: no speech navigation (key menus only)
+    heard: Outcome | None = None  # what speech navigation heard last
 
     def sound(self, prompt: str) -> str:
         return self.config.sound(prompt)
@@ -128,6 +132,10 @@ async def _menu(call: Call, name: str, node: MenuNode, key: str | None) -> str |
     """The node the caller chose, or None after max_attempts wrong or missing keys."""
     attempt = 1
     repeats = 0
+    if key is None and node.speech is not None:
+        key, go = await speech_menu(call, name, node)
+        if go is not None:
+            return go
     while attempt <= node.max_attempts:
         if key is None:
             key = await call.agi.get_data(call.sound(node.prompt), node.timeout_ms, 1)

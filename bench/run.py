@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import capacity, fastagi_rtt, held, plots, recording, routing, simulation
+from bench import capacity, fastagi_rtt, held, plots, recording, routing, simulation, speech
 from bench.ami_headroom import TRANSCRIPT, replay
 from bench.harness import BenchHotline, Trial, percentile, progress
 from bench.prompt_timer import PromptTimer
@@ -173,6 +173,11 @@ def bench_held(data: Data) -> Data:
     return out
 
 
+def bench_speech(data: Data) -> Data:
+    """10: speech recognition real-time factor and latency to the final result."""
+    return dict(speech.measure())
+
+
 BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "fastagi": bench_fastagi,
     "ami": bench_ami,
@@ -183,6 +188,7 @@ BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "routing": bench_routing,
     "simulation": bench_simulation,
     "held": bench_held,
+    "speech": bench_speech,
 }
 
 
@@ -322,6 +328,21 @@ def rows(data: Data) -> list[tuple[str, str, str, str, str]]:
             _ratio(e["top"], f["top"]),
             "levels 100, 200; holds = every call ok and worst channel RTP loss < 1 % "
             "(Asterisk's receive statistics)",
+        ))  # fmt: skip
+    sp = data.get("speech")
+    if sp:
+        one, pool, lat = sp["one"], sp["pool"], sp["latency_ms"]
+        r.append((
+            "10. Speech real-time factor, one stream ÷ a stream of a full pool",
+            f"{one['rtf']:.3f}", f"{pool['rtf']:.3f}", _ratio(one["rtf"], pool["rtf"]),
+            f"{sp['model']}; espeak-ng phrases {one['recognised']} / {pool['recognised']} "
+            f"right; pool = {pool['streams']} streams at once ({pool['throughput_x']}x real time)",
+        ))  # fmt: skip
+        r.append((
+            "10. Speech end → outcome at the IVR p50 / p95 (ms)", f"{lat['p50']}", f"{lat['p95']}",
+            "n/a",
+            f"the service over a fake AudioSocket at real time, {lat['n']} utterances "
+            f"({lat['recognised']} right); includes Vosk's end-of-utterance silence",
         ))  # fmt: skip
     return r
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -221,6 +221,13 @@ RecordingRole = Literal["agent", "supervisor", "auditor"]
 
 
 EMERGENCY_LINES = ("110", "119", "120", "122")  # police, fire, ambulance, traffic (art. 14)
+# Emergency keyword spotting in the voice menu (speech/): a word heard offers the line.
+DEFAULT_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "110": ("抢劫", "打人"),
+    "119": ("着火", "火灾", "冒烟", "煤气"),
+    "120": ("晕倒", "救命", "受伤"),
+    "122": ("车祸", "撞车"),
+}
 CallerIdPolicy = Literal["citizen", "hotline"]
 HOST_RE = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$"
 
@@ -245,6 +252,9 @@ class EmergencyLine(Section):
     ring_seconds: int | None = Field(default=None, ge=5, le=600)
     # DTMF an agent presses during a call to bring the line in (features.conf)
     feature_code: str | None = Field(default=None, pattern=r"^[0-9*#]{2,8}$")
+    # Words that, heard during the voice menu, offer this line at once (speech/); none:
+    # DEFAULT_KEYWORDS. Mandarin words are the model's words, spaced where it splits them.
+    keywords: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = None
 
 
 @dataclass(frozen=True)
@@ -328,6 +338,15 @@ class EmergencySettings(Section):
 
     def resolved(self) -> list[ResolvedLine]:
         return [self.resolve(line) for line in EMERGENCY_LINES]
+
+    def keywords(self) -> dict[str, list[str]]:
+        """Each line's spotting words, defaults filled in (an empty list turns a line off)."""
+        out = {}
+        for line in EMERGENCY_LINES:
+            cfg = self.lines.get(line)
+            words = cfg.keywords if cfg and cfg.keywords is not None else DEFAULT_KEYWORDS[line]
+            out[line] = list(words)
+        return out
 
 
 class CallbackSettings(Section):
@@ -550,6 +569,11 @@ class SpeechSettings(Section):
     transcribe_messages: bool = True
     transcribe_recordings: bool = False
     transcribe_poll_seconds: float = Field(default=5.0, gt=0)
+    # --- speech navigation (agi/speech.py, speech/service.py) ---
+    # After its prompt, how long the menu listens for a phrase before the key menu.
+    listen_seconds: float = Field(default=4, gt=0, le=30)
+    # How long the service waits for Asterisk's AudioSocket connection after the IVR asked.
+    connect_seconds: float = Field(default=3, gt=0, le=30)
 
 
 class Settings(BaseSettings):

@@ -26,7 +26,19 @@ HOTLINE_EVENTS = {
     "HotlineEmergency",
     "HotlineLinkage",
     "HotlineWiden",
+    "HotlineSpeech",
 }
+
+
+@dataclass(frozen=True)
+class Speech:
+    """What speech navigation heard (UserEvent HotlineSpeech, agi/speech.py)."""
+
+    text: str = ""
+    confidence: float | None = None
+    choice: str = ""  # the menu key a phrase chose
+    keyword_line: str = ""
+    keyword: str = ""
 
 
 @dataclass
@@ -61,6 +73,7 @@ class CallState:
     linkage: LinkageTracker = field(default_factory=LinkageTracker)
     widening: list[tuple[str, datetime]] = field(default_factory=list)  # steps taken, when
     widening_pace: str = ""  # on-target, behind or unknown (acd/widening.py)
+    speech: Speech | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,7 @@ class FinishedCall:
     widening: str = ""  # "secondary@5,general@15": each step and its second since the join
     widening_pace: str = ""
     source: RecordSource = RecordSource.AMI
+    speech: Speech | None = None
 
 
 def event_time(event: Mapping[str, str]) -> datetime:
@@ -223,6 +237,17 @@ class CallAssembler:
             st.emergency_line = ev.get("Line", "")
         elif kind == "HotlineLinkage":
             st.linkage.user_event(ev, when)
+        elif kind == "HotlineSpeech":
+            heard = Speech(
+                text=ev.get("Text", "")[:100],
+                confidence=_float(ev.get("Confidence")),
+                choice=ev.get("Choice", "")[:8] if ev.get("Kind") == "phrase" else "",
+                keyword_line=ev.get("Line", "")[:8],
+                keyword=ev.get("Word", "")[:32],
+            )
+            # a keyword spotted stays on the record even if the caller spoke again later
+            if st.speech is None or not st.speech.keyword or heard.keyword:
+                st.speech = heard
         elif kind == "HotlineWiden":
             step = ev.get("Step", "")
             if step:
@@ -277,6 +302,7 @@ class CallAssembler:
             linkages=linkages,
             widening=_steps(st.widening, st.queue_joined_at),
             widening_pace=st.widening_pace,
+            speech=st.speech,
         )
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crm_bridge.assembler import FinishedCall
+from crm_bridge.assembler import FinishedCall, Speech
 from crm_bridge.linkage import FinishedLinkage, is_helper_leg
 from crm_bridge.models import Disposition, RecordSource
 
@@ -85,6 +85,8 @@ def decode(body: str) -> FinishedCall:
     data["source"] = RecordSource(data.get("source", RecordSource.AMI.value))  # older journals
     data["queues"] = tuple(data["queues"])
     data["linkages"] = tuple(FinishedLinkage.from_json(d) for d in data.get("linkages", ()))
+    heard = data.get("speech")
+    data["speech"] = Speech(**heard) if isinstance(heard, dict) else None
     return FinishedCall(**data)
 
 

@@ -59,6 +59,13 @@ class CallRecord(SQLModel, table=True):
     # "cdr" while the record is the backstop's; the call's events, if they turn up later,
     # replace it with the full record ("ami")
     source: str = Field(default=RecordSource.AMI.value, max_length=8, index=True)
+    # speech navigation (agi/speech.py): the words heard, the mean word confidence, the
+    # menu key they chose, an emergency keyword spotted (line and word)
+    speech_text: str = Field(default="", max_length=100)
+    speech_confidence: float | None = None
+    speech_choice: str = Field(default="", max_length=8)
+    speech_keyword_line: str = Field(default="", max_length=8)
+    speech_keyword: str = Field(default="", max_length=32)
 
 
 class EmergencyLinkage(SQLModel, table=True):

@@ -79,6 +79,13 @@ def store_call(
     record.survey, record.emergency_line = call.survey, call.emergency_line
     record.widening, record.widening_pace = call.widening, call.widening_pace
     record.source = call.source.value
+    if call.speech is not None:
+        record.speech_text, record.speech_confidence = call.speech.text, call.speech.confidence
+        record.speech_choice = call.speech.choice
+        record.speech_keyword_line, record.speech_keyword = (
+            call.speech.keyword_line,
+            call.speech.keyword,
+        )
     session.add(record)
     if call.recording:
         rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()

@@ -50,6 +50,11 @@ class CallOut(BaseModel):
     widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
     widening_pace: str = ""
     source: str = "ami"  # "cdr": made by the backstop from Asterisk's CDR alone
+    speech_text: str = ""
+    speech_confidence: float | None = None
+    speech_choice: str = ""
+    speech_keyword_line: str = ""
+    speech_keyword: str = ""
 
 
 class WorkOrderOut(BaseModel):
@@ -92,6 +97,11 @@ def _call_out(r: CallRecord) -> CallOut:
         widening=[w for w in r.widening.split(",") if w],
         widening_pace=r.widening_pace,
         source=r.source,
+        speech_text=r.speech_text,
+        speech_confidence=r.speech_confidence,
+        speech_choice=r.speech_choice,
+        speech_keyword_line=r.speech_keyword_line,
+        speech_keyword=r.speech_keyword,
     )
 
 

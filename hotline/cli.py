@@ -132,7 +132,7 @@ def serve(service: Annotated[str, typer.Argument(help="one service of `hotline u
         raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
     _logging()
-    if service != "agi":
+    if service not in ("agi", "speech"):
         from hotline.db import upgrade
 
         upgrade(settings.db_url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 from typing import Any
 
@@ -76,6 +77,30 @@ def database_ok(settings: Settings) -> tuple[bool, str]:
         return False, str(exc).splitlines()[0]
 
 
+async def speech_status(settings: Settings) -> dict[str, Any]:
+    """The recognition service: up (ok), and whether it can listen (else callers get the
+    key menu: that is not a failure)."""
+    s = settings.speech
+    where = f"{s.host}:{s.port}"
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(s.host, s.port), 1)
+    except (OSError, TimeoutError):
+        return {"ok": False, "detail": f"{where}: not running"}
+    try:
+        writer.write(b'{"status": true}\n')
+        await writer.drain()
+        state = json.loads(await asyncio.wait_for(reader.readline(), 2) or b"{}")
+    except (OSError, TimeoutError, ValueError):
+        return {"ok": False, "detail": f"{where}: does not answer"}
+    finally:
+        writer.close()
+    if state.get("ready"):
+        detail = f"{where}: listening, {state.get('busy')}/{state.get('size')} recognisers busy"
+    else:
+        detail = f"{where}: key menus only ({state.get('reason', '')})"
+    return {"ok": True, "detail": detail, "listening": bool(state.get("ready"))}
+
+
 async def check_all(settings: Settings, bridge_connected: bool | None = None) -> dict[str, Any]:
     ast_ok, ast_detail = await asyncio.to_thread(asterisk_ok, settings)
     db_ok, db_detail = await asyncio.to_thread(database_ok, settings)
@@ -107,6 +132,7 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
             "detail": f"{settings.mqtt.host}:{settings.mqtt.port}",
         },
     }
+    components["speech"] = await speech_status(settings)
     from recordings.diskguard import check_space, describe
 
     space = await asyncio.to_thread(check_space, settings)
@@ -118,7 +144,7 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
 
     # optional: without a model the menu is keys only and messages wait for their text
     speech_why = await asyncio.to_thread(speech_problem, settings)
-    components["speech"] = {
+    components["speech_model"] = {
         "ok": speech_why is None,
         "optional": True,
         "detail": speech_why or f"model {settings.speech_model_dir}",
@@ -132,5 +158,5 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
 
 
 def overall_ok(components: dict[str, dict[str, Any]]) -> bool:
-    """Every required component up; an optional one (speech) only informs."""
+    """Every required component up; an optional one (the speech model) only informs."""
     return all(c["ok"] or c.get("optional", False) for c in components.values())

@@ -42,6 +42,7 @@ ALL_SERVICES = (
     "upstream",
     "duty",
     "transcripts",
+    "speech",
 )
 
 
@@ -313,6 +314,12 @@ class Supervisor:
             await duty_ami.connect()
             duty_service = DutyCallService(s, engine, duty_ami)
             tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
+        if "speech" in self.services:
+            from speech.service import SpeechService
+
+            speech = SpeechService(s)
+            await speech.start()
+            tasks.append(asyncio.create_task(speech.serve_forever(), name="speech"))
         if "recordings" in self.services:
             from recordings.worker import RecordingWorker
 

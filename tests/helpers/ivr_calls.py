@@ -55,11 +55,19 @@ def walk(
     media_port: int = 16000,
     service: str = "12345",
     timeout_s: int = 120,
+    say: tuple[int, Path, int] | None = None,
 ) -> CallResult:
     """Call, then for each (pause_ms, key) wait and press the key (or speak: A-law bytes,
-    tests/helpers/dtmf_pcap.py); then talk and hang
-    up, or (hotline_hangs_up) wait up to wait_ms for the hotline's BYE."""
+    tests/helpers/dtmf_pcap.py); then talk and hang up, or (hotline_hangs_up) wait up to
+    wait_ms for the hotline's BYE.
+    say: (pause_ms, an 8 kHz A-law WAV, hold_ms) spoken before the keys (speech navigation),
+    then hold_ms of listening before the next step."""
     body = []
+    if say is not None:
+        pause_ms, wav, hold_ms = say
+        body.append(f'  <pause milliseconds="{pause_ms}"/>')
+        body.append(f'  <nop><action><exec rtp_stream="{wav},1,8"/></action></nop>')
+        body.append(f'  <pause milliseconds="{hold_ms}"/>')
     if steps:
         pcap = workdir / f"keys-{caller}.pcap"
         # SIPp starts a pcap at its first packet: the first pause is the scenario's

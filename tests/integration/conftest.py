@@ -35,7 +35,7 @@ OWN_SERVICE_PORTS = {
     "mqtt": int(os.environ.get("HOTLINE_TEST_MQTT_PORT", "1891")),
 }
 # What `hotline up` runs in the tests (the FastAGI server runs apart, so a test can stop it).
-SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks,duty"
+SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks,duty,speech"
 
 AGENTS = [
     {

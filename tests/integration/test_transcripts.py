@@ -149,8 +149,8 @@ def test_status_says_why_speech_is_off_without_failing(hotline: Hotline) -> None
         check=False,
     )
     report = json.loads(out.stdout)
-    speech = report["components"]["speech"]
+    speech = report["components"]["speech_model"]
     assert speech["ok"] is False and speech["optional"] is True
     assert "no speech model at" in speech["detail"] and "install-model" in speech["detail"]
-    down = [n for n, c in report["components"].items() if not c["ok"] and n != "speech"]
+    down = [n for n, c in report["components"].items() if not c["ok"] and n != "speech_model"]
     assert report["ok"] is (not down) and out.returncode == (1 if down else 0), report

@@ -120,3 +120,35 @@ def test_storing_twice_gives_one_record_and_one_order() -> None:
         assert order.due_date == datetime(2026, 12, 8, tzinfo=UTC).date()
         record = s.exec(select(CallRecord).where(CallRecord.caller_number == "13800138001")).one()
         assert record.started_at.tzinfo is not None
+
+
+def test_speech_heard_goes_on_the_record() -> None:
+    """UserEvent(HotlineSpeech) from agi/speech.py: a keyword spotted stays on the record,
+    with what was heard then, even when the caller then speaks a phrase."""
+    first = next(e for e in EVENTS if e.get("UserEvent") == "HotlineIVR")
+    base = {k: first[k] for k in ("Event", "Uniqueid", "Linkedid", "Channel", "Timestamp")}
+    keyword = base | {
+        "UserEvent": "HotlineSpeech", "Kind": "keyword", "Text": "着火 了", "Confidence": "0.870",
+        "Choice": "", "Line": "119", "Word": "着火",
+    }  # fmt: skip
+    phrase = base | {
+        "UserEvent": "HotlineSpeech", "Kind": "phrase", "Text": "投诉", "Confidence": "0.910",
+        "Choice": "3", "Line": "", "Word": "",
+    }  # fmt: skip
+    at = EVENTS.index(first)
+    calls = assemble([*EVENTS[:at], keyword, phrase, *EVENTS[at:]])
+    heard = calls["13800138001"].speech
+    assert heard is not None and (heard.keyword_line, heard.keyword) == ("119", "着火")
+    assert calls["13800138002"].speech is None
+    from crm_bridge.journal import decode, encode
+
+    assert decode(encode(calls["13800138001"])) == calls["13800138001"]  # the durable outbox
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s:
+        store_call(s, calls["13800138001"], tenant="nanning", calendar=WorkCalendar(),
+                   tz=ZoneInfo("Asia/Shanghai"))  # fmt: skip
+        s.commit()
+        record = s.exec(select(CallRecord)).one()
+        assert (record.speech_keyword_line, record.speech_keyword) == ("119", "着火")
+        assert record.speech_text == "着火 了" and record.speech_confidence == 0.87

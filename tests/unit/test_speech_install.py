@@ -141,11 +141,11 @@ def test_without_a_model_speech_is_off_and_status_says_why(config: Path, tmp_pat
     assert result.exit_code == 1
     assert f"speech off: no speech model at {config}" in result.output
     report = asyncio.run(check_all(settings))
-    speech = report["components"]["speech"]
+    speech = report["components"]["speech_model"]
     assert speech == {"ok": False, "optional": True, "detail": why}
     # an optional component down does not make the hotline down; a required one does
-    assert overall_ok({"database": {"ok": True}, "speech": speech})
-    assert not overall_ok({"database": {"ok": False}, "speech": speech})
+    assert overall_ok({"database": {"ok": True}, "speech_model": speech})
+    assert not overall_ok({"database": {"ok": False}, "speech_model": speech})
 
 
 def test_an_incomplete_model_names_what_is_missing(config: Path) -> None:
