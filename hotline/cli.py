@@ -23,6 +23,7 @@ from hotline import (
     cli_orders,
     cli_recordings,
     cli_upstream,
+    cli_users,
     prompts,
     render,
     supervisor,
@@ -51,6 +52,7 @@ app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
 app.add_typer(cli_bridge.app, name="bridge")
+app.add_typer(cli_users.app, name="users")
 
 
 def _logging(verbose: bool = False) -> None:

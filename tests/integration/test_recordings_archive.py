@@ -30,10 +30,7 @@ from tests.integration.conftest import Hotline
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
-    args = ["recordings", "user", "add", name, "--role", role]
-    if agent_id:
-        args += ["--agent-id", agent_id]
-    return hotline.cli(*args).strip().splitlines()[-1]
+    return hotline.user(name, role, agent_id)
 
 
 def api(hotline: Hotline, path: str, tok: str, **headers: str) -> httpx.Response:
