@@ -221,3 +221,33 @@ def audit_log(
                 f"{e.at:%Y-%m-%d %H:%M:%S} {e.user or '-':20} {e.role or '-':10} "
                 f"{e.method:6} {e.path} {e.object_id} -> {e.status_code} {e.detail}".rstrip()
             )
+
+
+@app.command("import-recording-users")
+def import_recording_users() -> None:
+    """Add the users of the old var/recording_users.json (their never-ending tokens are
+    not carried over): each then needs `hotline users passwd NAME`."""
+    from auth import users
+
+    settings = settings_or_exit()
+    path = settings.var_dir / "recording_users.json"
+    if not path.exists():
+        typer.echo(f"{path}: no such file, nothing to import")
+        return
+    try:
+        rows = json.loads(path.read_text())["users"]
+        old = [(str(r["name"]), str(r["role"]), str(r.get("agent_id", ""))) for r in rows]
+    except (ValueError, KeyError, TypeError) as exc:
+        typer.echo(f"{path}: not a users file ({exc})", err=True)
+        raise typer.Exit(2) from exc
+    with _session() as s:
+        for name, role, agent_id in old:
+            if any(u.name == name for u in users.all_users(s)):
+                typer.echo(f"{name}: exists already, left as it is")
+                continue
+            users.add(s, name, role, "", agent_id=agent_id)
+            _audit(s, "import-recording-users", name, detail=f"role {role}")
+            typer.echo(f"{name}: added as {role}; set a password: hotline users passwd {name}")
+        s.commit()
+    path.rename(path.with_suffix(".json.imported"))
+    typer.echo(f"{path} renamed to {path.with_suffix('.json.imported').name}")

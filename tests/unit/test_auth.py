@@ -3,6 +3,7 @@ and the `hotline users` CLI."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -248,3 +249,29 @@ def test_the_users_cli(settings: Settings, engine: Engine, monkeypatch: pytest.M
     assert PASSWORD not in audit and generated not in audit and new not in audit
     with Session(engine) as s:
         assert all(PASSWORD not in u.password_hash for u in s.exec(select(User)))
+
+
+def test_the_old_recording_users_are_imported_without_their_tokens(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.cli import app
+
+    monkeypatch.setenv("HOTLINE_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(settings.var_dir / "none.yaml"))
+    (settings.var_dir / "none.yaml").write_text("{}\n")
+    old = settings.var_dir / "recording_users.json"
+    rows = [
+        {"name": "wang", "role": "supervisor", "agent_id": "", "token_sha256": "ab" * 32},
+        {"name": "li", "role": "agent", "agent_id": "1001", "token_sha256": "cd" * 32},
+    ]
+    old.write_text(json.dumps({"users": rows}))
+    out = CliRunner().invoke(app, ["users", "import-recording-users"])
+    assert out.exit_code == 0, out.output
+    assert "wang: added as supervisor" in out.output and "li: exists already" in out.output
+    assert not old.exists() and old.with_suffix(".json.imported").exists()
+    with Session(engine) as s:
+        wang = users.find(s, "wang")
+        assert (wang.role, wang.password_hash) == ("supervisor", "")
+        assert s.exec(select(AuthToken)).all() == []  # no token carried over
+        with pytest.raises(users.LoginRefused):
+            users.login(s, "wang", "", settings.auth)

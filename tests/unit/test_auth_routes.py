@@ -188,3 +188,27 @@ def test_every_write_is_audited_allowed_or_refused(app: FastAPI, engine: Engine)
     # reads are not audited (the recordings keep their own log of who heard what)
     assert auditor.get("/api/calls").status_code == 200
     assert len(entries(engine)) == 4
+
+
+def test_unit_staff_see_and_handle_their_own_units_orders_only(
+    app: FastAPI, engine: Engine
+) -> None:
+    sup = TestClient(app, headers=bearer(engine, "banzhang", "supervisor"))
+    staff = TestClient(app, headers=bearer(engine, "sw-li", "unit_staff", unit="sw"))
+    numbers = {}
+    for unit in ("sw", "ga"):
+        body = {"request_type": "help", "content": "停水", "contact": "13900000001"}
+        number = sup.post("/api/workorders", json=body).json()["number"]
+        assert sup.post(f"/api/workorders/{number}/dispatch", json={"unit": unit}).is_success
+        numbers[unit] = number
+    listed = staff.get("/api/workorders").json()
+    assert [o["number"] for o in listed] == [numbers["sw"]]
+    assert listed[0]["caller_number"] == "139******01"  # unit staff: masked by default
+    assert staff.get(f"/api/workorders/{numbers['ga']}").status_code == 404
+    assert staff.post(f"/api/workorders/{numbers['ga']}/sign", json={}).status_code == 404
+    signed = staff.post(f"/api/workorders/{numbers['sw']}/sign", json={"actor": "someone"})
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["events"][-1]["actor"] == "sw-li"  # the token's user, not the body's
+    refused = staff.post(f"/api/workorders/{numbers['sw']}/close", json={})
+    assert refused.status_code == 403 and "orders.manage" in refused.json()["detail"]
+    assert staff.get("/api/workorders/overdue").status_code == 403
