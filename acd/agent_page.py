@@ -33,7 +33,7 @@ from acd.screen_pop import (
     Ring,
     build_screen_pop,
 )
-from auth.gate import CLOSE_FORBIDDEN, Gate
+from auth.gate import CLOSE_FORBIDDEN, Gate, Recheck
 from auth.roles import Perm, Role
 from auth.tokens import Principal
 from config.settings import Settings
@@ -295,8 +295,9 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
                 await websocket.close(code=1011, reason="Redis unreachable")
                 return
             receiver = asyncio.create_task(_drain(websocket))
+            login = Recheck(gate, websocket)
             try:
-                while not receiver.done():
+                while not receiver.done() and await login.still_valid():
                     try:
                         msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     except (RedisError, OSError) as exc:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from acd import live_keys
 from acd.live_service import redis_client
-from auth.gate import Gate
+from auth.gate import Gate, Recheck
 from auth.roles import Perm
 from config.settings import Settings
 
@@ -196,8 +196,9 @@ def live_router(settings: Settings, engine: Engine) -> APIRouter:
         if await gate.websocket(websocket, Perm.LIVE) is None:
             return
         await websocket.accept()
+        login = Recheck(gate, websocket)
         try:
-            while True:
+            while await login.still_valid():
                 try:
                     message: dict[str, Any] = await reader.board()
                 except (RedisError, OSError):

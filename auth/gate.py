@@ -6,6 +6,7 @@ A token comes as `Authorization: Bearer …` (API clients) or in the login page'
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -24,6 +25,8 @@ SESSION_COOKIE = "hotline_session"
 # WebSocket close codes (4000-4999 are the application's own)
 CLOSE_UNAUTHORISED = 4401
 CLOSE_FORBIDDEN = 4403
+# how often a long-lived WebSocket asks whether its login still holds
+RECHECK_SECONDS = 60.0
 
 
 def token_of(conn: HTTPConnection) -> str:
@@ -118,6 +121,29 @@ class Gate:
             await websocket.close(code=code, reason=reason[:120])
             return None
         return who
+
+
+class Recheck:
+    """A WebSocket outlives its login: ask again now and then (`every` seconds) whether
+    the token still holds (not expired, logged out or disabled): RECHECK_SECONDS."""
+
+    def __init__(self, gate: Gate, websocket: WebSocket) -> None:
+        self.gate = gate
+        self.websocket = websocket
+        self.every = RECHECK_SECONDS
+        self.next = time.monotonic() + self.every
+
+    async def still_valid(self) -> bool:
+        """False after closing the socket with 4401 and why."""
+        if time.monotonic() < self.next:
+            return True
+        self.next = time.monotonic() + self.every
+        try:
+            await _in_thread(self.gate.principal, token_of(self.websocket))
+        except TokenRefused as exc:
+            await self.websocket.close(code=CLOSE_UNAUTHORISED, reason=str(exc)[:120])
+            return False
+        return True
 
 
 async def _in_thread(fn: Any, *args: Any) -> Principal:

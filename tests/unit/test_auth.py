@@ -23,6 +23,7 @@ from auth.gate import SESSION_COOKIE
 from auth.masking import masked
 from auth.models import AuthToken, User
 from auth.roles import MATRIX, Perm, Role, allowed
+from auth.testing import bearer
 from auth.tokens import Principal, TokenRefused
 from config.settings import AuthSettings, Settings
 from hotline.db import make_engine, upgrade
@@ -275,3 +276,22 @@ def test_the_old_recording_users_are_imported_without_their_tokens(
         assert s.exec(select(AuthToken)).all() == []  # no token carried over
         with pytest.raises(users.LoginRefused):
             users.login(s, "wang", "", settings.auth)
+
+
+def test_an_admin_manages_users_over_http(client: TestClient, engine: Engine) -> None:
+    admin = bearer(engine, "root", "admin")
+    body = {"name": "shen", "role": "auditor", "password": PASSWORD}
+    r = client.post("/api/users", json=body, headers=admin)
+    assert r.status_code == 201 and r.json()["role"] == "auditor"
+    assert "password" not in r.text and "$argon2" not in r.text
+    bad = client.post("/api/users", json={**body, "name": "x", "role": "root"}, headers=admin)
+    assert bad.status_code == 422 and "allowed: agent" in bad.json()["detail"]
+    agent = bearer(engine, "li", "agent")
+    assert client.post("/api/users", json=body, headers=agent).status_code == 403
+    new = {"password": "a brand new password"}
+    assert client.post("/api/users/shen/password", json=new, headers=admin).is_success
+    assert client.post("/api/login", json={"name": "shen", **new}).status_code == 200
+    assert client.post("/api/users/shen/disable", headers=admin).json()["disabled"] is True
+    assert client.post("/api/users/nobody/disable", headers=admin).status_code == 404
+    names = [u["name"] for u in client.get("/api/users", headers=admin).json()]
+    assert names == ["li", "root", "shen"]

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
 from auth.audit import entries
-from auth.gate import CLOSE_UNAUTHORISED, Requirement
+from auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
 from auth.testing import bearer
 from config.settings import AmiSettings, ServiceUrl, Settings
 from hotline.api import create_app
@@ -212,3 +212,20 @@ def test_unit_staff_see_and_handle_their_own_units_orders_only(
     refused = staff.post(f"/api/workorders/{numbers['sw']}/close", json={})
     assert refused.status_code == 403 and "orders.manage" in refused.json()["detail"]
     assert staff.get("/api/workorders/overdue").status_code == 403
+
+
+def test_a_wallboard_feed_closes_when_its_login_ends(
+    app: FastAPI, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("auth.gate.RECHECK_SECONDS", 0.0)
+    token = bearer(engine, "wall", "supervisor")["Authorization"].removeprefix("Bearer ")
+    client = TestClient(app)
+    client.cookies.set(SESSION_COOKIE, token)
+    with client.websocket_connect("/api/live/ws") as ws:
+        assert "Redis" in ws.receive_json()["error"]  # nothing answers on Redis here
+        logout = client.post("/api/logout", headers={"Authorization": f"Bearer {token}"})
+        assert logout.status_code == 204
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+            ws.receive_json()
+    assert closed.value.code == CLOSE_UNAUTHORISED and "logged out" in closed.value.reason
