@@ -53,6 +53,20 @@ def app(settings: Settings, engine: Engine) -> FastAPI:
     return create_app(settings, engine)
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, Engine]]:
+    """One app for the many role checks (a migrated database per test costs a second)."""
+    var = tmp_path_factory.mktemp("roles")
+    settings = Settings(var_dir=var, ami=AmiSettings(port=1), redis=ServiceUrl(port=1))
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    with Session(engine) as s:
+        sample_units(s)
+        s.commit()
+    yield create_app(settings, engine), engine
+    engine.dispose()
+
+
 def filled(path: str) -> str:
     """A path with each {parameter} given a plausible value."""
     values = {"linkedid": "1700000000.1", "agent_id": "1001", "number": "13900000001"}
@@ -151,8 +165,9 @@ def test_the_open_routes_answer_without_a_token(app: FastAPI) -> None:
     ],
 )
 def test_what_each_role_reaches(
-    app: FastAPI, engine: Engine, role: str, method: str, path: str, allowed: bool
+    shared: tuple[FastAPI, Engine], role: str, method: str, path: str, allowed: bool
 ) -> None:
+    app, engine = shared
     extra = (
         {"agent_id": "1001"} if role == "agent" else {"unit": "sw"} if role == "unit_staff" else {}
     )
