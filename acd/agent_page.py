@@ -241,7 +241,8 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
     @router.websocket("/api/agent/ws")
     async def feed(websocket: WebSocket) -> None:
         """The page's feed: hello, the state, then every state change and screen pop."""
-        from acd.agent_service import agent_events_channel, agent_key, redis_client, ring_key
+        from acd.agent_service import agent_events_channel, agent_key, ring_key
+        from hotline.redis_conn import redis_client
 
         user = await gate.websocket(websocket, Perm.AGENT_PAGE)
         if user is None:

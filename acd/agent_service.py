@@ -30,6 +30,7 @@ from config.settings import Settings
 from crm_bridge.ami import AmiClient
 from crm_bridge.models import CallRecord
 from hotline.agents import all_agents
+from hotline.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,6 @@ def ring_key(tenant: str, agent_id: str) -> str:
 
 
 RING_KEEP_SECONDS = 600
-
-
-def redis_client(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis(
-        host=settings.redis.host,
-        port=settings.redis.port,
-        decode_responses=True,
-        socket_timeout=3,
-        socket_connect_timeout=3,
-    )
 
 
 async def read_agents(r: aioredis.Redis, tenant: str) -> dict[str, dict[str, str]]:

@@ -130,7 +130,8 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
                 return ActionOut(ok=True, message=await act(ami))
 
     async def states() -> dict[str, dict[str, str]]:
-        from acd.agent_service import read_agents, redis_client
+        from acd.agent_service import read_agents
+        from hotline.redis_conn import redis_client
 
         r = redis_client(settings)
         try:
@@ -217,8 +218,8 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
 
     async def mark_emergency(by: str, agent_id: str = "", linkedid: str = "") -> EmergencyOut:
         from acd.emergency_mark import audit, mark
-        from acd.live_service import redis_client
         from acd.membership import ami_session
+        from hotline.redis_conn import redis_client
 
         r = redis_client(settings)
         try:

@@ -22,10 +22,10 @@ from redis.exceptions import RedisError
 from sqlalchemy import Engine
 
 from acd import live_keys
-from acd.live_service import redis_client
 from auth.gate import Gate, Recheck
 from auth.roles import Perm
 from config.settings import Settings
+from hotline.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class LiveReader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.tenant = settings.tenant
-        self.redis = redis_client(settings)
+        self.redis = redis_client(settings, 2.0, fail_fast=True)
 
     async def queues(self) -> list[dict[str, Any]]:
         t = self.tenant

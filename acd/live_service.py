@@ -21,30 +21,18 @@ from zoneinfo import ZoneInfo
 
 import aiomqtt
 import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from acd import live_keys
 from acd.live_stats import TOTAL, LiveStats
 from config.settings import Settings
 from crm_bridge.ami import AmiClient
+from hotline.redis_conn import redis_client
 from recordings.alarms import Alarm, alarm_topic
 
 log = logging.getLogger(__name__)
 
 FULL_WRITE_SECONDS = 10  # rewrite every key now and then: a restarted Redis gets it all back
-
-
-def redis_client(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis(
-        host=settings.redis.host,
-        port=settings.redis.port,
-        socket_timeout=2,
-        socket_connect_timeout=2,
-        decode_responses=True,
-        retry=Retry(NoBackoff(), retries=1),  # fail fast: the next write comes within a second
-    )
 
 
 def flat_fields(snap: dict[str, Any], at: str) -> dict[str, str]:
@@ -131,7 +119,7 @@ class LiveService:
         self.settings = settings
         self.tenant = settings.tenant
         self.ami = ami
-        self.redis = redis or redis_client(settings)
+        self.redis = redis or redis_client(settings, 2.0, fail_fast=True)
         self.mqtt = MqttPublisher(settings)
         self.stats = LiveStats(
             thresholds=live.service_level_seconds,

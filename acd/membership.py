@@ -6,7 +6,6 @@ agent's state (acd/agent_service.py); nothing here writes the state itself.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,7 +26,7 @@ async def ami_session(settings: Settings, timeout: float = 10) -> AsyncIterator[
     ami = AmiClient(settings.ami, queue_size=1000)
     await ami.connect()
     try:
-        await asyncio.wait_for(ami.logged_in.wait(), timeout)
+        await ami.wait_logged_in(timeout)
         yield ami
     finally:
         ami.close()

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from acd import live_keys
 from config.settings import Settings, WideningSettings
+from hotline.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +80,7 @@ class LiveServiceLevel:
     def __init__(self, settings: Settings, timeout: float = 0.5) -> None:
         self.tenant = settings.tenant
         self.threshold = str(max(settings.live.service_level_seconds))
-        self.redis = aioredis.Redis(
-            host=settings.redis.host,
-            port=settings.redis.port,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            decode_responses=True,
-        )
+        self.redis = redis_client(settings, timeout)
 
     async def __call__(self, queue: str) -> float | None:
         try:

@@ -16,8 +16,6 @@ from agi.variables import HOTLINE_SURVEY
 log = logging.getLogger(__name__)
 
 ANSWERS = {"1": "satisfied", "2": "basically", "3": "dissatisfied"}
-ATTEMPTS = 2
-TIMEOUT_MS = 6000
 
 
 async def survey(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> None:
@@ -25,8 +23,9 @@ async def survey(agi: AGIChannel, store: ConfigStore, services: IvrServices) -> 
     linkedid = next(iter(agi.arguments), "") or agi.uniqueid
     answer = "none"
     if config.survey_prompt:
-        for _ in range(ATTEMPTS):
-            key = await agi.get_data(config.sound(config.survey_prompt), TIMEOUT_MS, 1)
+        timeout_ms = round(config.survey_timeout_seconds * 1000)
+        for _ in range(config.survey_attempts):
+            key = await agi.get_data(config.sound(config.survey_prompt), timeout_ms, 1)
             if key in ANSWERS:
                 answer = ANSWERS[key]
                 break

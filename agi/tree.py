@@ -231,6 +231,8 @@ class IvrConfig(BaseModel):
     # asked when the agent hangs up first (None: no survey)
     survey_prompt: PromptName | None = "survey"
     survey_thanks_prompt: PromptName | None = "survey-thanks"
+    survey_attempts: int = Field(default=2, ge=1, le=5)  # the prompt, then a key's wait
+    survey_timeout_seconds: float = Field(default=6.0, gt=0, le=30)  # each attempt's wait
     default_tree: NodeName = "main"
     centres: list[Centre] = Field(default_factory=list)
     trees: dict[NodeName, Tree] = Field(min_length=1)

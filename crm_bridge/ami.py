@@ -33,6 +33,7 @@ class AmiClient:
         self.reconnects = 0  # connections dropped by the watchdog
         self._manager: Any = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._first_attempt: asyncio.Future[Any] | None = None
 
     @property
     def connected(self) -> bool:
@@ -54,7 +55,7 @@ class AmiClient:
             on_disconnect=self._on_disconnect,
         )
         self._manager.register_event("*", self._on_event)
-        self._manager.connect()
+        self._first_attempt = self._manager.connect()
         self._watchdog = asyncio.create_task(self._keep_alive(), name="ami-keepalive")
 
     async def _keep_alive(self) -> None:
@@ -129,6 +130,21 @@ class AmiClient:
         return await asyncio.wait_for(
             self._manager.send_action(dict(action), as_list=as_list), timeout
         )
+
+    async def wait_logged_in(self, timeout: float) -> None:
+        """Until logged in; raises ConnectionError at once when the first connection is
+        refused (nothing listens there), TimeoutError after `timeout` otherwise."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        first = self._first_attempt
+        if first is not None:
+            await asyncio.wait({first}, timeout=timeout)
+            exc = first.exception() if first.done() and not first.cancelled() else None
+            if isinstance(exc, OSError):
+                raise ConnectionError(
+                    f"AMI at {self.settings.host}:{self.settings.port}: {exc}"
+                ) from exc
+        await asyncio.wait_for(self.logged_in.wait(), max(0.0, deadline - loop.time()))
 
     def close(self) -> None:
         if self._watchdog is not None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from config.settings import queue_from_asterisk
 from crm_bridge.linkage import FinishedLinkage, LinkageTracker, is_helper_leg
-from crm_bridge.models import Disposition
+from crm_bridge.models import Disposition, RecordSource
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ class FinishedCall:
     linkages: tuple[FinishedLinkage, ...] = ()  # emergency lines brought in (三方通话)
     widening: str = ""  # "secondary@5,general@15": each step and its second since the join
     widening_pace: str = ""
+    source: RecordSource = RecordSource.AMI
 
 
 def event_time(event: Mapping[str, str]) -> datetime:

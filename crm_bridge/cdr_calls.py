@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from config.settings import queue_from_asterisk
 from crm_bridge.assembler import FinishedCall
 from crm_bridge.cdr import CdrRow
-from crm_bridge.models import Disposition
+from crm_bridge.models import Disposition, RecordSource
 
 _AGENT_CHANNEL = re.compile(r"^PJSIP/([A-Za-z0-9_.-]+)-[0-9a-f]+$")
 _UNIQUEID = re.compile(r"(?:^|-)(\d{9,11})\.\d+$")  # [systemname-]<epoch>.<counter>
@@ -96,4 +96,5 @@ def call_from_cdr(rows: list[CdrRow]) -> FinishedCall:
         hangup_cause_text="",
         disposition=disposition,
         recording="",
+        source=RecordSource.CDR,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from crm_bridge.assembler import FinishedCall
 from crm_bridge.linkage import FinishedLinkage, is_helper_leg
-from crm_bridge.models import Disposition
+from crm_bridge.models import Disposition, RecordSource
 
 # What the assembler reads (crm_bridge/assembler.py); everything else is not kept.
 USED_EVENTS = frozenset(
@@ -70,6 +70,7 @@ def encode(call: FinishedCall) -> str:
         if data[name] is not None:
             data[name] = data[name].isoformat()
     data["disposition"] = call.disposition.value
+    data["source"] = call.source.value
     data["queues"] = list(call.queues)
     data["linkages"] = [lk.to_json() for lk in call.linkages]
     return json.dumps(data, ensure_ascii=False)
@@ -81,6 +82,7 @@ def decode(body: str) -> FinishedCall:
         if data[name] is not None:
             data[name] = datetime.fromisoformat(data[name])
     data["disposition"] = Disposition(data["disposition"])
+    data["source"] = RecordSource(data.get("source", RecordSource.AMI.value))  # older journals
     data["queues"] = tuple(data["queues"])
     data["linkages"] = tuple(FinishedLinkage.from_json(d) for d in data.get("linkages", ()))
     return FinishedCall(**data)

@@ -17,6 +17,13 @@ class Disposition(StrEnum):
     OVERFLOWED = "overflowed"  # answered by another centre over the overflow trunk
 
 
+class RecordSource(StrEnum):
+    """What a call record was made from."""
+
+    AMI = "ami"  # the call's AMI events (the bridge saw the call)
+    CDR = "cdr"  # Asterisk's CDR alone, by the backstop (crm_bridge/reconcile.py)
+
+
 class CallRecord(SQLModel, table=True):
     __tablename__ = "call_record"
 
@@ -49,6 +56,9 @@ class CallRecord(SQLModel, table=True):
     # and the pace chosen from the queue's live service level (on-target, behind, unknown)
     widening: str = Field(default="", max_length=120)
     widening_pace: str = Field(default="", max_length=12)
+    # "cdr" while the record is the backstop's; the call's events, if they turn up later,
+    # replace it with the full record ("ami")
+    source: str = Field(default=RecordSource.AMI.value, max_length=8, index=True)
 
 
 class EmergencyLinkage(SQLModel, table=True):

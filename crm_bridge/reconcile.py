@@ -24,7 +24,7 @@ from config.settings import Settings
 from crm_bridge.assembler import FinishedCall
 from crm_bridge.cdr import CdrRow, read_cdr
 from crm_bridge.cdr_calls import call_from_cdr, group_by_call
-from crm_bridge.models import CallRecord
+from crm_bridge.models import CallRecord, RecordSource
 from crm_bridge.privacy import mask_number
 from recordings.alarms import Alarm, publish
 
@@ -67,6 +67,18 @@ def recorded_linkedids(engine: Engine, linkedids: Collection[str]) -> set[str]:
             q = select(CallRecord.linkedid).where(col(CallRecord.linkedid).in_(chunk))
             found.update(s.exec(q).all())
     return found
+
+
+def made_from_cdr(engine: Engine, since: datetime) -> list[CallRecord]:
+    """The records that ended since `since` and are still the backstop's (source "cdr")."""
+    with Session(engine) as s:
+        q = (
+            select(CallRecord)
+            .where(CallRecord.source == RecordSource.CDR.value)
+            .where(col(CallRecord.ended_at) >= since)
+            .order_by(col(CallRecord.ended_at))
+        )
+        return list(s.exec(q).all())
 
 
 def find_recording(settings: Settings, call: FinishedCall) -> str:

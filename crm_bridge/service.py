@@ -78,6 +78,7 @@ def store_call(
     record.recording_path = call.recording
     record.survey, record.emergency_line = call.survey, call.emergency_line
     record.widening, record.widening_pace = call.widening, call.widening_pace
+    record.source = call.source.value
     session.add(record)
     if call.recording:
         rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()

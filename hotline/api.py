@@ -61,6 +61,7 @@ class CallOut(BaseModel):
     emergency_line: str = ""
     widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
     widening_pace: str = ""
+    source: str = "ami"  # "cdr": made by the backstop from Asterisk's CDR alone
 
 
 class WorkOrderOut(BaseModel):
@@ -102,6 +103,7 @@ def _call_out(r: CallRecord) -> CallOut:
         emergency_line=r.emergency_line,
         widening=[w for w in r.widening.split(",") if w],
         widening_pace=r.widening_pace,
+        source=r.source,
     )
 
 

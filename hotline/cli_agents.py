@@ -140,7 +140,8 @@ def status(
     """Every agent's state (or one agent's) as the acd service keeps it in Redis."""
     from datetime import datetime
 
-    from acd.agent_service import read_agents, redis_client
+    from acd.agent_service import read_agents
+    from hotline.redis_conn import redis_client
 
     settings = _settings()
 

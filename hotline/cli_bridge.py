@@ -13,7 +13,7 @@ import typer
 from crm_bridge.assembler import FinishedCall
 from crm_bridge.journal import Journal
 from crm_bridge.privacy import mask_number
-from crm_bridge.reconcile import reconcile, report
+from crm_bridge.reconcile import made_from_cdr, reconcile, report
 from crm_bridge.service import journal_path, store_calls
 from hotline.cli_settings import settings_or_exit
 from workorders.calendar import load_calendar
@@ -76,9 +76,17 @@ def reconcile_command(
         f"{result.examined} calls in Asterisk's CDR since {start.isoformat(timespec='seconds')}; "
         f"{len(result.created)} missing from the call records, created"
     )
-    for c in result.created:
-        began, end = (t.isoformat(timespec="seconds") for t in (c.started_at, c.ended_at))
+    made = made_from_cdr(engine, start)
+    new = {c.linkedid for c in result.created}
+    typer.echo(
+        f"{len(made)} call records since {start.isoformat(timespec='seconds')} made from the "
+        f"CDR alone (source cdr; their IVR choice, request type and hangup cause are unknown): "
+        f"{len(new)} created now, {len(made) - len(new)} before"
+    )
+    for r in made:
+        began, end = (t.isoformat(timespec="seconds") for t in (r.started_at, r.ended_at))
         typer.echo(
-            f"  {c.linkedid}  {mask_number(c.caller_number)}  {c.disposition.value}  "
-            f"queue {c.queue or '-'}  agent {c.agent or '-'}  {began} - {end}"
+            f"  {r.linkedid}  {mask_number(r.caller_number)}  {r.disposition}  "
+            f"queue {r.queue or '-'}  agent {r.agent or '-'}  {began} - {end}  "
+            f"source {r.source}{'  (created now)' if r.linkedid in new else ''}"
         )

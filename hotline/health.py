@@ -26,14 +26,9 @@ async def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
 
 
 async def redis_ok(settings: Settings) -> bool:
-    import redis.asyncio as aioredis
+    from hotline.redis_conn import redis_client
 
-    client = aioredis.Redis(
-        host=settings.redis.host,
-        port=settings.redis.port,
-        socket_timeout=1,
-        socket_connect_timeout=1,
-    )
+    client = redis_client(settings, 1.0)
     try:
         return bool(await client.ping())
     except Exception:

@@ -1,6 +1,7 @@
-"""A second CRM bridge, `hotline serve bridge` with its own var directory and database,
-on the same Asterisk (AMI) as the test hotline: a test may kill it, stop it, or put a
-proxy between it and AMI, while the hotline's own bridge runs throughout."""
+"""A second CRM bridge, `hotline serve bridge` with its own var directory and database
+(SQLite in that directory, or `HOTLINE_DATABASE_URL` in `env`), on the same Asterisk (AMI)
+as the test hotline: a test may kill it, stop it, stop its database, or put a proxy between
+it and AMI, while the hotline's own bridge runs throughout."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class SecondBridge:
             **(env or {}),
         }
         self.var = var
+        self.db_url = self.env.get("HOTLINE_DATABASE_URL") or f"sqlite:///{var / 'hotline.db'}"
         self.log = var / "bridge.log"
         self.proc: subprocess.Popen[bytes] | None = None
         var.mkdir(parents=True, exist_ok=True)
@@ -76,12 +78,17 @@ class SecondBridge:
         return out.stdout
 
     def record(self, caller: str, timeout: float = 30) -> CallRecord:
-        engine = make_engine(f"sqlite:///{self.var / 'hotline.db'}")
+        engine = make_engine(self.db_url)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with Session(engine) as s:
-                rec = s.exec(select(CallRecord).where(CallRecord.caller_number == caller)).first()
-            if rec is not None:
-                return rec
-            time.sleep(0.3)
+        try:
+            while time.monotonic() < deadline:
+                with Session(engine) as s:
+                    rec = s.exec(
+                        select(CallRecord).where(CallRecord.caller_number == caller)
+                    ).first()
+                if rec is not None:
+                    return rec
+                time.sleep(0.3)
+        finally:
+            engine.dispose()
         raise AssertionError(f"the second bridge stored no call from {caller}:\n{self.tail()}")

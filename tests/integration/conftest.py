@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from config.settings import DEFAULT_QUEUES
-from hotline.asterisk_root import exclusive_use
+from hotline.asterisk_root import asterisk_cmd, exclusive_use
 from tests.helpers.sipp import AgentPhone, Caller
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ ACD_AGENTS = [
 ]
 # Only the report queue has after-call work in the tests; elsewhere none, so that the
 # other tests' calls are not held back by wrap-up.
-REPORT_WRAPUP_SECONDS = 12
+REPORT_WRAPUP_SECONDS = 8
 WIDENING = {"secondary_after_seconds": 3, "general_after_seconds": 20}
 HELP_WIDENING = {
     "secondary_after_seconds": 2,
@@ -137,8 +137,23 @@ class Hotline:
             self.agi.wait(15)
         self.agi = None
 
+    def asterisk(self, command: str, *, check: bool = True) -> str:
+        """An Asterisk CLI command, run as `hotline asterisk cli` runs it (asterisk -rx in
+        the root) without the second or more that starting the Python CLI takes: the leak
+        check runs it after every test."""
+        out = subprocess.run(
+            asterisk_cmd(self.root, "-rx", command),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if check and out.returncode != 0:
+            raise AssertionError(f"asterisk -rx {command!r} failed:\n{out.stdout}\n{out.stderr}")
+        return out.stdout
+
     def active_channels(self) -> int:
-        out = self.cli("asterisk", "cli", "core", "show", "channels", "count")
+        out = self.asterisk("core show channels count")
         m = re.search(r"(\d+) active channel", out)
         assert m, out
         return int(m.group(1))
@@ -304,17 +319,24 @@ def no_leftover_channels(hotline: Hotline) -> Iterator[None]:
     deadline = time.monotonic() + 15
     while (n := hotline.active_channels()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert n == 0, hotline.cli("asterisk", "cli", "core", "show", "channels")
+    assert n == 0, hotline.asterisk("core show channels")
 
 
 TEST_PROMPTS = "hotline-test"
 LONGER = {"blocked": 3.0}  # long enough to press * during it
+# What tone_ivr changes in the shipped config/ivr.yaml: the prompts, and the survey's wait
+# for a key after each attempt (a test that answers it keys within 2 s of the question)
+TONE_IVR_CHANGES = {
+    "prompt_dir: hotline\n": f"prompt_dir: {TEST_PROMPTS}\n",
+    "survey_timeout_seconds: 6 ": "survey_timeout_seconds: 2 ",
+}
 
 
 @pytest.fixture(scope="module")
 def tone_ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The shipped tree with 0.3 s tone prompts (sounds/hotline-test, prompt_dir is the only
-    change), so that a walk through the menu takes seconds; the FastAGI server restarts on it."""
+    """The shipped tree with 0.3 s tone prompts (sounds/hotline-test) and a 2 s wait for the
+    survey's key (TONE_IVR_CHANGES), so that a walk through the menu takes seconds; the
+    FastAGI server restarts on it."""
     from agi.menu import DEFAULT_MENU_FILE
     from hotline.prompts import PROMPTS_FILE, tone
 
@@ -327,7 +349,10 @@ def tone_ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iter
     work = tmp_path_factory.mktemp("ivr")
     path = work / "ivr.yaml"
     text = DEFAULT_MENU_FILE.read_text(encoding="utf-8")
-    path.write_text(text.replace("prompt_dir: hotline\n", f"prompt_dir: {TEST_PROMPTS}\n"))
+    for shipped, test in TONE_IVR_CHANGES.items():
+        assert shipped in text, f"{DEFAULT_MENU_FILE} no longer has {shipped!r}"
+        text = text.replace(shipped, test)
+    path.write_text(text)
     hotline.stop_agi()
     hotline.env["HOTLINE_IVR_FILE"] = str(path)
     hotline.start_agi()

@@ -1,7 +1,8 @@
 """Agents' states and supervisor actions through the real Asterisk, with SIPp phones.
 
-A citizen's call spends about 5 s in the welcome and the transfer prompt before it
-reaches the queue; talk_ms counts from the answer, so calls here last 7 s and more.
+The menu speaks 0.3 s tones (conftest's tone_ivr): a citizen who presses 4 at 1.5 s is
+in the queue about half a second later; talk_ms counts from the key, so the agent talks
+for about talk_ms.
 
 Agents 1003 and 1004 serve the report queue (key 4), whose wrap-up is
 REPORT_WRAPUP_SECONDS; 1005 is the supervisor's phone. The session's agents 1001 and
@@ -33,6 +34,8 @@ from tests.integration.conftest import ACD_AGENTS, OWN_SERVICE_PORTS, PORTS, Hot
 
 TENANT = "nanning"
 SUPERVISOR = "1005"
+
+pytestmark = pytest.mark.usefixtures("tone_ivr")
 
 
 def state(agent: str) -> dict[str, str]:
@@ -110,10 +113,8 @@ def wait_spy(hotline: Hotline, timeout: float = 20) -> dict[str, str]:
 
 
 def waiting_in_report(hotline: Hotline) -> int:
-    out = hotline.cli("asterisk", "cli", "queue", "show", "hotline-report")
-    m = re.search(r"has (\d+) call", out)
-    assert m, out
-    return int(m.group(1))
+    rows = ami_rows(hotline, {"Action": "QueueStatus", "Queue": "hotline-report"})
+    return sum(1 for r in rows if r.get("Event") == "QueueEntry")
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
@@ -180,13 +181,12 @@ def test_log_in_pause_and_wrap_up_change_who_gets_the_next_call(
 
     # A: 1003 is the only report agent
     first = Caller(tmp_path, port=5063, media_port=16200)
-    assert first.call("13900000401", "4", talk_ms=7000).ok
-    assert hotline.wait_call("13900000401")["agent"] == "1003"
-    assert wait_state("1003", "wrap_up")["calls_handled"] == str(handled["1003"] + 1)
-
+    assert first.call("13900000401", "4", talk_ms=3000).ok
     # B arrives while 1003 is in wrap-up: it waits, 1003 idle but not offered the call...
     # (talks long enough to outlast a position announcement while it waits)
-    second = Caller(tmp_path, port=5065, media_port=16300).start("13900000402", "4", talk_ms=15000)
+    second = Caller(tmp_path, port=5065, media_port=16300).start("13900000402", "4", talk_ms=9000)
+    assert hotline.wait_call("13900000401")["agent"] == "1003"
+    assert wait_state("1003", "wrap_up")["calls_handled"] == str(handled["1003"] + 1)
     deadline = time.monotonic() + 20
     while waiting_in_report(hotline) == 0 and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -204,7 +204,7 @@ def test_log_in_pause_and_wrap_up_change_who_gets_the_next_call(
     r = post(hotline, "/api/agents/1003/pause", tokens["supervisor"], {"reason": "meeting"})
     assert r.status_code == 200, r.text
     assert wait_state("1003", "paused")["reason"] == "meeting"
-    assert Caller(tmp_path, port=5067, media_port=16400).call("13900000403", "4", talk_ms=7000).ok
+    assert Caller(tmp_path, port=5067, media_port=16400).call("13900000403", "4", talk_ms=3000).ok
     assert hotline.wait_call("13900000403")["agent"] == "1004"
     # (1004's wrap-up ending by itself was seen after B; no need to sit it out again)
     assert wait_state("1004", "wrap_up")["calls_handled"] == str(handled["1004"] + 2)
@@ -272,7 +272,7 @@ def test_whisper_and_barge_join_the_supervisors_phone(
     hotline.cli("agent", "login", "1003")
     hotline.cli("agent", "logout", "1004")
     wait_state("1003", "available")
-    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000404", "4", talk_ms=25000)
+    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000404", "4", talk_ms=20000)
     wait_state("1003", "on_call")
 
     # whisper from the CLI: the supervisor's phone rings, answers, and spies with w
@@ -281,7 +281,7 @@ def test_whisper_and_barge_join_the_supervisors_phone(
     spy = wait_spy(hotline)
     assert spy["Channel"].startswith(f"PJSIP/{SUPERVISOR}-")
     assert spy["ApplicationData"] == "PJSIP/1003-,qEw"
-    hotline.cli("asterisk", "cli", "channel", "request", "hangup", spy["Channel"])
+    hotline.asterisk(f"channel request hangup {spy['Channel']}")
     deadline = time.monotonic() + 15
     while spy_channels(hotline) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -348,8 +348,8 @@ def test_redis_restarted_mid_call_rebuilds_the_state(
     hotline.cli("agent", "pause", "1004", "--reason", "training")
     wait_state("1004", "paused")
     wait_state("1003", "available")  # 1003's wrap-up from the last test is over
-    # the call (about 5 s of menu before 1003 answers) must outlast a restart and a rebuild
-    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000405", "4", talk_ms=15000)
+    # the call must outlast a restart and a rebuild
+    call = Caller(tmp_path, port=5063, media_port=16200).start("13900000405", "4", talk_ms=10000)
     before = wait_state("1003", "on_call")
     restart_redis(hotline)
     after = wait_state("1003", "on_call")

@@ -1,7 +1,10 @@
 """Skills with a proficiency through the real Asterisk: of two free agents with the
 suggestion skill, the more proficient one answers, call after call (app_queue's
 longest-idle rule alone would alternate); the pool widens while a caller waits: to
-the skill's less proficient agents, then to the general pool, each step on the record."""
+the skill's less proficient agents, then to the general pool, each step on the record.
+
+The menu speaks 0.3 s tones (conftest's tone_ivr): a caller who presses a key at 1.5 s is
+in the queue about half a second later, and talk_ms counts from the key."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from acd.widening import plan
 from config.settings import WideningSettings
 from tests.helpers.ivr_calls import Phone, walk
 from tests.integration.conftest import AGENTS, HELP_WIDENING, OVERFLOW_CENTRE, WIDENING, Hotline
+
+pytestmark = pytest.mark.usefixtures("tone_ivr")
 
 SUGGESTION_AGENTS = {"1006": ("suggestion:2", 5080, 17600), "1007": ("suggestion", 5082, 17700)}
 
@@ -44,7 +49,7 @@ def test_the_most_proficient_free_agent_answers(
     members = hotline.cli("asterisk", "cli", "queue show hotline-suggestion")
     assert "with penalty 3" in members and "1007" in members, members
     for number in ("13900000501", "13900000502"):
-        result = walk(tmp_path, number, [(1500, "5")], talk_ms=9000)
+        result = walk(tmp_path, number, [(1500, "5")], talk_ms=5000)
         assert result.ok, result.stdout[-2000:]
         call = hotline.wait_call(number)
         assert call["queue"] == "suggestion" and call["agent"] == "1007", call
@@ -62,7 +67,7 @@ def test_the_skills_other_agents_answer_after_the_secondary_step(
 ) -> None:
     hotline.cli("agent", "logout", "1007")  # the proficient one: only 1006 (suggestion:2)
     number = "13900000503"
-    result = walk(tmp_path, number, [(1500, "5")], talk_ms=12000)
+    result = walk(tmp_path, number, [(1500, "5")], talk_ms=8000)
     assert result.ok, result.stdout[-2000:]
     call = hotline.wait_call(number)
     assert call["agent"] == "1006" and call["queues"] == ["suggestion"], call
@@ -80,7 +85,7 @@ def test_the_widening_step_reaches_a_general_agent_after_the_configured_wait(
 ) -> None:
     # key 2, help: no agent has the skill; the session's agents serve the general pool
     number = "13900000504"
-    result = walk(tmp_path, number, [(1500, "2")], talk_ms=14000)
+    result = walk(tmp_path, number, [(1500, "2")], talk_ms=10000)
     assert result.ok, result.stdout[-2000:]
     call = hotline.wait_call(number)
     assert call["queues"] == ["help", "general"], call
@@ -114,7 +119,7 @@ def test_nobody_free_here_the_other_centre_takes_the_call_over_the_overflow_trun
     number = "13900000505"
     centre = Phone(tmp_path, OVERFLOW_CENTRE, 17800).start()
     try:
-        result = walk(tmp_path, number, [(1500, "2")], talk_ms=24000)
+        result = walk(tmp_path, number, [(1500, "2")], talk_ms=21000)
     finally:
         centre.stop()
     assert result.ok, result.stdout[-2000:]

@@ -92,6 +92,7 @@ def test_a_silent_cut_is_noticed_and_the_call_across_it_is_complete(
     assert theirs.answered_at == _time(ours["answered_at"])
     # the end the bridge never saw, from Asterisk's CDR
     assert _close(theirs.ended_at, _time(ours["ended_at"])), (theirs.ended_at, ours)
+    assert theirs.source == "ami"  # made from the events, closed with the CDR's end time
     assert "with the CDR's end time" in bridge.log.read_text()
 
 
@@ -108,6 +109,7 @@ def test_a_call_the_bridge_never_saw_is_created_from_the_cdr_and_reported(
     assert number not in alarm["message"] and "139******32" in alarm["message"]
     theirs = bridge.record(number)
     assert theirs.linkedid == ours["linkedid"]
+    assert (theirs.source, ours["source"]) == ("cdr", "ami")  # marked as the backstop's
     assert theirs.disposition == "answered" and theirs.agent == "1001"
     assert theirs.queue == "complaint"
     assert theirs.recording_path.endswith(f"/{ours['linkedid']}.wav")  # MixMonitor's file
@@ -116,3 +118,5 @@ def test_a_call_the_bridge_never_saw_is_created_from_the_cdr_and_reported(
     assert "missing from the records: created from Asterisk's CDR" in bridge.log.read_text()
     again = bridge.cli("bridge", "reconcile")  # idempotent: nothing new
     assert "0 missing from the call records" in again, again
+    listed = next(line for line in again.splitlines() if ours["linkedid"] in line)
+    assert "source cdr" in listed and "139******32" in listed and number not in again

@@ -137,7 +137,7 @@ def agent_phone(work: Path, agent: str, port: int, media: int, keys: str, **kw: 
 
 
 def conference_members(hotline: Hotline, conference: str) -> list[str]:
-    out = hotline.cli("asterisk", "cli", "confbridge", "list", conference, check=False)
+    out = hotline.asterisk(f"confbridge list {conference}", check=False)
     return [line.split()[0] for line in out.splitlines() if line.startswith("PJSIP/")]
 
 

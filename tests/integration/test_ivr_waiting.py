@@ -56,7 +56,7 @@ def callback_of(db: Engine, number: str, *statuses: str) -> Callable[[], Callbac
 
 
 def queue_callers(hotline: Hotline, queue: str = "hotline-general") -> list[str]:
-    out = hotline.cli("asterisk", "cli", f"queue show {queue}")
+    out = hotline.asterisk(f"queue show {queue}")
     callers = out.split("Callers:", 1)[1] if "Callers:" in out else ""
     return re.findall(r"\d+\. (\S+)", callers)
 

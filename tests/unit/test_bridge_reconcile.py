@@ -4,9 +4,11 @@ with rows shaped like those Asterisk wrote for the integration tests' calls."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,8 +21,9 @@ from config.settings import Settings
 from crm_bridge.assembler import FinishedCall
 from crm_bridge.cdr import CDR_COLUMNS, CdrError, parse_row, read_cdr
 from crm_bridge.cdr_calls import call_from_cdr, created_at, group_by_call
-from crm_bridge.models import CallRecord, Disposition
-from crm_bridge.reconcile import alarms, missing, reconcile
+from crm_bridge.journal import decode, encode
+from crm_bridge.models import CallRecord, Disposition, RecordSource
+from crm_bridge.reconcile import alarms, made_from_cdr, missing, reconcile
 from crm_bridge.service import store_calls
 from hotline.db import make_engine, upgrade
 from workorders.calendar import load_calendar
@@ -201,7 +204,8 @@ def test_reconcile_creates_the_missing_calls_once(settings: Settings, engine: En
     store = _store(settings, engine)
     now = datetime.fromtimestamp(1795561200, UTC)
     since = now - timedelta(hours=1)
-    store([call_from_cdr([parse_row(r) for r in IN_IVR])])  # the bridge had this one
+    had = replace(call_from_cdr([parse_row(r) for r in IN_IVR]), source=RecordSource.AMI)
+    store([had])  # the bridge had this one, from its events
     first = reconcile(settings, engine, store, since=since, now=now, in_progress={"1795560990.30"})
     assert [c.linkedid for c in first.created] == ["1795560948.20"] and first.examined == 3
     again = reconcile(settings, engine, store, since=since, now=now)
@@ -209,7 +213,70 @@ def test_reconcile_creates_the_missing_calls_once(settings: Settings, engine: En
     assert reconcile(settings, engine, store, since=since, now=now).created == []
     with Session(engine) as s:
         rec = s.exec(select(CallRecord).where(CallRecord.linkedid == "1795560948.20")).one()
+        sources = {r.linkedid: r.source for r in s.exec(select(CallRecord))}
     assert (rec.disposition, rec.agent, rec.queue) == ("answered", "1001", "complaint")
+    assert sources == {"1795560948.20": "cdr", "1795560990.30": "cdr", "1795561020.40": "ami"}
+    assert [r.linkedid for r in made_from_cdr(engine, since)] == ["1795560948.20", "1795560990.30"]
+    # the call's events turn up after all: the full record replaces the backstop's
+    full = replace(first.created[0], source=RecordSource.AMI, ivr_choice="3")
+    store([full])
+    with Session(engine) as s:
+        rec = s.exec(select(CallRecord).where(CallRecord.linkedid == "1795560948.20")).one()
+    assert (rec.source, rec.ivr_choice) == ("ami", "3")
+    assert [r.linkedid for r in made_from_cdr(engine, since)] == ["1795560990.30"]
+
+
+def test_the_source_survives_the_journal() -> None:
+    call = call_from_cdr([parse_row(r) for r in ANSWERED])
+    assert decode(encode(call)).source is RecordSource.CDR
+    older = json.loads(encode(call))
+    del older["source"]  # a journal written before the field existed: events' calls only
+    assert decode(json.dumps(older)).source is RecordSource.AMI
+
+
+def test_the_api_and_the_cli_show_what_the_backstop_made(
+    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from auth.testing import bearer
+    from hotline.api import create_app
+    from hotline.cli import app
+
+    write_cdr(settings.cdr_file, [*ANSWERED, *IN_IVR])
+    store = _store(settings, engine)
+    had = replace(call_from_cdr([parse_row(r) for r in IN_IVR]), source=RecordSource.AMI)
+    store([had])
+    for name, value in {
+        "HOTLINE_CONFIG_FILE": str(settings.var_dir / "none.yaml"),
+        "HOTLINE_VAR_DIR": str(settings.var_dir),
+        "HOTLINE_ASTERISK_ROOT": str(settings.root),
+        "HOTLINE_MQTT__PORT": "9",  # no broker: the alarm is only logged
+    }.items():
+        monkeypatch.setenv(name, value)
+    (settings.var_dir / "none.yaml").write_text("{}\n")
+    since = ["--since", datetime.fromtimestamp(T0 - 60, UTC).isoformat()]
+    first = CliRunner().invoke(app, ["bridge", "reconcile", *since])
+    assert first.exit_code == 0, first.output
+    assert "2 calls in Asterisk's CDR" in first.output
+    assert "1 missing from the call records, created" in first.output
+    assert "1 call records since" in first.output and "1 created now, 0 before" in first.output
+    line = next(x for x in first.output.splitlines() if "1795560948.20" in x)
+    assert "source cdr" in line and "(created now)" in line and "139******01" in line
+    assert "1795561020.40" not in first.output  # the events' record is not listed
+    again = CliRunner().invoke(app, ["bridge", "reconcile", *since])
+    assert "0 missing from the call records" in again.output, again.output
+    assert "0 created now, 1 before" in again.output
+    line = next(x for x in again.output.splitlines() if "1795560948.20" in x)
+    assert "source cdr" in line and "(created now)" not in line
+
+    supervisor = bearer(engine, "banzhang", "supervisor")
+    calls = TestClient(create_app(settings, engine), headers=supervisor).get("/api/calls").json()
+    assert {c["linkedid"]: c["source"] for c in calls} == {
+        "1795560948.20": "cdr",
+        "1795561020.40": "ami",
+    }
 
 
 def test_a_recording_in_the_spool_is_attached(settings: Settings, engine: Engine) -> None:

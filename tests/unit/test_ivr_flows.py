@@ -272,10 +272,19 @@ async def test_survey_with_no_answer(start: Any, config: IvrConfig) -> None:
     services = FakeServices()
     port = await start(config, services)
     fake = await run(port, [], script="survey", args=("1700000000.9",))
-    assert len(fake.args_of("GET DATA")) == 2
+    assert fake.args_of("GET DATA") == [["hotline/survey", "6000", "1"]] * 2  # the defaults
     assert fake.variables == {"HOTLINE_SURVEY": "none"}
     assert services.surveys == [("1700000000.9", CALLER, "none")]
     assert played(fake) == []
+
+
+async def test_survey_asks_as_often_and_waits_as_long_as_configured(
+    start: Any, config: IvrConfig
+) -> None:
+    changed = config.model_copy(update={"survey_attempts": 3, "survey_timeout_seconds": 2.5})
+    port = await start(changed, FakeServices())
+    fake = await run(port, [], script="survey", args=("1700000000.9",))
+    assert fake.args_of("GET DATA") == [["hotline/survey", "2500", "1"]] * 3
 
 
 # Sub-centres and reload ------------------------------------------------------------------
