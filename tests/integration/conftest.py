@@ -170,11 +170,14 @@ class Hotline:
         """Add a user (`hotline users add`, password on stdin) and log them in over HTTP;
         their token. A user added before is logged in again."""
         password = user_password(name)
-        if name not in self.cli("users", "list"):
-            args = ["users", "add", name, "--role", role, "--password-stdin"]
-            args += ["--agent-id", agent_id] if agent_id else []
-            args += ["--unit", unit] if unit else []
-            self.cli(*args, input=password + "\n")
+        args = ["users", "add", name, "--role", role, "--password-stdin"]
+        args += ["--agent-id", agent_id] if agent_id else []
+        args += ["--unit", unit] if unit else []
+        out = subprocess.run(
+            [*HOTLINE, *args], env=self.env, cwd=REPO, input=password + "\n",
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0 or "exists already" in out.stderr, out.stderr
         return self.login(name, password)
 
     def login(self, name: str, password: str) -> str:
