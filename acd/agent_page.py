@@ -34,6 +34,7 @@ from acd.screen_pop import (
     build_screen_pop,
 )
 from auth.gate import CLOSE_FORBIDDEN, Gate, Recheck
+from auth.masking import masked
 from auth.roles import Perm, Role
 from auth.tokens import Principal
 from config.settings import Settings
@@ -237,6 +238,28 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
             mask_number(form.caller_number),
         )
         return created
+
+    @router.get("/api/agent/search")
+    def search(
+        q: str = Query(..., min_length=1, max_length=100),
+        u: Principal = Depends(agent_user),  # noqa: B008
+    ) -> list[dict[str, Any]]:
+        """Work orders whose content, topic, number or message transcript contains q."""
+        from dataclasses import asdict
+
+        from speech.search import search_orders
+
+        with Session(engine) as s:
+            hits = search_orders(s, q)
+        found = [
+            asdict(h)
+            | {
+                "accepted_at": h.accepted_at.isoformat(),
+                "request_type_title": REQUEST_TYPE_TITLES.get(h.request_type, h.request_type),
+            }
+            for h in hits
+        ]
+        return masked(found, u, settings)
 
     @router.websocket("/api/agent/ws")
     async def feed(websocket: WebSocket) -> None:

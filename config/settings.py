@@ -561,6 +561,14 @@ class SpeechSettings(Section):
     pool_size: int = Field(default=0, ge=0, le=256)
     # A result below this confidence (0-1) falls back to the key menu.
     min_confidence: float = Field(default=0.6, ge=0, le=1)
+    # Transcription (speech/transcribe.py): where `install-model` downloads the model from
+    # (a local mirror is fine: every large file's SHA-256 is checked all the same), and
+    # what the background worker turns into text: left messages, and whole call
+    # recordings only when asked (they take a recogniser for as long as the call).
+    model_url: str = "https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip"
+    transcribe_messages: bool = True
+    transcribe_recordings: bool = False
+    transcribe_poll_seconds: float = Field(default=5.0, gt=0)
 
 
 class Settings(BaseSettings):

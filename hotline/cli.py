@@ -22,6 +22,7 @@ from hotline import (
     cli_ivr,
     cli_orders,
     cli_recordings,
+    cli_speech,
     cli_upstream,
     cli_users,
     prompts,
@@ -53,6 +54,7 @@ app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
 app.add_typer(cli_bridge.app, name="bridge")
 app.add_typer(cli_users.app, name="users")
+app.add_typer(cli_speech.app, name="speech")
 
 
 def _logging(verbose: bool = False) -> None:
@@ -157,7 +159,8 @@ def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         for name, comp in report["components"].items():
-            typer.echo(f"{name:10} {'ok  ' if comp['ok'] else 'DOWN'} {comp['detail']}")
+            state = "ok  " if comp["ok"] else "off " if comp.get("optional") else "DOWN"
+            typer.echo(f"{name:10} {state} {comp['detail']}")
     raise typer.Exit(0 if report["ok"] else 1)
 
 

@@ -19,6 +19,7 @@ from crm_bridge.models import CallRecord  # noqa: F401
 from crm_bridge.upstream import capture
 from crm_bridge.upstream.models import UpstreamChange  # noqa: F401
 from recordings.models import Recording  # noqa: F401
+from speech.transcripts import Transcript  # noqa: F401
 from workorders.duty_calls import DutyCall  # noqa: F401
 from workorders.models import WorkOrder  # noqa: F401
 

@@ -114,9 +114,23 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
         "ok": not any(r.low for r in space),
         "detail": describe(space, settings.recordings.min_free_mb),
     }
+    from speech.model import speech_problem
+
+    # optional: without a model the menu is keys only and messages wait for their text
+    speech_why = await asyncio.to_thread(speech_problem, settings)
+    components["speech"] = {
+        "ok": speech_why is None,
+        "optional": True,
+        "detail": speech_why or f"model {settings.speech_model_dir}",
+    }
     if bridge_connected is not None:
         components["bridge"] = {
             "ok": bridge_connected,
             "detail": "AMI session logged in" if bridge_connected else "AMI session not logged in",
         }
-    return {"ok": all(c["ok"] for c in components.values()), "components": components}
+    return {"ok": overall_ok(components), "components": components}
+
+
+def overall_ok(components: dict[str, dict[str, Any]]) -> bool:
+    """Every required component up; an optional one (speech) only informs."""
+    return all(c["ok"] or c.get("optional", False) for c in components.values())

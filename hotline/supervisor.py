@@ -41,6 +41,7 @@ ALL_SERVICES = (
     "callbacks",
     "upstream",
     "duty",
+    "transcripts",
 )
 
 
@@ -317,6 +318,11 @@ class Supervisor:
 
             worker = RecordingWorker(s, engine)
             tasks.append(asyncio.create_task(worker.run(), name="recordings"))
+        if "transcripts" in self.services:
+            from speech.transcribe import TranscriptionWorker
+
+            transcriber = TranscriptionWorker(s, engine)
+            tasks.append(asyncio.create_task(transcriber.run(), name="transcripts"))
         if "upstream" in self.services:
             from crm_bridge.upstream.sender import UpstreamSender
 

@@ -22,6 +22,7 @@ from auth.masking import masked
 from auth.roles import UNIT_ACTIONS, Perm, Role
 from auth.tokens import Principal
 from config.settings import Settings
+from speech.transcripts import transcripts_of_order
 from workorders import analysis, assessment, knowledge, satisfaction, supervision
 from workorders.context import service_session
 from workorders.duty_plan import minutes_late
@@ -30,6 +31,8 @@ from workorders.models import WorkOrder
 from workorders.revisits import open_tasks
 from workorders.scope import unit_may_see
 from workorders.service import WorkOrderService
+
+TRANSCRIPT_FIELDS = {"kind", "text", "confidence", "model", "language", "created_at"}
 
 
 class OrderDetail(BaseModel):
@@ -55,6 +58,8 @@ class OrderDetail(BaseModel):
     extended_days: int
     satisfaction: str
     events: list[dict[str, Any]]
+    # what was said in the order's message (or call), as recognised (speech/transcribe.py)
+    transcripts: list[dict[str, Any]] = []
 
 
 class CreateIn(BaseModel):
@@ -117,6 +122,11 @@ def _detail(svc: WorkOrderService, o: WorkOrder) -> OrderDetail:
         extended_days=o.extended_days,
         satisfaction=o.satisfaction,
         events=[e.model_dump(mode="json", exclude={"id", "order_id"}) for e in svc.events(o)],
+        transcripts=[
+            t.model_dump(mode="json", include=TRANSCRIPT_FIELDS)
+            | ({"text": "(保密)"} if masked else {})
+            for t in transcripts_of_order(svc.session, o.number)
+        ],
     )
 
 

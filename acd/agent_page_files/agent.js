@@ -227,6 +227,34 @@ form.addEventListener("submit", async (ev) => {
   }
 });
 
+const MATCHED = { number: "编号", content: "内容", transcript: "留言文字" };
+
+$("search").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const out = $("search-result");
+  const tbody = $("hits").querySelector("tbody");
+  const q = $("search").q.value.trim();
+  if (!q) return;
+  out.className = "";
+  out.textContent = "搜索中…";
+  const r = await fetch(`/api/agent/search?q=${encodeURIComponent(q)}`);  // the login's cookie
+  if (r.status === 401) { toLogin(); return; }
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  tbody.replaceChildren();
+  if (!r.ok) {
+    out.className = "bad";
+    out.textContent = `搜索失败（${r.status}）：${detailOf(data)}`;
+    return;
+  }
+  out.textContent = `找到 ${data.length} 张工单`;
+  if (!data.length) tbody.append(none("没有匹配的工单", 7));
+  for (const h of data) {
+    tbody.append(row(h.number, h.request_type_title, STATUS[h.status] || h.status,
+      when(h.accepted_at), MATCHED[h.matched_in] || h.matched_in, h.excerpt, h.transcript));
+  }
+});
+
 $("use-new").onclick = () => { if (pending) prefill(pending); };
 $("login").onclick = () => act("login");
 $("logout").onclick = () => act("logout");

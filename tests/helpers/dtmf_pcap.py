@@ -5,26 +5,35 @@ with a second play (Debian's dtmf_2833_<key>.pcap, one per key) repeats the firs
 key's sequence numbers and Asterisk drops it as an old packet (measured: the
 second key of a walk never arrived). A walk of several keys is therefore one file:
 every press at its time (SIPp keeps the pcap's pacing), sequence numbers and
-timestamps rising throughout.
+timestamps rising throughout. A step may also be speech (8 kHz A-law bytes, payload
+type 8): it is sent as 20 ms packets in the same stream, so the citizen can speak
+between two keys (a message, then # to end it).
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 EVENTS = {**{str(d): d for d in range(10)}, "*": 10, "#": 11, "A": 12, "B": 13, "C": 14, "D": 15}
 PAYLOAD_TYPE = 101
+PCMA = 8
 SSRC = 0x1234ABCD
 PACKETS = 7  # 20 ms apart, then three end packets
 STEP = 160  # 20 ms at 8 kHz
 
 
 def _packet(seq: int, ts: int, marker: bool, event: int, end: bool, duration: int) -> bytes:
+    payload = struct.pack(">BBH", event, (0x80 if end else 0) | 10, duration)
+    return _rtp(seq, ts, marker, PAYLOAD_TYPE, payload)
+
+
+def _rtp(seq: int, ts: int, marker: bool, payload_type: int, payload: bytes) -> bytes:
     rtp = struct.pack(
-        ">BBHII", 0x80, (0x80 if marker else 0) | PAYLOAD_TYPE, seq & 0xFFFF, ts, SSRC
+        ">BBHII", 0x80, (0x80 if marker else 0) | payload_type, seq & 0xFFFF, ts, SSRC
     )
-    rtp += struct.pack(">BBH", event, (0x80 if end else 0) | 10, duration)
+    rtp += payload
     udp = struct.pack(">HHHH", 16000, 6000, 8 + len(rtp), 0) + rtp
     total = 20 + len(udp)
     ip = struct.pack(
@@ -44,14 +53,23 @@ def _packet(seq: int, ts: int, marker: bool, event: int, end: bool, duration: in
     return eth + ip + udp
 
 
-def write_walk(path: Path, steps: list[tuple[int, str]]) -> int:
-    """Each (pause_ms, key): wait, then press. Returns the file's length in ms."""
+def write_walk(path: Path, steps: Sequence[tuple[int, str | bytes]]) -> int:
+    """Each (pause_ms, key or A-law speech): wait, then press or speak. Returns the
+    file's length in ms."""
     frames: list[tuple[int, bytes]] = []  # (microseconds from the start, frame)
     at_ms = 0
     seq = 1000
-    for pause_ms, key in steps:
+    for pause_ms, what in steps:
         at_ms += pause_ms
-        event = EVENTS[key]
+        if isinstance(what, bytes):
+            for i, start in enumerate(range(0, len(what), STEP)):
+                chunk = what[start : start + STEP].ljust(STEP, b"\xd5")  # A-law silence
+                ts = 8000 + (at_ms + i * 20) * 8
+                frames.append(((at_ms + i * 20) * 1000, _rtp(seq, ts, i == 0, PCMA, chunk)))
+                seq += 1
+            at_ms += -(-len(what) // STEP) * 20
+            continue
+        event = EVENTS[what]
         ts = 8000 + at_ms * 8  # 8 kHz
         for i in range(PACKETS + 3):
             end = i >= PACKETS

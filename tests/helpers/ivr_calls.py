@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
@@ -45,7 +46,7 @@ BYE_BY_HOTLINE = """\
 def walk(
     workdir: Path,
     caller: str,
-    steps: list[tuple[int, str]],
+    steps: Sequence[tuple[int, str | bytes]],
     *,
     talk_ms: int = 3000,
     hotline_hangs_up: bool = False,
@@ -55,7 +56,8 @@ def walk(
     service: str = "12345",
     timeout_s: int = 120,
 ) -> CallResult:
-    """Call, then for each (pause_ms, key) wait and press the key; then talk and hang
+    """Call, then for each (pause_ms, key) wait and press the key (or speak: A-law bytes,
+    tests/helpers/dtmf_pcap.py); then talk and hang
     up, or (hotline_hangs_up) wait up to wait_ms for the hotline's BYE."""
     body = []
     if steps:

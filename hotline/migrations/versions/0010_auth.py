@@ -1,7 +1,7 @@
 """auth: users with hashed passwords, expiring tokens (hashed), the audit log of writes
 
 Revision ID: 0010_auth
-Revises: 0013_record_source (main had 0006_emergency_parties → 0013_record_source)
+Revises: 0012_transcripts (the head of main when merged)
 Create Date: 2026-11-25
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_auth"
-down_revision = "0013_record_source"
+down_revision = "0012_transcripts"
 branch_labels = None
 depends_on = None
 

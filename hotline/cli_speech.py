@@ -1,0 +1,82 @@
+"""`hotline speech …`: install the model, say whether speech is on, transcribe a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli_settings import settings_or_exit
+
+app = typer.Typer(
+    help="Speech recognition: the Vosk model, its status, transcription.", no_args_is_help=True
+)
+
+
+@app.command("install-model")
+def install_model(
+    url: Annotated[
+        str | None, typer.Option(help="where to download the zip (default speech.model_url)")
+    ] = None,
+    model_dir: Annotated[
+        Path | None, typer.Option("--dir", help="where to install (default speech.model_dir)")
+    ] = None,
+) -> None:
+    """Download vosk-model-small-cn-0.22, check every large file's SHA-256, install it."""
+    from speech.install import InstallError
+    from speech.install import install_model as install
+
+    settings = settings_or_exit()
+    source = url or settings.speech.model_url
+    target = model_dir or settings.speech_model_dir
+    typer.echo(f"downloading {source}")
+    try:
+        installed = install(source, target)
+    except (InstallError, OSError) as exc:
+        typer.echo(f"install-model failed, nothing installed: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"speech model installed in {installed} (SHA-256 checked)")
+
+
+@app.command()
+def status() -> None:
+    """Whether speech features are on, and why not; exit 1 when off."""
+    from speech.model import speech_problem
+
+    settings = settings_or_exit()
+    why = speech_problem(settings)
+    if why:
+        typer.echo(f"speech off: {why}")
+        raise typer.Exit(1)
+    cfg = settings.speech
+    typer.echo(
+        f"speech on: model {settings.speech_model_dir} (language {cfg.language}); "
+        f"transcribing messages {'on' if cfg.transcribe_messages else 'off'}, "
+        f"call recordings {'on' if cfg.transcribe_recordings else 'off'}"
+    )
+
+
+@app.command()
+def transcribe(
+    file: Annotated[Path, typer.Argument(help="an audio file (WAV, GSM, MP3, Opus…)")],
+) -> None:
+    """Print the text of one audio file (free-form recognition, as for messages)."""
+    from speech.model import speech_problem
+    from speech.transcribe import TranscribeError, recognise
+
+    settings = settings_or_exit()
+    if not file.is_file():
+        typer.echo(f"{file}: no such file", err=True)
+        raise typer.Exit(2)
+    if why := speech_problem(settings):
+        typer.echo(f"speech off: {why}", err=True)
+        raise typer.Exit(1)
+    try:
+        heard = recognise(settings.speech_model_dir, file, settings.speech.language)
+    except TranscribeError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    conf = "-" if heard.confidence is None else f"{heard.confidence:.2f}"
+    typer.echo(heard.text)
+    typer.echo(f"({heard.seconds:.1f} s of audio, confidence {conf})", err=True)
