@@ -1,8 +1,8 @@
 """The agent page (/agent): screen pop, work-order form, log in / pause / unpause.
 
-Needs the agent's own token of `hotline recordings user add NAME --role agent --agent-id ID`
-(?token= for the page and its WebSocket, where a browser cannot send a header; Bearer for
-the form's POST). An agent sees only their own phone's rings. The acd service publishes
+Needs a login (the login page's cookie, or a Bearer token): an agent sees only their own
+phone's rings; a supervisor may open any agent's page read-only (/agent?agent=1003).
+The acd service publishes
 rings and state changes on Redis (acd/agent_service.py); this feed adds the caller's
 history from the database and pushes it to the page.
 """
@@ -13,13 +13,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from html import escape
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, HTMLResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, field_validator
 from redis.exceptions import RedisError
 from sqlalchemy import Engine
@@ -35,18 +33,19 @@ from acd.screen_pop import (
     Ring,
     build_screen_pop,
 )
+from auth.gate import CLOSE_FORBIDDEN, Gate, Recheck
+from auth.masking import masked
+from auth.roles import Perm, Role
+from auth.tokens import Principal
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from crm_bridge.privacy import mask_number
-from recordings.access import User, authenticate
 from workorders.models import Channel, WorkOrder
 
 log = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).resolve().parent / "agent_page_files"
 PAGE_FILES = {"agent.js": "text/javascript", "agent.css": "text/css"}
-# WebSocket close code for a missing or refused token (4000-4999: the application's own)
-CLOSE_UNAUTHORISED = 4401
 CHANNEL_TITLES = {
     Channel.PHONE: "电话",
     Channel.WEBSITE: "热线网站",
@@ -56,21 +55,22 @@ CHANNEL_TITLES = {
     Channel.GOV_PLATFORM: "数字政务一体化平台",
     Channel.GOV_WEBSITE: "中国政府网",
 }
-bearer = HTTPBearer(auto_error=False, description="the agent's own token")
 
 
-class Unauthorised(Exception):
-    """No token, an unknown one, or not an agent's."""
+class NotYours(Exception):
+    """An agent asked for another agent's page, or a supervisor named no agent."""
 
 
-def agent_of_token(settings: Settings, token: str) -> User:
-    """The agent a token belongs to; supervisors and auditors have no agent page."""
-    user = authenticate(settings, token) if token else None
-    if user is None:
-        raise Unauthorised("a valid agent token is required")
-    if user.role != "agent" or not user.agent_id:
-        raise Unauthorised(f"user {user.name} is a {user.role}, not an agent")
-    return user
+def page_agent(settings: Settings, who: Principal, asked: str) -> tuple[str, bool]:
+    """(whose page, read-only): an agent's own; any agent's, read-only, for a supervisor."""
+    if who.role == Role.AGENT:
+        if asked and asked != who.agent_id:
+            raise NotYours(f"agent {who.agent_id} may open their own page only")
+        return who.agent_id, False
+    known = [a.id for a in settings.agents]
+    if asked not in known:
+        raise NotYours(f"name the agent: /agent?agent=ID; known: {', '.join(known) or 'none'}")
+    return asked, True
 
 
 class OrderForm(BaseModel):
@@ -165,30 +165,17 @@ def caller_history(
     return past, open_
 
 
-def _refusal_page(reason: str) -> HTMLResponse:
-    body = f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>坐席工作台 · 需要登录</title><link rel="stylesheet" href="/agent/agent.css"></head>
-<body class="login"><main><h1>坐席工作台</h1>
-<p class="error">未登录或令牌无效（401）：{escape(reason)}</p>
-<form method="get" action="/agent"><label>坐席令牌 <input name="token" type="password"
-autocomplete="off" required></label><button type="submit">登录</button></form>
-<p class="hint">令牌由管理员用
-<code>hotline recordings user add 姓名 --role agent --agent-id 工号</code> 生成。</p>
-</main></body></html>"""
-    return HTMLResponse(body, status_code=401)
-
-
 def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(tags=["agent page"])
     tenant = settings.tenant
 
-    def agent_user(
-        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> User:
-        try:
-            return agent_of_token(settings, creds.credentials if creds else "")
-        except Unauthorised as exc:
-            raise HTTPException(401, str(exc)) from exc
+    gate = Gate(settings, engine)
+    page_of = gate.page(Perm.AGENT_PAGE)
+
+    def agent_user(who: Principal = Depends(gate.require(Perm.ORDERS_CREATE))) -> Principal:  # noqa: B008
+        if who.role != Role.AGENT or not who.agent_id:
+            raise HTTPException(403, "the order form is an agent's (their calls, their id)")
+        return who
 
     async def pop_of(ring: Ring) -> dict[str, Any]:
         from datetime import UTC, datetime
@@ -199,22 +186,25 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
             ring, past, open_, datetime.now(UTC), queue_title=titles.get(ring.queue, "")
         )
 
-    @router.get("/agent", include_in_schema=False, response_model=None)
-    async def page(token: str = Query("")) -> FileResponse | HTMLResponse:
+    @router.get("/agent", include_in_schema=False)
+    async def page(
+        agent: str = Query("", description="a supervisor's read-only view of this agent"),
+        who: Principal = Depends(page_of),  # noqa: B008
+    ) -> FileResponse:
         try:
-            agent_of_token(settings, token)
-        except Unauthorised as exc:
-            return _refusal_page(str(exc))
+            page_agent(settings, who, agent)
+        except NotYours as exc:
+            raise HTTPException(403, str(exc)) from exc
         return FileResponse(PAGE_DIR / "index.html", media_type="text/html")
 
-    @router.get("/agent/{name}", include_in_schema=False)
+    @router.get("/agent/{name}", include_in_schema=False, dependencies=[Depends(page_of)])
     async def page_file(name: str) -> FileResponse:
         if name not in PAGE_FILES:
             raise HTTPException(404, "no such file")
         return FileResponse(PAGE_DIR / name, media_type=PAGE_FILES[name])
 
     @router.post("/api/agent/workorders", status_code=201, response_model=OrderCreated)
-    def create_order(form: OrderForm, u: User = Depends(agent_user)) -> OrderCreated:  # noqa: B008
+    def create_order(form: OrderForm, u: Principal = Depends(agent_user)) -> OrderCreated:  # noqa: B008
         """The agent page's work-order form: an order accepted from the call (受理)."""
         from workorders.context import service_session
         from workorders.lifecycle import WorkOrderError
@@ -252,7 +242,7 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
     @router.get("/api/agent/search")
     def search(
         q: str = Query(..., min_length=1, max_length=100),
-        u: User = Depends(agent_user),  # noqa: B008
+        u: Principal = Depends(agent_user),  # noqa: B008
     ) -> list[dict[str, Any]]:
         """Work orders whose content, topic, number or message transcript contains q."""
         from dataclasses import asdict
@@ -261,7 +251,7 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
 
         with Session(engine) as s:
             hits = search_orders(s, q)
-        return [
+        found = [
             asdict(h)
             | {
                 "accepted_at": h.accepted_at.isoformat(),
@@ -269,6 +259,7 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
             }
             for h in hits
         ]
+        return masked(found, u, settings)
 
     @router.websocket("/api/agent/ws")
     async def feed(websocket: WebSocket) -> None:
@@ -276,15 +267,18 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
         from acd.agent_service import agent_events_channel, agent_key, ring_key
         from hotline.redis_conn import redis_client
 
+        user = await gate.websocket(websocket, Perm.AGENT_PAGE)
+        if user is None:
+            return
         try:
-            user = agent_of_token(settings, websocket.query_params.get("token", ""))
-        except Unauthorised as exc:
-            # accepted first: a close before the handshake reaches a browser as a bare 1006
+            agent_id, read_only = page_agent(
+                settings, user, websocket.query_params.get("agent", "")
+            )
+        except NotYours as exc:
             await websocket.accept()
-            await websocket.close(code=CLOSE_UNAUTHORISED, reason=str(exc)[:120])
+            await websocket.close(code=CLOSE_FORBIDDEN, reason=str(exc)[:120])
             return
         await websocket.accept()
-        agent_id = user.agent_id
         names = {a.id: a.name for a in settings.agents}
         r = redis_client(settings)
         pubsub = r.pubsub()
@@ -299,6 +293,7 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
                     "agent": agent_id,
                     "name": names.get(agent_id, ""),
                     "user": user.name,
+                    "read_only": read_only,
                     "city_name": settings.city_name,
                     "pause_reasons": [{"code": p.code, "title": p.title} for p in PAUSE_REASONS],
                     "request_types": [
@@ -324,8 +319,9 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
                 await websocket.close(code=1011, reason="Redis unreachable")
                 return
             receiver = asyncio.create_task(_drain(websocket))
+            login = Recheck(gate, websocket)
             try:
-                while not receiver.done():
+                while not receiver.done() and await login.still_valid():
                     try:
                         msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     except (RedisError, OSError) as exc:

@@ -1,9 +1,8 @@
 """HTTP API for agents' states and supervisor actions.
 
-Reading states is open (like /api/calls, on loopback); changing them needs a token
-(`hotline recordings user add NAME --role agent --agent-id 1001` or `--role supervisor`):
-an agent changes their own state, a supervisor anyone's and may listen, whisper, barge.
-Every change is audited with the token's user as the actor.
+Reading states needs a login; an agent changes their own state, a supervisor anyone's
+and may listen, whisper, barge (auth/roles.py). Every change is audited with the
+token's user as the actor.
 """
 
 from __future__ import annotations
@@ -15,17 +14,16 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from acd.agent_state import PAUSE_REASONS
 from acd.supervision import ActionError, Actor, SpyMode
+from auth.gate import Gate
+from auth.roles import Perm, Role
+from auth.tokens import Principal as User
 from config.settings import Settings
 from crm_bridge.ami import AmiClient
-from recordings.access import User
-
-bearer = HTTPBearer(auto_error=False, description="an agent's or a supervisor's token")
 
 
 class AgentOut(BaseModel):
@@ -108,19 +106,13 @@ def _out(agent_id: str, f: dict[str, str]) -> AgentOut:
 
 def agents_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["agents and supervisors"])
-
-    def user(
-        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> User:
-        from recordings.access import authenticate
-
-        found = authenticate(settings, creds.credentials) if creds else None
-        if found is None:
-            raise HTTPException(401, "an agent's or a supervisor's token is required (Bearer)")
-        return found
+    gate = Gate(settings, engine)
+    user = gate.require(Perm.AGENT_CONTROL)
+    supervisor = gate.require(Perm.SUPERVISE)
+    reader = Depends(gate.require(Perm.AGENTS_READ))
 
     def may_change(u: User, agent_id: str) -> Actor:
-        if u.role == "supervisor" or (u.role == "agent" and u.agent_id == agent_id):
+        if u.role == Role.SUPERVISOR or (u.role == Role.AGENT and u.agent_id == agent_id):
             return Actor(u.name, "api", u.agent_id if u.role == "agent" else "")
         raise HTTPException(403, f"only agent {agent_id} themself or a supervisor may do this")
 
@@ -151,11 +143,11 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         finally:
             await r.aclose()
 
-    @router.get("/agents", response_model=list[AgentOut])
+    @router.get("/agents", response_model=list[AgentOut], dependencies=[reader])
     async def list_agents() -> list[AgentOut]:
         return [_out(a, f) for a, f in (await states()).items()]
 
-    @router.get("/agents/{agent_id}", response_model=AgentOut)
+    @router.get("/agents/{agent_id}", response_model=AgentOut, dependencies=[reader])
     async def one_agent(agent_id: str) -> AgentOut:
         rows = await states()
         if agent_id not in rows:
@@ -200,11 +192,13 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         )
 
     def spy_route(mode: SpyMode) -> None:
-        async def spy_on(agent_id: str, body: SpyIn, u: User = Depends(user)) -> ActionOut:  # noqa: B008
+        async def spy_on(
+            agent_id: str,
+            body: SpyIn,
+            u: User = Depends(supervisor),  # noqa: B008
+        ) -> ActionOut:
             from acd.supervision import check_spy, spy
 
-            if u.role != "supervisor":
-                raise HTTPException(403, f"only a supervisor may {mode.value}")
             actor = Actor(u.name, "api")
             return await with_ami(
                 lambda: check_spy(settings, agent_id, body.supervisor),
@@ -255,8 +249,6 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
         u: User = Depends(user),  # noqa: B008
     ) -> EmergencyOut:
         """紧急标记 for a call by its id (a waiting caller goes first in the queue)."""
-        if u.role not in ("agent", "supervisor"):
-            raise HTTPException(403, "only an agent or a supervisor may mark a call")
         return await mark_emergency(u.name, linkedid=linkedid)
 
     @router.post("/agents/{agent_id}/emergency", response_model=ActionOut)
@@ -275,12 +267,10 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
     def audit(
         agent: str | None = None,
         limit: int = Query(200, ge=1, le=10_000),
-        u: User = Depends(user),  # noqa: B008
+        _: User = Depends(gate.require(Perm.ACTIONS_READ)),  # noqa: B008
     ) -> list[AuditOut]:
         from acd.supervision import audit_trail
 
-        if u.role not in ("supervisor", "auditor"):
-            raise HTTPException(403, "only a supervisor or an auditor may read the audit")
         return [AuditOut.model_validate(a.model_dump()) for a in audit_trail(engine, agent, limit)]
 
     return router

@@ -1,15 +1,13 @@
 """HTTP API of the live numbers and the wallboard page: read-only, from Redis.
 
-On loopback no token is needed; from any other address a token of
-`hotline recordings user add` (Bearer, or ?token= where a browser cannot send a
-header: the wallboard's WebSocket).
+Needs a login (auth/, permission `live`): a Bearer token, or the login page's cookie
+for the wallboard page and its WebSocket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 from collections.abc import Iterable
@@ -17,13 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from redis.exceptions import RedisError
+from sqlalchemy import Engine
 
 from acd import live_keys
+from auth.gate import Gate, Recheck
+from auth.roles import Perm
 from config.settings import Settings
 from hotline.redis_conn import redis_client
 
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 PAGE_DIR = Path(__file__).resolve().parent / "wallboard"
 PAGE_FILES = {"wallboard.js": "text/javascript", "wallboard.css": "text/css"}
 AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
-bearer = HTTPBearer(auto_error=False, description="off loopback: a token of `hotline recordings`")
 
 
 class AgentLive(BaseModel):
@@ -44,21 +43,6 @@ class AgentLive(BaseModel):
     reason: str
     queues: list[str]
     calls_handled: int
-
-
-def is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _allowed(settings: Settings, host: str | None, token: str) -> bool:
-    if is_loopback(host):
-        return True
-    from recordings.access import authenticate
-
-    return authenticate(settings, token) is not None
 
 
 def _agent(agent_id: str, raw: dict[str, str], names: dict[str, str], now: datetime) -> AgentLive:
@@ -154,19 +138,13 @@ class LiveReader:
         await self.redis.aclose()
 
 
-def live_router(settings: Settings) -> APIRouter:
+def live_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(tags=["live numbers"])
+    gate = Gate(settings, engine)
+    allowed = gate.require(Perm.LIVE)
     reader = LiveReader(settings)
     r = settings.redis
     unavailable = f"live numbers unavailable: Redis at {r.host}:{r.port} does not answer"
-
-    def allowed(
-        request: Request,
-        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> None:
-        token = creds.credentials if creds else request.query_params.get("token", "")
-        if not _allowed(settings, request.client.host if request.client else None, token):
-            raise HTTPException(401, "off loopback a token is required (Bearer or ?token=)")
 
     @router.get("/api/live/queues", dependencies=[Depends(allowed)])
     async def queues() -> list[dict[str, Any]]:
@@ -215,13 +193,12 @@ def live_router(settings: Settings) -> APIRouter:
     @router.websocket("/api/live/ws")
     async def board(websocket: WebSocket) -> None:
         """The wallboard's feed: the whole board every `live.publish_seconds`."""
-        host = websocket.client.host if websocket.client else None
-        if not _allowed(settings, host, websocket.query_params.get("token", "")):
-            await websocket.close(code=1008, reason="off loopback a token is required")
+        if await gate.websocket(websocket, Perm.LIVE) is None:
             return
         await websocket.accept()
+        login = Recheck(gate, websocket)
         try:
-            while True:
+            while await login.still_valid():
                 try:
                     message: dict[str, Any] = await reader.board()
                 except (RedisError, OSError):
@@ -231,12 +208,13 @@ def live_router(settings: Settings) -> APIRouter:
         except (WebSocketDisconnect, RuntimeError):  # the screen went away mid-send
             return
 
-    @router.get("/wallboard", include_in_schema=False)
+    page = [Depends(gate.page(Perm.LIVE))]
+
+    @router.get("/wallboard", include_in_schema=False, dependencies=page)
     async def wallboard_page() -> FileResponse:
-        # the page holds no numbers; the feed above checks who may read them
         return FileResponse(PAGE_DIR / "index.html", media_type="text/html")
 
-    @router.get("/wallboard/{name}", include_in_schema=False)
+    @router.get("/wallboard/{name}", include_in_schema=False, dependencies=page)
     async def wallboard_file(name: str) -> FileResponse:
         if name not in PAGE_FILES:
             raise HTTPException(404, "no such file")

@@ -1,7 +1,7 @@
 """HTTP API for blocked numbers (art. 21.4): list, add, remove, audit trail.
 
-Changes need a supervisor's token (`hotline recordings user add NAME --role supervisor`);
-the token's user is written to the audit trail as the actor.
+Changes need a supervisor's login (auditors may read); the token's user is written to
+the audit trail as the actor. The numbers are shown in full: blocking needs them.
 """
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from agi import blocks
 from agi.models import BlockAudit, BlockedNumber
+from auth.gate import Gate
+from auth.masking import NUMBER_FIELDS, masked
+from auth.roles import Perm
+from auth.tokens import Principal
 from config.settings import Settings
-
-bearer = HTTPBearer(auto_error=False, description="a supervisor's token")
 
 
 class BlockIn(BaseModel):
@@ -54,25 +55,21 @@ def _out(b: BlockedNumber) -> BlockOut:
 def blocks_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api/blocks", tags=["blocked numbers"])
 
-    def supervisor(
-        creds: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> str:
-        from recordings.access import authenticate
+    gate = Gate(settings, engine)
+    writer = gate.require(Perm.BLOCKS_WRITE)
+    reader = gate.require(Perm.BLOCKS_READ)
 
-        user = authenticate(settings, creds.credentials) if creds else None
-        if user is None:
-            raise HTTPException(401, "a supervisor's token is required (Bearer)")
-        if user.role != "supervisor":
-            raise HTTPException(403, "only a supervisor may change or see blocked numbers")
-        return user.name
+    def supervisor(who: Principal = Depends(writer)) -> str:  # noqa: B008
+        return who.name
 
     @router.get("", response_model=list[BlockOut])
     def list_blocks(
         include_inactive: bool = Query(False, alias="all"),
-        _: str = Depends(supervisor),
+        who: Principal = Depends(reader),  # noqa: B008
     ) -> list[BlockOut]:
         with Session(engine) as s:
-            return [_out(b) for b in blocks.list_blocks(s, include_inactive=include_inactive)]
+            out = [_out(b) for b in blocks.list_blocks(s, include_inactive=include_inactive)]
+        return masked(out, who, settings, NUMBER_FIELDS | {"number"})
 
     @router.post("", response_model=BlockOut, status_code=201)
     def add(body: BlockIn, actor: str = Depends(supervisor)) -> BlockOut:
@@ -101,9 +98,13 @@ def blocks_router(settings: Settings, engine: Engine) -> APIRouter:
             return _out(block)
 
     @router.get("/audit", response_model=list[AuditOut])
-    def audit(number: str | None = None, _: str = Depends(supervisor)) -> list[AuditOut]:
+    def audit(
+        number: str | None = None,
+        who: Principal = Depends(reader),  # noqa: B008
+    ) -> list[AuditOut]:
         with Session(engine) as s:
             rows: list[BlockAudit] = blocks.audit(s, number)
-            return [AuditOut.model_validate(r.model_dump()) for r in rows]
+            out = [AuditOut.model_validate(r.model_dump()) for r in rows]
+        return masked(out, who, settings, NUMBER_FIELDS | {"number"})
 
     return router

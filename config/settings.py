@@ -218,6 +218,26 @@ class AcdSettings(Section):
 
 RECORDING_ROLES = ("agent", "supervisor", "auditor")
 RecordingRole = Literal["agent", "supervisor", "auditor"]
+# Who logs in to the API and pages (auth/roles.py says what each may do)
+ROLES = ("agent", "supervisor", "unit_staff", "auditor", "admin")
+Role = Literal["agent", "supervisor", "unit_staff", "auditor", "admin"]
+
+
+class AuthSettings(Section):
+    """Logins, tokens and masking (auth/)."""
+
+    # how long a login's token lasts: a shift and a bit
+    token_hours: float = Field(default=12.0, gt=0, le=24 * 31)
+    # failed logins in a row that lock a user, and for how long
+    max_failed_logins: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+    # who sees citizens' full phone numbers in API answers (others: 139******01);
+    # unit_staff only ever sees its own unit's orders
+    full_number_roles: list[Role] = Field(
+        default_factory=lambda: ["supervisor"]  # type: ignore[arg-type]
+    )
+    # the session cookie of the login page; true behind HTTPS
+    cookie_secure: bool = False
 
 
 EMERGENCY_LINES = ("110", "119", "120", "122")  # police, fire, ambulance, traffic (art. 14)
@@ -433,9 +453,8 @@ class RecordingSettings(Section):
     poll_seconds: float = Field(default=2.0, gt=0)
     disk_check_seconds: float = Field(default=5.0, gt=0)
     keep_spool: bool = False  # keep Asterisk's original after archiving
-    full_number_roles: list[RecordingRole] = Field(
-        default_factory=lambda: ["supervisor", "auditor"]  # type: ignore[arg-type]
-    )
+    # deprecated: auth.full_number_roles (roles listed here are added to it)
+    full_number_roles: list[RecordingRole] = Field(default_factory=list)
 
     @field_validator("retention_years")
     @classmethod
@@ -608,6 +627,7 @@ class Settings(BaseSettings):
     acd: AcdSettings = Field(default_factory=AcdSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
     agents: list[AgentSettings] = Field(default_factory=list)
 

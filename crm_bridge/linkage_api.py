@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from auth.gate import Gate
+from auth.masking import masked
+from auth.roles import Perm
+from auth.tokens import Principal
+from config.settings import Settings
 from crm_bridge.models import EmergencyLinkage, EmergencyParty
 
 
@@ -32,11 +37,12 @@ class LinkageOut(BaseModel):
     parties: list[PartyOut]
 
 
-def linkage_router(engine: Engine) -> APIRouter:
+def linkage_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["calls"])
+    reader = Gate(settings, engine).require(Perm.CALLS_READ)
 
     @router.get("/calls/{linkedid}/linkage", response_model=list[LinkageOut])
-    def call_linkage(linkedid: str) -> list[LinkageOut]:
+    def call_linkage(linkedid: str, who: Principal = Depends(reader)) -> list[LinkageOut]:  # noqa: B008
         with Session(engine) as s:
             links = s.exec(
                 select(EmergencyLinkage)
@@ -48,7 +54,7 @@ def linkage_router(engine: Engine) -> APIRouter:
                 .where(EmergencyParty.linkedid == linkedid)
                 .order_by(col(EmergencyParty.joined_at))
             ).all()
-            return [
+            out = [
                 LinkageOut(
                     **lk.model_dump(exclude={"id", "linkedid", "attempts"}),
                     attempts=[a for a in lk.attempts.split(",") if a],
@@ -62,5 +68,6 @@ def linkage_router(engine: Engine) -> APIRouter:
                 )
                 for lk in links
             ]
+        return masked(out, who, settings, frozenset({"party", "destination"}))
 
     return router

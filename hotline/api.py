@@ -1,4 +1,7 @@
-"""HTTP API (FastAPI) on 127.0.0.1:8345: calls, work orders, status. Docs at /docs."""
+"""HTTP API (FastAPI) on 127.0.0.1:8345: calls, work orders, status. Docs at /docs.
+
+Every route but /api/status, /api/login and /login needs a token (auth/); every write
+is audited."""
 
 from __future__ import annotations
 
@@ -6,7 +9,9 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import FastAPI, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -15,6 +20,12 @@ from acd.agent_page import agent_page_router
 from acd.api import agents_router
 from acd.live_api import live_router
 from agi.api import blocks_router
+from auth.api import auth_router
+from auth.audit import AuditWrites
+from auth.gate import Gate
+from auth.masking import masked, sees_full_numbers
+from auth.roles import Perm, Role
+from auth.tokens import Principal
 from config.settings import Settings
 from crm_bridge.linkage_api import linkage_router
 from crm_bridge.models import CallRecord
@@ -23,6 +34,7 @@ from recordings.api import recordings_router
 from workorders.api import router as workorders_router
 from workorders.duty_api import router as duty_calls_router
 from workorders.models import WorkOrder
+from workorders.scope import unit_order_ids
 
 
 class CallOut(BaseModel):
@@ -112,41 +124,67 @@ def create_app(
         title="12345 hotline",
         description="Calls, work orders (工单) and health of the 12345 call-handling engine.",
         version="0.1.0",
+        docs_url=None,  # served below, behind the login
+        redoc_url=None,
+        openapi_url=None,
     )
+    # every write, allowed or refused, into audit_log (auth/audit.py)
+    app.add_middleware(AuditWrites, engine=engine)
+    gate = Gate(settings, engine)
+
+    def by_caller(who: Principal, caller: str | None) -> None:
+        if caller and not sees_full_numbers(settings, who):
+            raise HTTPException(403, f"role {who.role} may not search by a caller's number")
 
     @app.get("/api/calls", response_model=list[CallOut])
     def list_calls(
+        who: Principal = Depends(gate.require(Perm.CALLS_READ)),  # noqa: B008
         caller: str | None = Query(None, description="the caller's full number"),
         limit: int = Query(100, ge=1, le=1000),
     ) -> list[CallOut]:
+        by_caller(who, caller)
         with Session(engine) as s:
             q = select(CallRecord).order_by(col(CallRecord.started_at).desc()).limit(limit)
             if caller:
                 q = q.where(CallRecord.caller_number == caller)
-            return [_call_out(r) for r in s.exec(q)]
+            return masked([_call_out(r) for r in s.exec(q)], who, settings)
 
     @app.get("/api/workorders", response_model=list[WorkOrderOut])
     def list_workorders(
+        who: Principal = Depends(gate.require(Perm.ORDERS_READ)),  # noqa: B008
         caller: str | None = Query(None, description="the caller's full number"),
         limit: int = Query(100, ge=1, le=1000),
     ) -> list[WorkOrderOut]:
+        by_caller(who, caller)
         with Session(engine) as s:
             q = select(WorkOrder).order_by(col(WorkOrder.accepted_at).desc()).limit(limit)
             if caller:
                 q = q.where(WorkOrder.caller_number == caller)
-            return [WorkOrderOut.model_validate(w.model_dump()) for w in s.exec(q)]
+            if who.role == Role.UNIT_STAFF:
+                q = q.where(col(WorkOrder.id).in_(unit_order_ids(s, who.unit)))
+            out = [WorkOrderOut.model_validate(w.model_dump()) for w in s.exec(q)]
+        return masked(out, who, settings)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: Principal = Depends(gate.anyone())) -> dict[str, Any]:  # noqa: B008
+        return app.openapi()
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: Principal = Depends(gate.page(None))) -> HTMLResponse:  # noqa: B008
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="12345 hotline API")
 
     @app.get("/api/status")
     async def status() -> dict[str, Any]:
         connected = bridge_connected() if bridge_connected else None
         return await check_all(settings, bridge_connected=connected)
 
+    app.include_router(auth_router(settings, engine))
     app.include_router(recordings_router(settings, engine))
     app.include_router(blocks_router(settings, engine))
     app.include_router(workorders_router(settings, engine))
     app.include_router(duty_calls_router(settings, engine))
     app.include_router(agents_router(settings, engine))
-    app.include_router(live_router(settings))
-    app.include_router(linkage_router(engine))
+    app.include_router(live_router(settings, engine))
+    app.include_router(linkage_router(settings, engine))
     app.include_router(agent_page_router(settings, engine))
     return app

@@ -24,6 +24,7 @@ from hotline import (
     cli_recordings,
     cli_speech,
     cli_upstream,
+    cli_users,
     prompts,
     render,
     supervisor,
@@ -52,6 +53,7 @@ app.command("simulate")(cli_acd.simulate)
 app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
 app.add_typer(cli_bridge.app, name="bridge")
+app.add_typer(cli_users.app, name="users")
 app.add_typer(cli_speech.app, name="speech")
 
 

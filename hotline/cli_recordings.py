@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session, col, select
 
-from config.settings import Settings
+from config.settings import RECORDING_ROLES, Settings
 from hotline.cli_settings import settings_or_exit
 
 app = typer.Typer(
@@ -16,7 +16,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 user_app = typer.Typer(
-    help="Who may search and hear recordings (API tokens).", no_args_is_help=True
+    help="Deprecated: `hotline users` (users and tokens of auth/).", no_args_is_help=True
 )
 app.add_typer(user_app, name="user")
 
@@ -171,30 +171,52 @@ def user_add(
     role: Annotated[str, typer.Option(help="agent, supervisor or auditor")],
     agent_id: Annotated[str, typer.Option("--agent-id", help="for role agent")] = "",
 ) -> None:
-    """Add (or re-key) a user; prints the token once (only its hash is kept)."""
-    from recordings.access import add_user
+    """Deprecated: `hotline users add` and POST /api/login. Adds the user (no password)
+    if new and prints a token that ends after `auth.token_hours`."""
+    from datetime import UTC, datetime, timedelta
 
-    try:
-        token = add_user(_settings(), name, role, agent_id)
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from exc
+    from auth import tokens, users
+    from hotline.db import make_engine, upgrade
+
+    typer.echo(
+        "deprecated: use `hotline users add` and log in (POST /api/login), "
+        "or `hotline users token NAME --expires DAY` for a machine client",
+        err=True,
+    )
+    if role not in RECORDING_ROLES:
+        typer.echo(f"role {role!r}; allowed: {', '.join(RECORDING_ROLES)}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    upgrade(settings.db_url)
+    with Session(make_engine(settings.db_url)) as s:
+        try:
+            u = users.find(s, name)
+        except users.UserError:
+            try:
+                u = users.add(s, name, role, "", agent_id=agent_id)
+            except users.UserError as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(2) from exc
+        if (u.role, u.agent_id) != (role, agent_id if role == "agent" else ""):
+            typer.echo(f"user {name} exists as {u.role} {u.agent_id}".rstrip(), err=True)
+            raise typer.Exit(2)
+        until = datetime.now(UTC) + timedelta(hours=settings.auth.token_hours)
+        token = tokens.issue(s, u, until, kind="api", label="recordings user add")
+        s.commit()
     typer.echo(token)
 
 
 @user_app.command("list")
 def user_list() -> None:
-    from recordings.access import load_users
+    """Deprecated: `hotline users list`."""
+    from hotline.cli_users import list_users
 
-    for u in load_users(_settings()):
-        typer.echo(f"{u.name:20} {u.role:10} {u.agent_id}")
+    list_users()
 
 
 @user_app.command("remove")
 def user_remove(name: Annotated[str, typer.Argument()]) -> None:
-    from recordings.access import remove_user
+    """Deprecated: `hotline users disable` (users are disabled, never deleted)."""
+    from hotline.cli_users import disable
 
-    if not remove_user(_settings(), name):
-        typer.echo(f"no user {name}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"user {name} removed")
+    disable(name)

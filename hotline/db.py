@@ -14,6 +14,7 @@ from sqlmodel import SQLModel, create_engine
 from acd.callbacks import Callback  # noqa: F401
 from acd.models import AgentAction  # noqa: F401
 from agi.models import BlockedNumber  # noqa: F401
+from auth.models import AuditEntry  # noqa: F401
 from crm_bridge.models import CallRecord  # noqa: F401
 from crm_bridge.upstream import capture
 from crm_bridge.upstream.models import UpstreamChange  # noqa: F401

@@ -1,6 +1,6 @@
 """HTTP API for recordings: search, play (HTTP range requests), download; all audited.
 
-Authorization: `Authorization: Bearer <token>` (tokens from `hotline recordings user add`).
+Needs a login (auth/): agents hear their own calls, supervisors and auditors every call.
 """
 
 import os
@@ -12,22 +12,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from auth.gate import Gate
+from auth.masking import sees_full_numbers
+from auth.roles import Perm, Role
+from auth.tokens import Principal as User
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from crm_bridge.privacy import mask_number
-from recordings.access import User, authenticate, may_hear, sees_full_numbers
+from recordings.access import may_hear
 from recordings.archive import SAMPLE_RATE, ensure_private_dir, load_source
 from recordings.models import Recording, RecordingAccess, RecordingStatus
 
 MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "opus": "audio/ogg", "gsm": "audio/x-gsm"}
 PLAY_CACHE_SECONDS = 3600
-
-bearer = HTTPBearer(auto_error=False, description="a token from `hotline recordings user add`")
+# the recordings' own access log names what was refused to a caller without a token
+ACTIONS = {"search": "search", "one": "view", "play": "play", "download": "download"}
 
 
 class RecordingOut(BaseModel):
@@ -90,15 +93,19 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
             )
             s.commit()
 
-    def current_user(
-        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> User | None:
-        return authenticate(settings, creds.credentials) if creds else None
+    requirement = Gate(settings, engine).require(Perm.RECORDINGS)
 
-    def require(user: User | None) -> User:
-        if user is None:
-            raise HTTPException(401, "a valid recordings token is required (Bearer)")
-        return user
+    def current_user(request: Request) -> User:
+        try:
+            return requirement(request)
+        except HTTPException as exc:
+            route = request.scope.get("route")
+            action = ACTIONS.get(getattr(route, "name", ""), "")
+            if exc.status_code == 401 and action:
+                audit(request, None, request.path_params.get("linkedid", ""), action, 401)
+            raise
+
+    current_user.requirement = requirement  # type: ignore[attr-defined]
 
     def out(rec: Recording, call: CallRecord | None, user: User) -> RecordingOut:
         number = call.caller_number if call else ""
@@ -122,7 +129,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
     @router.get("", response_model=list[RecordingOut])
     def search(
         request: Request,
-        user: Annotated[User | None, Depends(current_user)],
+        user: Annotated[User, Depends(current_user)],
         since: Annotated[date | None, Query(description="calls from this day (UTC)")] = None,
         until: Annotated[date | None, Query(description="calls before the end of this day")] = None,
         agent: str | None = None,
@@ -133,7 +140,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
         ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[RecordingOut]:
-        u = require(user)
+        u = user
         if caller and not sees_full_numbers(settings, u):
             audit(request, u, "", "search", 403, "search by caller number refused")
             raise HTTPException(403, f"role {u.role} may not search by caller number")
@@ -143,7 +150,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
             .order_by(col(Recording.created_at).desc())
             .limit(limit)
         )
-        if u.role == "agent":
+        if u.role == Role.AGENT:
             q = q.where(col(Recording.agent) == u.agent_id)
         if agent:
             q = q.where(col(Recording.agent) == agent)
@@ -162,11 +169,8 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
             return [out(rec, call, u) for rec, call in s.exec(q).all()]
 
     def find(
-        request: Request, user: User | None, linkedid: str, action: str, archived: bool = True
+        request: Request, user: User, linkedid: str, action: str, archived: bool = True
     ) -> tuple[Recording, User]:
-        if user is None:
-            audit(request, None, linkedid, action, 401)
-            raise HTTPException(401, "a valid recordings token is required (Bearer)")
         with Session(engine) as s:
             rec = s.exec(select(Recording).where(Recording.linkedid == linkedid)).first()
             call = s.exec(select(CallRecord).where(CallRecord.linkedid == linkedid)).first()
@@ -185,13 +189,12 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
     @router.get("/audit", response_model=list[AccessOut])
     def access_log(
         request: Request,
-        user: Annotated[User | None, Depends(current_user)],
+        user: Annotated[User, Depends(current_user)],
         linkedid: str | None = None,
         limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     ) -> list[AccessOut]:
-        u = require(user)
-        if u.role not in ("auditor", "supervisor"):
-            raise HTTPException(403, "the access log is for auditors and supervisors")
+        u = user
+        Gate.check(u, Perm.RECORDINGS_LOG)
         q = select(RecordingAccess).order_by(col(RecordingAccess.id).desc()).limit(limit)
         if linkedid:
             q = q.where(RecordingAccess.linkedid == linkedid)
@@ -200,7 +203,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.get("/{linkedid}", response_model=RecordingOut)
     def one(
-        request: Request, linkedid: str, user: Annotated[User | None, Depends(current_user)]
+        request: Request, linkedid: str, user: Annotated[User, Depends(current_user)]
     ) -> RecordingOut:
         rec, u = find(request, user, linkedid, "view", archived=False)
         with Session(engine) as s:
@@ -209,7 +212,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.get("/{linkedid}/audio", response_class=FileResponse)
     def play(
-        request: Request, linkedid: str, user: Annotated[User | None, Depends(current_user)]
+        request: Request, linkedid: str, user: Annotated[User, Depends(current_user)]
     ) -> FileResponse:
         """Playable in a browser (GSM is decoded to WAV); supports HTTP Range."""
         rec, u = find(request, user, linkedid, "play")
@@ -227,7 +230,7 @@ def recordings_router(settings: Settings, engine: Engine) -> APIRouter:
 
     @router.get("/{linkedid}/download", response_class=FileResponse)
     def download(
-        request: Request, linkedid: str, user: Annotated[User | None, Depends(current_user)]
+        request: Request, linkedid: str, user: Annotated[User, Depends(current_user)]
     ) -> FileResponse:
         """The archived file as kept (its SHA-256 is in the manifest)."""
         rec, u = find(request, user, linkedid, "download")

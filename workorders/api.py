@@ -1,7 +1,9 @@
 """HTTP routes for work orders (included by hotline/api.py): the lifecycle actions,
 overdue and coordination lists, knowledge search, assessment, analysis, revisits.
 
-Refusals by the rules answer 409 with {"detail": message, "error_id": ...}.
+Refusals by the rules answer 409 with {"detail": message, "error_id": ...}. Every route
+needs a login (auth/roles.py); the actor written to the order's trail is the token's
+user (a body's `actor` is ignored); a unit's staff sees and handles its own orders only.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from auth.gate import Gate
+from auth.masking import masked
+from auth.roles import UNIT_ACTIONS, Perm, Role
+from auth.tokens import Principal
 from config.settings import Settings
 from speech.transcripts import transcripts_of_order
 from workorders import analysis, assessment, knowledge, satisfaction, supervision
@@ -23,6 +29,7 @@ from workorders.duty_plan import minutes_late
 from workorders.lifecycle import InvalidTransition, WorkOrderError
 from workorders.models import WorkOrder
 from workorders.revisits import open_tasks
+from workorders.scope import unit_may_see
 from workorders.service import WorkOrderService
 
 TRANSCRIPT_FIELDS = {"kind", "text", "confidence", "model", "language", "created_at"}
@@ -125,6 +132,24 @@ def _detail(svc: WorkOrderService, o: WorkOrder) -> OrderDetail:
 
 def router(settings: Settings, engine: Engine) -> APIRouter:
     api = APIRouter(tags=["work orders"])
+    gate = Gate(settings, engine)
+    reports = Depends(gate.require(Perm.ORDERS_REPORTS))
+    reader = Depends(gate.require(Perm.ORDERS_READ))
+    creator = Depends(gate.require(Perm.ORDERS_CREATE))
+    manager = Depends(gate.require(Perm.ORDERS_MANAGE))
+    knowing = Depends(gate.require(Perm.KNOWLEDGE))
+
+    def unit_check(svc: WorkOrderService, who: Principal, o: WorkOrder) -> None:
+        if who.role == Role.UNIT_STAFF and not unit_may_see(svc.session, o, who.unit):
+            # the same answer as a missing order: a unit learns nothing of others' orders
+            raise WorkOrderError(f"no work order {o.number!r}")
+
+    def own_unit(who: Principal, unit: str) -> None:
+        if who.role == Role.UNIT_STAFF and unit and unit != who.unit:
+            raise HTTPException(403, f"staff of unit {who.unit} may act for that unit only")
+
+    def shown(svc: WorkOrderService, o: WorkOrder, who: Principal) -> OrderDetail:
+        return masked(_detail(svc, o), who, settings)
 
     @contextmanager
     def svc_() -> Iterator[WorkOrderService]:
@@ -141,7 +166,7 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
                 status, detail={"detail": str(exc), "error_id": "workorder_rule"}
             ) from exc
 
-    @api.get("/api/workorders/overdue")
+    @api.get("/api/workorders/overdue", dependencies=[reports])
     def overdue() -> list[dict[str, Any]]:
         with svc_() as svc:
             supervision.sweep(svc)
@@ -157,12 +182,12 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
             ]
 
     @api.get("/api/workorders/coordination")
-    def coordination() -> list[OrderDetail]:
+    def coordination(who: Principal = reports) -> list[OrderDetail]:
         with svc_() as svc:
-            return [_detail(svc, o) for o in svc.coordination_list()]
+            return [shown(svc, o, who) for o in svc.coordination_list()]
 
     @api.post("/api/workorders", status_code=201)
-    def create(body: CreateIn) -> OrderDetail:
+    def create(body: CreateIn, who: Principal = creator) -> OrderDetail:
         with svc_() as svc:
             o = svc.create(
                 request_type=body.request_type,
@@ -175,14 +200,16 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
                 district=body.district,
                 emergency=body.emergency,
                 confidential=body.confidential,
-                agent=body.actor,
+                agent=who.agent_id or who.name,
             )
-            return _detail(svc, o)
+            return shown(svc, o, who)
 
     @api.get("/api/workorders/{number}")
-    def show(number: str) -> OrderDetail:
+    def show(number: str, who: Principal = reader) -> OrderDetail:
         with svc_() as svc:
-            return _detail(svc, svc.get(number))
+            o = svc.get(number)
+            unit_check(svc, who, o)
+            return shown(svc, o, who)
 
     actions: dict[str, Callable[[WorkOrderService, str, ActionIn], object]] = {
         "dispatch": lambda s, n, b: s.dispatch(
@@ -208,7 +235,12 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
     }
 
     @api.post("/api/workorders/{number}/{action}")
-    def act(number: str, action: str, body: ActionIn) -> OrderDetail:
+    def act(
+        number: str,
+        action: str,
+        body: ActionIn,
+        who: Principal = Depends(gate.anyone()),  # noqa: B008
+    ) -> OrderDetail:
         if action not in actions:
             raise HTTPException(
                 404,
@@ -217,33 +249,38 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
                     "error_id": "unknown_action",
                 },
             )
+        Gate.check(who, Perm.ORDERS_HANDLE if action in UNIT_ACTIONS else Perm.ORDERS_MANAGE)
+        own_unit(who, body.unit)
+        body = body.model_copy(update={"actor": who.name})
         with svc_() as svc:
+            unit_check(svc, who, svc.get(number))
             actions[action](svc, number, body)
-            return _detail(svc, svc.get(number))
+            return shown(svc, svc.get(number), who)
 
     @api.post("/api/extensions/{request_id}")
-    def decide(request_id: int, approve: bool, actor: str = "api") -> dict[str, Any]:
+    def decide(request_id: int, approve: bool, who: Principal = manager) -> dict[str, Any]:
         with svc_() as svc:
-            req = svc.decide_extension(request_id, actor, approve)
+            req = svc.decide_extension(request_id, who.name, approve)
             return {"id": req.id, "status": req.status}
 
-    @api.get("/api/knowledge")
+    @api.get("/api/knowledge", dependencies=[knowing])
     def search(q: str = Query(..., min_length=1)) -> list[dict[str, Any]]:
         with svc_() as svc:
             return [e.model_dump(mode="json") for e in knowledge.search(svc, q)]
 
     @api.post("/api/knowledge/questions", status_code=201)
-    def ask(body: QuestionIn) -> dict[str, Any]:
+    def ask(body: QuestionIn, who: Principal = knowing) -> dict[str, Any]:
         with svc_() as svc:
-            return knowledge.ask(svc, body.unit, body.question, body.actor).model_dump(mode="json")
+            return knowledge.ask(svc, body.unit, body.question, who.name).model_dump(mode="json")
 
     @api.post("/api/knowledge/questions/{question_id}/answer", status_code=201)
-    def answer(question_id: int, body: AnswerIn) -> dict[str, Any]:
+    def answer(question_id: int, body: AnswerIn, who: Principal = knowing) -> dict[str, Any]:
+        own_unit(who, body.unit)
         with svc_() as svc:
             entry = knowledge.answer(svc, question_id, body.unit, body.text, body.tags)
             return entry.model_dump(mode="json")
 
-    @api.get("/api/assessment")
+    @api.get("/api/assessment", dependencies=[reports])
     def assess(
         month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
         year: int | None = None,
@@ -257,7 +294,7 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
                 raise WorkOrderError("give month=YYYY-MM or year=YYYY")
             return [s.__dict__ for s in assessment.score_all(svc, period)]
 
-    @api.get("/api/analysis/counts")
+    @api.get("/api/analysis/counts", dependencies=[reports])
     def counts(
         start: date, end: date, by: str = "type", per: str = "day"
     ) -> dict[str, dict[str, int]]:
@@ -269,8 +306,9 @@ def router(settings: Settings, engine: Engine) -> APIRouter:
             return {k: dict(v) for k, v in table.items()}
 
     @api.get("/api/revisits")
-    def revisits() -> list[dict[str, Any]]:
+    def revisits(who: Principal = reports) -> list[dict[str, Any]]:
         with svc_() as svc:
-            return [t.model_dump(mode="json") for t in open_tasks(svc.session)]
+            tasks = [t.model_dump(mode="json") for t in open_tasks(svc.session)]
+        return masked(tasks, who, settings)
 
     return api

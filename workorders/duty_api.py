@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from auth.gate import Gate
+from auth.roles import Perm
 from config.settings import Settings
 from crm_bridge.privacy import mask_number
 from workorders import duty_calls
@@ -45,8 +47,9 @@ class DutyCallOut(BaseModel):
 
 def router(settings: Settings, engine: Engine) -> APIRouter:
     api = APIRouter(tags=["duty calls"])
+    reports = Depends(Gate(settings, engine).require(Perm.ORDERS_REPORTS))
 
-    @api.get("/api/duty-calls")
+    @api.get("/api/duty-calls", dependencies=[reports])
     def list_duty_calls(
         order: str | None = None,
         late: bool = Query(False, description="only those signed late or not in time"),

@@ -6,7 +6,10 @@
 const STATES = { available: "空闲", ringing: "振铃", on_call: "通话中", wrap_up: "话后处理", paused: "暂停", logged_out: "未登录" };
 const STATUS = { draft: "草稿", accepted: "已受理", dispatched: "已派发", signed: "已签收", returned: "已退单", coordinating: "协调中", replied: "已答复" };
 const DISPOSITIONS = { answered: "已接通", abandoned_in_ivr: "导航中挂机", abandoned_in_queue: "排队中放弃" };
-const token = new URLSearchParams(location.search).get("token") || "";
+// the login page's cookie (HttpOnly) goes with every request and the WebSocket;
+// a supervisor's read-only view names the agent: /agent?agent=1003
+const viewed = new URLSearchParams(location.search).get("agent") || "";
+const toLogin = () => { location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`; };
 let hello = null;
 let reasons = {};
 let stateSince = null;
@@ -53,7 +56,8 @@ function row(...cells) {
 function onHello(h) {
   hello = h;
   $("city").textContent = h.city_name || "";
-  $("who").textContent = `${h.name || ""} 工号 ${h.agent}`;
+  $("who").textContent = `${h.name || ""} 工号 ${h.agent}${h.read_only ? `（${h.user} 只读查看）` : ""}`;
+  document.body.classList.toggle("read-only", Boolean(h.read_only));
   reasons = Object.fromEntries(h.pause_reasons.map((r) => [r.code, r.title]));
   $("reason").replaceChildren(...h.pause_reasons.map((r) => el("option", r.title, { value: r.code })));
   form.request_type.replaceChildren(...h.request_types.map((t) => el("option", t.title, { value: t.code })));
@@ -78,6 +82,9 @@ function onState(s) {
   $("logout").disabled = state === "logged_out";
   $("pause").disabled = state === "logged_out" || state === "paused";
   $("unpause").disabled = state !== "paused";
+  if (hello && hello.read_only) {
+    for (const b of document.querySelectorAll("button, #order input, #order select, #order textarea")) b.disabled = true;
+  }
 }
 
 function renderState() {
@@ -163,9 +170,10 @@ function formBody() {
 async function post(path, body) {
   const r = await fetch(path, {
     method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body ?? {}),
   });
+  if (r.status === 401) { toLogin(); return { ok: false, status: 401, data: null }; }
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
   return { ok: r.ok, status: r.status, data };
@@ -229,9 +237,8 @@ $("search").addEventListener("submit", async (ev) => {
   if (!q) return;
   out.className = "";
   out.textContent = "搜索中…";
-  const r = await fetch(`/api/agent/search?q=${encodeURIComponent(q)}`, {
-    headers: { Authorization: `Bearer ${token}` },
-  });
+  const r = await fetch(`/api/agent/search?q=${encodeURIComponent(q)}`);  // the login's cookie
+  if (r.status === 401) { toLogin(); return; }
   let data = null;
   try { data = await r.json(); } catch (e) { data = null; }
   tbody.replaceChildren();
@@ -262,7 +269,8 @@ function setLink(up, text) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/api/agent/ws?token=${encodeURIComponent(token)}`);
+  const query = viewed ? `?agent=${encodeURIComponent(viewed)}` : "";
+  const ws = new WebSocket(`${scheme}://${location.host}/api/agent/ws${query}`);
   ws.onopen = () => setLink(true, "实时");
   ws.onmessage = (msg) => {
     const m = JSON.parse(msg.data);
@@ -272,7 +280,8 @@ function connect() {
     else if (m.kind === "error") setLink(false, "数据源中断");
   };
   ws.onclose = (ev) => {
-    if (ev.code === 4401) { location.href = "/agent"; return; }  // the token was refused: log in again
+    if (ev.code === 4401) { toLogin(); return; }  // no login, or it expired
+    if (ev.code === 4403) { setLink(false, `无权查看：${ev.reason}`); return; }
     setLink(false, "连接中断，重连中…");
     setTimeout(connect, 2000);
   };

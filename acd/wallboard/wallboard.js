@@ -146,10 +146,9 @@ function setLink(up, text) {
 }
 
 function connect() {
-  const token = new URLSearchParams(location.search).get("token");
+  // the login page's cookie (HttpOnly) goes with the WebSocket
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const url = `${scheme}://${location.host}/api/live/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(`${scheme}://${location.host}/api/live/ws`);
   ws.onmessage = (msg) => {
     const board = JSON.parse(msg.data);
     lastMessage = Date.now();
@@ -157,7 +156,11 @@ function connect() {
     setLink(true, "实时");
     render(board);
   };
-  ws.onclose = () => { setLink(false, "连接中断，重连中…"); setTimeout(connect, 2000); };
+  ws.onclose = (ev) => {
+    if (ev.code === 4401) { location.href = "/login?next=/wallboard"; return; }  // log in again
+    setLink(false, "连接中断，重连中…");
+    setTimeout(connect, 2000);
+  };
 }
 
 function tick() {

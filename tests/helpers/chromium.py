@@ -132,6 +132,26 @@ class Browser:
                 raise TimeoutError(f"{url} did not load within {timeout:.0f}s")
             time.sleep(0.1)
 
+    def login(self, base: str, name: str, password: str, then: str, timeout: float = 30) -> None:
+        """Log in through the login page (/login?next=…) as a person would; the page's
+        cookie then opens `then`."""
+        self.open(f"{base}/login?next={then}")
+        fill = (
+            f"document.getElementById('name').value = {json.dumps(name)};"
+            f"document.getElementById('password').value = {json.dumps(password)};"
+            "document.querySelector('#login button').click();"
+        )
+        self.evaluate(fill)
+        deadline = time.monotonic() + timeout
+        arrived = (
+            f"location.href === {json.dumps(base + then)} && document.readyState === 'complete'"
+        )
+        while not self.evaluate(arrived):
+            if time.monotonic() > deadline:
+                error = self.evaluate("document.getElementById('error')?.textContent")
+                raise TimeoutError(f"login as {name} did not reach {then}: {error!r}")
+            time.sleep(0.1)
+
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True})
         return result.get("result", {}).get("value")

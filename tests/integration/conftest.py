@@ -75,6 +75,11 @@ HELP_WIDENING = {
 OVERFLOW_CENTRE = 5094
 
 
+def user_password(name: str) -> str:
+    """The test users' passwords (made up here, never a default of the product)."""
+    return f"{name}-test-password"
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -87,8 +92,15 @@ class Hotline:
         self.env = env
         self.api = f"http://127.0.0.1:{PORTS['api']}"
         self.agi: subprocess.Popen[bytes] | None = None
+        self.token = ""  # the session's supervisor, logged in over HTTP (see `user`)
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 240) -> str:
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 240, input: str | None = None
+    ) -> str:
         out = subprocess.run(
             [*HOTLINE, *args],
             env=self.env,
@@ -97,6 +109,7 @@ class Hotline:
             timeout=timeout,
             cwd=REPO,
             check=False,
+            input=input,
         )
         if check and out.returncode != 0:
             raise AssertionError(f"hotline {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}")
@@ -146,9 +159,33 @@ class Hotline:
         return int(m.group(1))
 
     def get(self, path: str, **params: str) -> Any:
-        r = httpx.get(self.api + path, params=params, timeout=10)
+        r = httpx.get(self.api + path, params=params, headers=self.auth, timeout=10)
         r.raise_for_status()
         return r.json()
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        return httpx.post(self.api + path, json=body or {}, headers=self.auth, timeout=30)
+
+    def user(self, name: str, role: str, agent_id: str = "", unit: str = "") -> str:
+        """Add a user (`hotline users add`, password on stdin) and log them in over HTTP;
+        their token. A user added before is logged in again."""
+        password = user_password(name)
+        args = ["users", "add", name, "--role", role, "--password-stdin"]
+        args += ["--agent-id", agent_id] if agent_id else []
+        args += ["--unit", unit] if unit else []
+        out = subprocess.run(
+            [*HOTLINE, *args], env=self.env, cwd=REPO, input=password + "\n",
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert out.returncode == 0 or "exists already" in out.stderr, out.stderr
+        return self.login(name, password)
+
+    def login(self, name: str, password: str) -> str:
+        r = httpx.post(
+            self.api + "/api/login", json={"name": name, "password": password}, timeout=30
+        )
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
 
     def wait_call(self, caller: str, timeout: float = 30) -> dict[str, Any]:
         """The stored call record of this caller (the bridge writes it at hangup)."""
@@ -262,6 +299,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         for phone in phones:
             phone.start()
         h.start_agi()
+        h.token = h.user("it-supervisor", "supervisor")
         for a in AGENTS:
             h.cli("agent", "login", str(a["id"]))
         yield h

@@ -118,10 +118,7 @@ def waiting_in_report(hotline: Hotline) -> int:
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
-    args = ["recordings", "user", "add", name, "--role", role]
-    if agent_id:
-        args += ["--agent-id", agent_id]
-    return hotline.cli(*args).strip().splitlines()[-1]
+    return hotline.user(name, role, agent_id)
 
 
 def post(hotline: Hotline, path: str, tok: str, body: dict[str, str] | None = None) -> Any:

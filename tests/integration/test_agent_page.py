@@ -10,7 +10,7 @@ import httpx
 
 from tests.helpers.chromium import Browser
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import Hotline
+from tests.integration.conftest import Hotline, user_password
 from tests.integration.test_live_numbers import eventually
 
 NUMBER = "13900005501"
@@ -20,18 +20,16 @@ AGENT = "1001"  # the complaint skill at proficiency 5: key 3 rings this phone f
 def test_the_agent_page_pops_the_callers_previous_order(
     hotline: Hotline, caller: Caller, tmp_path: Path
 ) -> None:
-    token = hotline.cli(
-        "recordings", "user", "add", "pop1001", "--role", "agent", "--agent-id", AGENT
-    ).split()[-1]
-    earlier = httpx.post(
-        f"{hotline.api}/api/workorders",
-        json={"request_type": "complaint", "contact": NUMBER, "content": "小区夜间施工噪音"},
-        timeout=10,
+    hotline.user("pop1001", "agent", AGENT)
+    earlier = hotline.post(
+        "/api/workorders",
+        {"request_type": "complaint", "contact": NUMBER, "content": "小区夜间施工噪音"},
     )
     assert earlier.status_code == 201, earlier.text
     order = earlier.json()["number"]
-    # someone else's token is refused with a 401 page
-    assert httpx.get(f"{hotline.api}/agent?token=wrong", timeout=10).status_code == 401
+    # without a login the page sends the browser to the login page
+    anon = httpx.get(f"{hotline.api}/agent", timeout=10)
+    assert (anon.status_code, anon.headers["location"]) == (303, "/login?next=/agent")
 
     page = """JSON.stringify({
       link: document.getElementById('link').textContent,
@@ -42,7 +40,7 @@ def test_the_agent_page_pops_the_callers_previous_order(
       form_type: document.querySelector('#order [name=request_type]').value,
       text: document.body.innerText})"""
     with Browser(tmp_path) as browser:
-        browser.open(f"{hotline.api}/agent?token={token}")
+        browser.login(hotline.api, "pop1001", user_password("pop1001"), "/agent")
 
         def shown() -> dict[str, str]:
             return dict(json.loads(browser.evaluate(page)))

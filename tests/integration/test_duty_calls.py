@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.helpers.dtmf_pcap import write_walk
@@ -25,7 +24,7 @@ PHONES_PORT = 5086
 
 
 def post(hotline: Hotline, path: str, body: dict[str, Any]) -> Any:
-    r = httpx.post(hotline.api + path, json=body, timeout=10)
+    r = hotline.post(path, body)
     assert r.status_code < 300, r.text
     return r.json()
 

@@ -142,7 +142,7 @@ def conference_members(hotline: Hotline, conference: str) -> list[str]:
 
 
 def linkage(hotline: Hotline, linkedid: str) -> list[dict[str, Any]]:
-    r = httpx.get(f"{hotline.api}/api/calls/{linkedid}/linkage", timeout=10)
+    r = httpx.get(f"{hotline.api}/api/calls/{linkedid}/linkage", headers=hotline.auth, timeout=10)
     r.raise_for_status()
     return list(r.json())
 
@@ -239,6 +239,7 @@ def test_busy_line_and_backup_bring_agent_and_citizen_back_together(
     hotline: Hotline, lines: Path, tmp_path: Path, verbose_log: Path
 ) -> None:
     only_logged_in(hotline, "1004")
+    # the deprecated `recordings user add` still prints a (now expiring) token
     token = hotline.cli("recordings", "user", "add", "agent1004e", "--role", "agent",
                         "--agent-id", "1004").strip().splitlines()[-1]  # fmt: skip
     phone = agent_phone(tmp_path, "1004", 5076, 17500, "", before_ms="500", stay_ms="0")

@@ -41,7 +41,7 @@ def wait_in_line(tmp_path: Path, number: str, port: int, media: int) -> CallInPr
 
 
 def token(hotline: Hotline, name: str, role: str) -> str:
-    return hotline.cli("recordings", "user", "add", name, "--role", role).strip().splitlines()[-1]
+    return hotline.user(name, role)
 
 
 def test_a_marked_waiting_caller_goes_first_and_supervisors_see_it(

@@ -22,7 +22,7 @@ import redis
 from acd import live_keys
 from tests.helpers.chromium import Browser
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, Hotline
+from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, Hotline, user_password
 
 TENANT = "nanning"
 T = TypeVar("T")
@@ -149,8 +149,11 @@ def test_wallboard_shows_a_waiting_caller(
       waiting: document.querySelector('[data-queue=general] .waiting')?.textContent,
       callers: document.querySelector('[data-queue=general] .callers')?.textContent,
       text: document.body.innerText})"""
+    hotline.user("wallboard-screen", "supervisor")  # the screen on the wall logs in once
     with Browser(tmp_path) as browser:
-        browser.open(f"{hotline.api}/wallboard")
+        browser.login(
+            hotline.api, "wallboard-screen", user_password("wallboard-screen"), "/wallboard"
+        )
 
         def page() -> dict[str, str]:
             return dict(json.loads(browser.evaluate(board)))

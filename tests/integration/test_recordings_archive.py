@@ -30,10 +30,7 @@ from tests.integration.conftest import Hotline
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
-    args = ["recordings", "user", "add", name, "--role", role]
-    if agent_id:
-        args += ["--agent-id", agent_id]
-    return hotline.cli(*args).strip().splitlines()[-1]
+    return hotline.user(name, role, agent_id)
 
 
 def api(hotline: Hotline, path: str, tok: str, **headers: str) -> httpx.Response:
@@ -129,7 +126,12 @@ def test_real_call_is_archived_chained_and_access_controlled(
     rec = wait_recording(hotline, call["linkedid"], auditor)
     assert rec["status"] == "archived" and rec["archive_format"] == "gsm"
     assert not rec["truncated"], json.dumps({"recording": rec, "call": call})
-    assert rec["caller_number"] == "13900000601"  # an auditor sees full numbers
+    # an auditor sees masked numbers unless auth.full_number_roles says otherwise
+    assert rec["caller_number"] == "139******01"
+    assert (
+        api(hotline, f"/api/recordings/{call['linkedid']}", hotline.token).json()["caller_number"]
+        == "13900000601"
+    )  # the session's supervisor sees it in full
 
     # the archived file itself: duration within 1 s of the call, hash as chained
     dl = api(hotline, f"/api/recordings/{call['linkedid']}/download", auditor)

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from tests.helpers.sipp import AgentPhone
@@ -19,7 +18,7 @@ CITIZEN_PORT = 5090
 
 
 def post(hotline: Hotline, path: str, body: dict[str, Any]) -> Any:
-    r = httpx.post(hotline.api + path, json=body, timeout=10)
+    r = hotline.post(path, body)
     assert r.status_code < 300, r.text
     return r.json()
 

@@ -121,9 +121,7 @@ def test_a_spoken_message_is_transcribed_into_its_work_order(
     assert [(t["kind"], t["text"]) for t in shown] == [("message", stored.text)]
 
     # the agent page's search finds the order by a word of the message
-    token = hotline.cli(
-        "recordings", "user", "add", "search1002", "--role", "agent", "--agent-id", "1002"
-    ).split()[-1]
+    token = hotline.user("search1002", "agent", "1002")
     found = httpx.get(
         f"{hotline.api}/api/agent/search",
         params={"q": WORD},

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from acd.api import agents_router
+from auth.testing import settings_token
 from config.settings import AgentSettings, AmiSettings, Settings
 from hotline.db import make_engine, upgrade
-from recordings.access import add_user
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def client(settings: Settings, engine: Engine) -> TestClient:
 
 
 def auth(settings: Settings, name: str, role: str, agent_id: str = "") -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_user(settings, name, role, agent_id)}"}
+    return {"Authorization": f"Bearer {settings_token(settings, name, role, agent_id)}"}
 
 
 def test_changing_a_state_needs_a_token(client: TestClient) -> None:

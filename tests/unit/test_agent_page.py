@@ -15,11 +15,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.websockets import WebSocketDisconnect
 
-from acd.agent_page import CLOSE_UNAUTHORISED, agent_page_router, caller_history
+from acd.agent_page import agent_page_router, caller_history
+from auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
+from auth.testing import settings_token
 from config.settings import AgentSettings, ServiceUrl, Settings
 from crm_bridge.models import CallRecord
 from hotline.db import make_engine, upgrade
-from recordings.access import add_user
 from tests.unit.test_live_service import Daemon, redis_server
 from workorders.models import WorkOrder
 
@@ -52,45 +53,68 @@ def client(settings: Settings, engine: Engine) -> TestClient:
     return TestClient(app)
 
 
-def test_the_page_without_a_valid_agent_token_is_a_401_login_page(
+def test_the_page_sends_a_browser_without_a_login_to_the_login_page(
     client: TestClient, settings: Settings
 ) -> None:
-    for query in ("", "?token=wrong", f"?token={add_user(settings, 'zhang', 'supervisor')}"):
-        r = client.get(f"/agent{query}")
-        assert r.status_code == 401, query
-        assert "未登录或令牌无效" in r.text and 'name="token"' in r.text
-    assert "is a supervisor, not an agent" in client.get(f"/agent{query}").text
-    token = add_user(settings, "li", "agent", "1001")
-    r = client.get(f"/agent?token={token}")
+    for path in ("/agent", "/agent/agent.js"):
+        r = client.get(path, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, f"/login?next={path}")
+    client.cookies.set(SESSION_COOKIE, "wrong")
+    assert client.get("/agent", follow_redirects=False).status_code == 303
+    client.cookies.set(SESSION_COOKIE, settings_token(settings, "wang", "auditor"))
+    assert client.get("/agent").status_code == 403  # an auditor has no agent page
+    client.cookies.set(SESSION_COOKIE, settings_token(settings, "li", "agent", "1001"))
+    r = client.get("/agent")
     assert r.status_code == 200 and "坐席工作台" in r.text
     assert client.get("/agent/agent.js").status_code == 200
     assert client.get("/agent/secrets.env").status_code == 404
+    # an agent opens their own page only; a supervisor any agent's, read-only
+    assert client.get("/agent?agent=1002").status_code == 403
+    client.cookies.set(SESSION_COOKIE, settings_token(settings, "zhang", "supervisor"))
+    assert client.get("/agent?agent=1001").status_code == 200
+    assert "name the agent" in client.get("/agent").text
 
 
 def test_the_feed_refuses_a_missing_or_wrong_token_with_its_close_code(
     client: TestClient, settings: Settings
 ) -> None:
-    auditor = add_user(settings, "wang", "auditor")
-    for query in ("", "?token=wrong", f"?token={auditor}"):
+    auditor = settings_token(settings, "wang", "auditor")
+    agent = settings_token(settings, "li", "agent", "1001")
+    cases = [
+        ("", "", CLOSE_UNAUTHORISED),
+        ("wrong", "", CLOSE_UNAUTHORISED),
+        (auditor, "", CLOSE_FORBIDDEN),
+        (agent, "?agent=1002", CLOSE_FORBIDDEN),  # another agent's feed
+    ]
+    for token, query, code in cases:
+        client.cookies.set(SESSION_COOKIE, token)
         with (
             pytest.raises(WebSocketDisconnect) as refused,
             client.websocket_connect(f"/api/agent/ws{query}") as ws,
         ):
             ws.receive_text()
-        assert refused.value.code == CLOSE_UNAUTHORISED, query
+        assert refused.value.code == code, (token, query)
+    # a page of another site may not open the feed with our cookie
+    client.cookies.set(SESSION_COOKIE, agent)
+    with (
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/api/agent/ws", headers={"Origin": "http://evil.example"}) as ws,
+    ):
+        ws.receive_text()
+    assert refused.value.code == CLOSE_FORBIDDEN
 
 
 def test_the_form_needs_an_agent_token(client: TestClient, settings: Settings) -> None:
     body = {"request_type": "complaint", "content": "噪音"}
     assert client.post("/api/agent/workorders", json=body).status_code == 401
-    supervisor = {"Authorization": f"Bearer {add_user(settings, 'zhang', 'supervisor')}"}
-    assert client.post("/api/agent/workorders", json=body, headers=supervisor).status_code == 401
+    supervisor = {"Authorization": f"Bearer {settings_token(settings, 'zhang', 'supervisor')}"}
+    assert client.post("/api/agent/workorders", json=body, headers=supervisor).status_code == 403
 
 
 def test_a_bad_form_names_each_field_and_creates_nothing(
     client: TestClient, settings: Settings, engine: Engine
 ) -> None:
-    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    h = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     bad = {
         "request_type": "complain",
         "channel": "fax",
@@ -110,7 +134,7 @@ def test_a_bad_form_names_each_field_and_creates_nothing(
 def test_the_form_creates_an_accepted_order_linked_to_the_call(
     client: TestClient, settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
-    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    h = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     form = {
         "linkedid": "1795531175.2",
         "request_type": "complaint",
@@ -148,7 +172,7 @@ def test_the_form_creates_an_accepted_order_linked_to_the_call(
 def test_the_history_has_the_callers_calls_and_open_orders_only(
     client: TestClient, settings: Settings, engine: Engine
 ) -> None:
-    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    h = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     for content, confidential in (("漏水", False), ("举报内容", True)):
         body = {"request_type": "help", "caller_number": NUMBER, "content": content}
         r = client.post(
@@ -197,10 +221,10 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
     app = FastAPI()
     app.include_router(agent_page_router(settings, engine))
     client = TestClient(app)
-    h = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    h = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     body = {"request_type": "complaint", "caller_number": NUMBER, "content": "夜间施工噪音"}
     earlier = client.post("/api/agent/workorders", json=body, headers=h).json()["number"]
-    token = add_user(settings, "li", "agent", "1001")
+    token = settings_token(settings, "li", "agent", "1001")
     now = datetime.now(UTC)
 
     def ring_for(agent: str) -> Ring:
@@ -212,7 +236,8 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
         await service._ring(ring_for("1001"))
         await service.redis.aclose()
 
-    with client.websocket_connect(f"/api/agent/ws?token={token}") as ws:
+    client.cookies.set(SESSION_COOKIE, token)
+    with client.websocket_connect("/api/agent/ws") as ws:
         hello = json.loads(ws.receive_text())
         assert (hello["kind"], hello["agent"], hello["name"]) == ("hello", "1001", "李坐席")
         assert json.loads(ws.receive_text())["kind"] == "state"

@@ -240,6 +240,7 @@ def test_the_api_and_the_cli_show_what_the_backstop_made(
     from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
+    from auth.testing import bearer
     from hotline.api import create_app
     from hotline.cli import app
 
@@ -270,7 +271,8 @@ def test_the_api_and_the_cli_show_what_the_backstop_made(
     line = next(x for x in again.output.splitlines() if "1795560948.20" in x)
     assert "source cdr" in line and "(created now)" not in line
 
-    calls = TestClient(create_app(settings, engine)).get("/api/calls").json()
+    supervisor = bearer(engine, "banzhang", "supervisor")
+    calls = TestClient(create_app(settings, engine), headers=supervisor).get("/api/calls").json()
     assert {c["linkedid"]: c["source"] for c in calls} == {
         "1795560948.20": "cdr",
         "1795561020.40": "ami",

@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from agi import blocks
 from agi.api import blocks_router
+from auth.testing import settings_token
 from config.settings import Settings
 from hotline.db import make_engine, upgrade
-from recordings.access import add_user
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -87,8 +87,8 @@ def test_no_double_block_and_no_past_expiry(engine: Engine) -> None:
 
 def test_api_needs_a_supervisor(engine: Engine, tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path)
-    supervisor = add_user(settings, "zhang", "supervisor")
-    auditor = add_user(settings, "li", "auditor")
+    supervisor = settings_token(settings, "zhang", "supervisor")
+    auditor = settings_token(settings, "li", "auditor")
     app = FastAPI()
     app.include_router(blocks_router(settings, engine))
     client = TestClient(app)

@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 
 from acd.api import agents_router
 from acd.linkage import queue_call
+from auth.testing import settings_token
 from config.settings import AgentSettings, AmiSettings, Settings
 from hotline.db import make_engine, upgrade
-from recordings.access import add_user
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def client(settings: Settings) -> Iterator[TestClient]:
 
 
 def auth(settings: Settings, name: str, role: str, agent_id: str = "") -> dict[str, str]:
-    return {"Authorization": f"Bearer {add_user(settings, name, role, agent_id)}"}
+    return {"Authorization": f"Bearer {settings_token(settings, name, role, agent_id)}"}
 
 
 def test_only_the_agent_or_a_supervisor_with_a_known_line(

@@ -25,8 +25,10 @@ from fastapi.testclient import TestClient
 from acd import live_keys
 from acd.live_api import live_router
 from acd.live_service import LiveService
+from auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
+from auth.testing import settings_token
 from config.settings import ServiceUrl, Settings
-from recordings.access import add_user
+from hotline.db import make_engine
 from tests.helpers.ami_transcript import load
 
 TENANT = "nanning"
@@ -263,9 +265,7 @@ async def test_redis_down_keeps_counting_then_writes_and_restart_reads_back(
     await r.aclose()
 
 
-def test_live_api_reads_redis_and_asks_a_token_off_loopback(
-    tmp_path: Path, redis_server: Daemon
-) -> None:
+def test_live_api_reads_redis_and_needs_a_login(tmp_path: Path, redis_server: Daemon) -> None:
     settings = settings_for(tmp_path, redis_server.port, free_port())
 
     async def seed() -> None:
@@ -287,11 +287,12 @@ def test_live_api_reads_redis_and_asks_a_token_off_loopback(
 
     def app() -> FastAPI:
         a = FastAPI()
-        a.include_router(live_router(settings))
+        a.include_router(live_router(settings, make_engine(settings.db_url)))
         return a
 
+    token = settings_token(settings, "wall", "supervisor")
     # one client per app: the reader's Redis connections belong to one event loop
-    with TestClient(app(), client=("127.0.0.1", 50000)) as local:
+    with TestClient(app(), headers={"Authorization": f"Bearer {token}"}) as local:
         queues = local.get("/api/live/queues").json()
         assert [q["queue"] for q in queues] == settings.queue_names()  # every queue, config order
         complaint = local.get("/api/live/queues/complaint").json()
@@ -314,24 +315,27 @@ def test_live_api_reads_redis_and_asks_a_token_off_loopback(
         assert "/api/live/ws" in local.get("/wallboard/wallboard.js").text
         assert local.get("/wallboard/secrets.env").status_code == 404
 
-    with TestClient(app(), client=("192.0.2.7", 50000)) as lan:
-        # from the LAN: a token is needed for the numbers, not for the empty page
-        assert lan.get("/api/live/queues").status_code == 401
-        assert lan.get("/wallboard").status_code == 200
-        token = add_user(settings, "wall", "supervisor")
-        assert lan.get("/api/live/queues", headers={"Authorization": f"Bearer {token}"}).is_success
-        assert lan.get("/api/live/queues", params={"token": token}).is_success
-        assert lan.get("/api/live/queues", params={"token": "wrong"}).status_code == 401
+    with TestClient(app()) as anon:
+        # without a login: neither the numbers nor the page (loopback or not)
+        assert anon.get("/api/live/queues").status_code == 401
+        assert anon.get("/api/live/queues", params={"token": token}).status_code == 401
+        page = anon.get("/wallboard", follow_redirects=False)
+        assert (page.status_code, page.headers["location"]) == (303, "/login?next=/wallboard")
         with (
             pytest.raises(WebSocketDisconnect) as refused,
-            lan.websocket_connect("/api/live/ws") as ws,
+            anon.websocket_connect("/api/live/ws") as ws,
         ):
             ws.receive_json()
-        assert refused.value.code == 1008
-        with lan.websocket_connect(f"/api/live/ws?token={token}") as ws:
+        assert refused.value.code == CLOSE_UNAUTHORISED
+        anon.cookies.set(SESSION_COOKIE, settings_token(settings, "root", "admin"))
+        assert anon.get("/api/live/queues").status_code == 403  # an admin: no live numbers
+        # the login page's cookie opens the page and its WebSocket
+        anon.cookies.set(SESSION_COOKIE, token)
+        assert "wallboard.js" in anon.get("/wallboard").text
+        with anon.websocket_connect("/api/live/ws") as ws:
             assert ws.receive_json()["total"]["today"]["offered"] == 2
-
+        lan = anon
         # Redis gone: a clear 503, not a crash
         redis_server.stop()
-        r = lan.get("/api/live/queues", params={"token": token})
+        r = lan.get("/api/live/queues")
         assert r.status_code == 503 and "Redis" in r.json()["detail"]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import stat
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from auth.testing import settings_token
 from recordings import worker
-from recordings.access import add_user, load_users, users_file
 from recordings.api import recordings_router
 from recordings.testing import Env, add_call, make_env
 
@@ -39,8 +37,8 @@ def bearer(tok: str) -> dict[str, str]:
 def test_agent_refused_on_another_agents_call_auditor_allowed_both_audited(
     env: Env, client: TestClient
 ) -> None:
-    agent = add_user(env.settings, "zhang", "agent", "1002")
-    auditor = add_user(env.settings, "li", "auditor")
+    agent = settings_token(env.settings, "zhang", "agent", "1002")
+    auditor = settings_token(env.settings, "li", "auditor")
     refused = client.get("/api/recordings/1700000200.1/audio", headers=bearer(agent))
     assert refused.status_code == 403
     played = client.get("/api/recordings/1700000200.1/audio", headers=bearer(auditor))
@@ -55,7 +53,7 @@ def test_agent_refused_on_another_agents_call_auditor_allowed_both_audited(
 
 
 def test_no_or_bad_token_is_401_and_audited(env: Env, client: TestClient) -> None:
-    auditor = add_user(env.settings, "li", "auditor")
+    auditor = settings_token(env.settings, "li", "auditor")
     assert client.get("/api/recordings/1700000200.1/download").status_code == 401
     bad = client.get("/api/recordings/1700000200.1/download", headers=bearer("guess"))
     assert bad.status_code == 401
@@ -64,7 +62,7 @@ def test_no_or_bad_token_is_401_and_audited(env: Env, client: TestClient) -> Non
 
 
 def test_range_request_on_download(env: Env, client: TestClient) -> None:
-    sup = add_user(env.settings, "wang", "supervisor")
+    sup = settings_token(env.settings, "wang", "supervisor")
     whole = client.get("/api/recordings/1700000200.2/download", headers=bearer(sup))
     assert whole.status_code == 200 and whole.headers["content-type"] == "audio/x-gsm"
     part = client.get(
@@ -76,8 +74,8 @@ def test_range_request_on_download(env: Env, client: TestClient) -> None:
 
 
 def test_search_masks_numbers_and_limits_agents(env: Env, client: TestClient) -> None:
-    agent = add_user(env.settings, "zhang", "agent", "1002")
-    sup = add_user(env.settings, "wang", "supervisor")
+    agent = settings_token(env.settings, "zhang", "agent", "1002")
+    sup = settings_token(env.settings, "wang", "supervisor")
     mine = client.get("/api/recordings", headers=bearer(agent)).json()
     assert [(r["linkedid"], r["caller_number"]) for r in mine] == [("1700000200.2", "138******02")]
     # asking for another agent's calls still returns only one's own
@@ -94,16 +92,3 @@ def test_search_masks_numbers_and_limits_agents(env: Env, client: TestClient) ->
         client.get("/api/recordings?since=2000-01-01&until=2000-12-31", headers=bearer(sup)).json()
         == []
     )
-
-
-def test_tokens_are_stored_hashed_in_a_private_file(env: Env) -> None:
-    tok = add_user(env.settings, "li", "auditor")
-    path = users_file(env.settings)
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert tok not in path.read_text()
-    assert json.loads(path.read_text())["users"][0]["name"] == "li"
-    assert [u.role for u in load_users(env.settings)] == ["auditor"]
-    with pytest.raises(ValueError, match="needs --agent-id"):
-        add_user(env.settings, "x", "agent")
-    with pytest.raises(ValueError, match="allowed: agent, supervisor, auditor"):
-        add_user(env.settings, "x", "admin")

@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from auth.gate import SESSION_COOKIE
+from auth.testing import settings_token
 from config.settings import Settings
-from recordings.access import add_user
 from tests.unit.test_agent_page import client, engine, settings
 from workorders.models import WorkOrder
 
@@ -30,14 +31,15 @@ def test_agents_search_orders_by_content(
         )
         s.commit()
     assert client.get("/api/agent/search", params={"q": "施工"}).status_code == 401
-    supervisor = {"Authorization": f"Bearer {add_user(settings, 'zhang', 'supervisor')}"}
+    supervisor = {"Authorization": f"Bearer {settings_token(settings, 'zhang', 'supervisor')}"}
     refused = client.get("/api/agent/search", params={"q": "施工"}, headers=supervisor)
-    assert refused.status_code == 401
-    agent = {"Authorization": f"Bearer {add_user(settings, 'li', 'agent', '1001')}"}
+    assert refused.status_code == 403  # the search is on the agent's page
+    agent = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     too_long = client.get("/api/agent/search", params={"q": "噪" * 101}, headers=agent)
     assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["query", "q"]
     [hit] = client.get("/api/agent/search", params={"q": "夜间 施工"}, headers=agent).json()
     assert hit["number"] == "20261125-000009" and hit["request_type_title"] == "投诉"
     assert hit["matched_in"] == "content" and "夜间施工" in hit["excerpt"]
-    page = client.get("/agent", params={"token": agent["Authorization"].split()[-1]}).text
+    client.cookies.set(SESSION_COOKIE, agent["Authorization"].split()[-1])
+    page = client.get("/agent").text
     assert 'id="search"' in page and "工单搜索" in page

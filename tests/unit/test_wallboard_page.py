@@ -17,12 +17,16 @@ import pytest
 import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
+from sqlmodel import Session
 
 from acd import live_keys
 from acd.emergency_mark import Mark, marks_key
 from acd.live_api import live_router
 from acd.live_service import LiveService
+from auth import users
+from auth.api import auth_router
 from config.settings import Settings
+from hotline.db import make_engine, upgrade
 from tests.helpers.chromium import Browser
 from tests.unit.test_live_service import Daemon, FakeAmi, free_port, redis_server, settings_for
 from tests.unit.test_live_stats import abandon, answer, join
@@ -30,6 +34,7 @@ from tests.unit.test_live_stats import abandon, answer, join
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 
 TENANT = "nanning"
+WALL_USER, WALL_PASSWORD = "wall-screen", "a-wallboard-password"
 
 
 async def seed(settings: Settings) -> None:
@@ -65,8 +70,14 @@ async def seed(settings: Settings) -> None:
 def api(tmp_path: Path, redis_server: Daemon) -> Iterator[str]:
     settings = settings_for(tmp_path, redis_server.port, free_port())
     asyncio.run(seed(settings))
+    upgrade(settings.db_url)
+    engine = make_engine(settings.db_url)
+    with Session(engine) as s:
+        users.add(s, WALL_USER, "supervisor", WALL_PASSWORD)
+        s.commit()
     app = FastAPI()
-    app.include_router(live_router(settings))
+    app.include_router(auth_router(settings, engine))
+    app.include_router(live_router(settings, engine))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -92,7 +103,7 @@ def test_wallboard_renders_queues_alarm_and_agents(api: str, tmp_path: Path) -> 
       total: document.getElementById('total').innerText,
       text: document.body.innerText})"""  # noqa: E501
     with Browser(tmp_path) as browser:
-        browser.open(f"{api}/wallboard")
+        browser.login(api, WALL_USER, WALL_PASSWORD, "/wallboard")
         deadline = time.monotonic() + 20
         while True:
             page = json.loads(browser.evaluate(read))

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from auth.testing import bearer
 from config.settings import Settings
 from workorders.api import router
 from workorders.models import WorkOrder
@@ -32,7 +33,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 def client(engine: Engine, tmp_path: Path) -> TestClient:
     app = FastAPI()
     app.include_router(router(Settings(var_dir=tmp_path), engine))
-    return TestClient(app)
+    return TestClient(app, headers=bearer(engine, "banzhang", "supervisor"))
 
 
 def test_lifecycle_over_http(client: TestClient, engine: Engine, tmp_path: Path) -> None:
@@ -115,7 +116,7 @@ def test_an_emergency_order_signed_late_shows_by_how_much(
 
     app = FastAPI()
     app.include_router(duty_router(Settings(var_dir=tmp_path), engine))
-    duty = TestClient(app)
+    duty = TestClient(app, headers=bearer(engine, "banzhang", "supervisor"))
     number = client.post(
         "/api/workorders", json={"request_type": "help", "emergency": True}
     ).json()["number"]
