@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_auth"
-down_revision = "0012_transcripts"
+down_revision = "0011_speech_calls"
 branch_labels = None
 depends_on = None
 
