@@ -7,7 +7,6 @@ State changes and supervisor actions go to Asterisk over AMI and are audited wit
 from __future__ import annotations
 
 import asyncio
-import getpass
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,7 +18,7 @@ from acd.agent_state import PAUSE_REASONS
 from acd.supervision import ActionError, Actor, SpyMode
 from config.settings import Settings
 from crm_bridge.ami import AmiClient
-from hotline.cli_settings import settings_or_exit
+from hotline.cli_settings import cli_user, settings_or_exit
 
 AgentId = Annotated[str, typer.Argument(metavar="AGENT")]
 By = Annotated[str, typer.Option("--by", help="who acts, for the audit (default: your login)")]
@@ -50,7 +49,7 @@ def _run(
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     engine = _engine(settings)
-    actor = Actor(by or getpass.getuser(), "cli")
+    actor = Actor(by or cli_user(), "cli")
 
     async def main() -> str:
         async with ami_session(settings) as ami:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import signal
@@ -15,7 +14,7 @@ import typer
 from sqlmodel import Session
 
 from config.settings import ConfigError, Settings
-from hotline.cli_settings import settings_or_exit
+from hotline.cli_settings import cli_user, settings_or_exit
 
 block_app = typer.Typer(
     help="Blocked numbers (art. 21.4): malicious callers hear a notice; emergencies still pass.",
@@ -88,7 +87,7 @@ def block_add(
     with Session(_engine(settings)) as s:
         try:
             block = blocks.add_block(
-                s, number, reason=reason, actor=by or getpass.getuser(), expires_at=expires
+                s, number, reason=reason, actor=by or cli_user(), expires_at=expires
             )
         except blocks.BlockError as exc:
             typer.echo(f"block {number}: {exc}", err=True)
@@ -109,7 +108,7 @@ def block_remove(
     settings = _settings()
     with Session(_engine(settings)) as s:
         try:
-            blocks.remove_block(s, number, actor=by or getpass.getuser())
+            blocks.remove_block(s, number, actor=by or cli_user())
         except blocks.BlockError as exc:
             typer.echo(f"block {number}: {exc}", err=True)
             raise typer.Exit(2) from exc

@@ -3,7 +3,6 @@ workorders.service and its companions)."""
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +13,7 @@ from typing import Annotated
 import typer
 
 from config.settings import ConfigError, load_settings
+from hotline.cli_settings import cli_user
 from workorders import analysis, assessment, knowledge, satisfaction, supervision
 from workorders.duty_plan import minutes_late
 from workorders.lifecycle import WorkOrderError
@@ -29,13 +29,6 @@ orders_app = typer.Typer(
 )
 
 By = Annotated[str, typer.Option("--by", help="who acts (kept in the audit trail)")]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 @contextmanager
@@ -125,7 +118,7 @@ def create(
             district=district,
             emergency=emergency,
             confidential=confidential,
-            agent=by or _me(),
+            agent=by or cli_user(),
         )
         typer.echo(f"{o.number} accepted; query code {o.query_code}")
 
@@ -151,7 +144,7 @@ def accept(
         if v
     }
     with _svc() as svc:
-        svc.accept(number, by or _me(), **fields)
+        svc.accept(number, by or cli_user(), **fields)
         typer.echo(f"{number} accepted")
 
 
@@ -159,7 +152,7 @@ def accept(
 def answer(number: str, text: Annotated[str, typer.Option("--text")], by: By = "") -> None:
     """直接解答: answer and close without dispatch."""
     with _svc() as svc:
-        svc.answer(number, by or _me(), text)
+        svc.answer(number, by or cli_user(), text)
         typer.echo(f"{number} answered directly and closed")
 
 
@@ -177,7 +170,7 @@ def dispatch(
     with _svc() as svc:
         o = svc.dispatch(
             number,
-            by or _me(),
+            by or cli_user(),
             unit,
             assisting=[a for a in assist.split(",") if a],
             special_law_days=law_days,
@@ -193,7 +186,7 @@ def dispatch(
 def sign(number: str, by: By = "") -> None:
     """签收 by the lead unit."""
     with _svc() as svc:
-        svc.sign(number, by or _me())
+        svc.sign(number, by or cli_user())
         typer.echo(f"{number} signed")
 
 
@@ -201,7 +194,7 @@ def sign(number: str, by: By = "") -> None:
 def return_cmd(number: str, reason: Annotated[str, typer.Option()], by: By = "") -> None:
     """退单 (within 1 working day of signing; 30 minutes for emergency)."""
     with _svc() as svc:
-        svc.return_order(number, by or _me(), reason)
+        svc.return_order(number, by or cli_user(), reason)
         typer.echo(f"{number} returned to the hotline")
 
 
@@ -209,7 +202,7 @@ def return_cmd(number: str, reason: Annotated[str, typer.Option()], by: By = "")
 def dispute(number: str, reason: Annotated[str, typer.Option()], by: By = "") -> None:
     """Put a returned order on the coordination list (art. 19)."""
     with _svc() as svc:
-        svc.dispute(number, by or _me(), reason)
+        svc.dispute(number, by or cli_user(), reason)
         typer.echo(f"{number} on the coordination list")
 
 
@@ -225,7 +218,7 @@ def coordination() -> None:
 def reply(number: str, text: Annotated[str, typer.Option()], by: By = "") -> None:
     """答复 by the lead unit."""
     with _svc() as svc:
-        svc.reply(number, by or _me(), text)
+        svc.reply(number, by or cli_user(), text)
         typer.echo(f"{number} replied")
 
 
@@ -233,7 +226,7 @@ def reply(number: str, text: Annotated[str, typer.Option()], by: By = "") -> Non
 def assist_reply(number: str, unit: str, text: Annotated[str, typer.Option()], by: By = "") -> None:
     """An assisting unit answers the lead unit."""
     with _svc() as svc:
-        svc.assist_reply(number, unit, by or _me(), text)
+        svc.assist_reply(number, unit, by or cli_user(), text)
         typer.echo(f"{unit} replied to the lead unit on {number}")
 
 
@@ -241,7 +234,7 @@ def assist_reply(number: str, unit: str, text: Annotated[str, typer.Option()], b
 def close(number: str, by: By = "") -> None:
     """办结; the citizen gets the satisfaction SMS."""
     with _svc() as svc:
-        svc.close(number, by or _me())
+        svc.close(number, by or cli_user())
         typer.echo(f"{number} closed; satisfaction SMS sent")
 
 
@@ -257,7 +250,7 @@ def rate(number: str, reply_text: Annotated[str, typer.Argument(metavar="REPLY")
 @orders_app.command("archive")
 def archive(number: str, by: By = "") -> None:
     with _svc() as svc:
-        svc.archive(number, by or _me())
+        svc.archive(number, by or cli_user())
         typer.echo(f"{number} archived")
 
 
@@ -265,7 +258,7 @@ def archive(number: str, by: By = "") -> None:
 def reopen(number: str, reason: Annotated[str, typer.Option()], by: By = "") -> None:
     """重办 after a dissatisfied rating."""
     with _svc() as svc:
-        svc.reopen(number, by or _me(), reason)
+        svc.reopen(number, by or cli_user(), reason)
         typer.echo(f"{number} dispatched again")
 
 
@@ -278,7 +271,7 @@ def extend(
 ) -> None:
     """延期申请 by the unit (before the deadline, at most doubling the time)."""
     with _svc() as svc:
-        req = svc.request_extension(number, by or _me(), days, reason)
+        req = svc.request_extension(number, by or cli_user(), days, reason)
         typer.echo(f"extension request {req.id}: {days} working days, waiting for the hotline")
 
 
@@ -290,7 +283,7 @@ def extension(
 ) -> None:
     """The hotline approves or refuses an extension request."""
     with _svc() as svc:
-        req = svc.decide_extension(request_id, by or _me(), approve)
+        req = svc.decide_extension(request_id, by or cli_user(), approve)
         typer.echo(f"extension request {request_id} {req.status}")
 
 
@@ -430,7 +423,7 @@ def appeal(unit: str, year: int, figure: str, reason: Annotated[str, typer.Optio
 def ask(unit: str, question: str, by: By = "") -> None:
     """知识提问 to a unit (answer due in 3 working days)."""
     with _svc() as svc:
-        q = knowledge.ask(svc, unit, question, by or _me())
+        q = knowledge.ask(svc, unit, question, by or cli_user())
         typer.echo(f"question {q.id} to {unit}, due {svc.local(q.due_at)}")
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 from typing import Annotated
 
 import typer
 from sqlmodel import Session, col, select
 
 from config.settings import RECORDING_ROLES, Settings
-from hotline.cli_settings import settings_or_exit
+from hotline.cli_settings import cli_user, settings_or_exit
 
 app = typer.Typer(
     help="Recordings: integrity, retention, legal holds, access tokens, disk estimate.",
@@ -109,7 +108,7 @@ def hold(
     with _session(settings) as s:
         try:
             h = place_hold(
-                s, reason=reason, by=getpass.getuser(), linkedid=call, work_order_number=work_order
+                s, reason=reason, by=cli_user(), linkedid=call, work_order_number=work_order
             )
         except ValueError as exc:
             typer.echo(str(exc), err=True)
@@ -128,7 +127,7 @@ def release(hold_id: Annotated[int, typer.Argument(metavar="HOLD_ID")]) -> None:
     settings = _settings()
     with _session(settings) as s:
         try:
-            release_hold(s, hold_id, by=getpass.getuser())
+            release_hold(s, hold_id, by=cli_user())
         except ValueError as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(2) from exc

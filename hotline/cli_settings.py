@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 import typer
 
 from config.settings import ConfigError, Settings, load_settings
@@ -13,3 +15,12 @@ def settings_or_exit() -> Settings:
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+
+
+def cli_user() -> str:
+    """Who runs the command (the OS user), for the who-did-what of a change; "cli" where the
+    system knows no name for the uid (a container)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "cli"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ import typer
 from sqlmodel import Session
 
 from auth.roles import Role
-from hotline.cli_settings import settings_or_exit
+from hotline.cli_settings import cli_user, settings_or_exit
 
 app = typer.Typer(
     help="Users of the API and pages: add, list, disable, passwords, API tokens, audit log.",
@@ -27,13 +26,6 @@ PasswordStdin = Annotated[
 Generate = Annotated[
     bool, typer.Option("--generate", help="make a random password and print it once")
 ]
-
-
-def _me() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "cli"
 
 
 @contextmanager
@@ -58,7 +50,7 @@ def _audit(s: Session, action: str, name: str, status: int = 200, detail: str = 
     s.add(
         AuditEntry(
             at=datetime.now(UTC),
-            user=f"cli:{_me()}"[:64],
+            user=f"cli:{cli_user()}"[:64],
             role="",
             method="CLI",
             path=f"hotline users {action}",

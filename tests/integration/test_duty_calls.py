@@ -8,7 +8,6 @@ only rings, the others answer and press 1 (RFC 2833). Timings: tests/integration
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from tests.helpers.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone
+from tests.helpers.waiting import until
 from tests.integration.conftest import Hotline
 
 PHONES_PORT = 5086
@@ -27,15 +27,6 @@ def post(hotline: Hotline, path: str, body: dict[str, Any]) -> Any:
     r = hotline.post(path, body)
     assert r.status_code < 300, r.text
     return r.json()
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 @pytest.fixture

@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import walk
 from tests.helpers.sipp import CallInProgress
+from tests.helpers.waiting import until
 from tests.integration.conftest import Hotline
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def in_line(hotline: Hotline) -> list[str]:

@@ -11,7 +11,6 @@ The citizen's phone for callbacks is a SIPp UAS on 5092 (tests/integration/conft
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from recordings.models import Recording
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import CallInProgress, CallResult
+from tests.helpers.waiting import until
 from tests.integration.conftest import Hotline, heard_by
 from workorders.models import WorkOrder, WorkOrderAttachment
 
@@ -35,15 +35,6 @@ CITIZEN_PHONE = 5092
 @pytest.fixture(scope="module")
 def db(hotline: Hotline) -> Engine:
     return make_engine(f"sqlite:///{hotline.var / 'hotline.db'}")
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def callback_of(db: Engine, number: str, *statuses: str) -> Callable[[], Callback | None]:

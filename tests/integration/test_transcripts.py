@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +25,7 @@ from hotline.db import make_engine
 from speech.transcripts import Transcript
 from tests.helpers.ivr_calls import walk
 from tests.helpers.speech_audio import spoken_alaw
+from tests.helpers.waiting import until
 from tests.integration.conftest import HOTLINE, REPO, Hotline
 from workorders.models import WorkOrder
 
@@ -64,15 +63,6 @@ def transcriber(hotline: Hotline) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         proc.terminate()
         proc.wait(15)
-
-
-def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def test_a_spoken_message_is_transcribed_into_its_work_order(

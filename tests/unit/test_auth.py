@@ -26,8 +26,7 @@ from auth.roles import MATRIX, Perm, Role, allowed
 from auth.testing import bearer
 from auth.tokens import Principal, TokenRefused
 from config.settings import AuthSettings, Settings
-from hotline.db import make_engine, upgrade
-from workorders.testing import sample_units
+from workorders.testing import migrated_engine, sample_units
 
 PASSWORD = "correct horse battery"
 
@@ -39,8 +38,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # the same file as settings.db_url
     with Session(engine) as s:
         sample_units(s)
         users.add(s, "li", "agent", PASSWORD, agent_id="1001")

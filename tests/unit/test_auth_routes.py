@@ -23,8 +23,7 @@ from auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
 from auth.testing import bearer
 from config.settings import AmiSettings, ServiceUrl, Settings
 from hotline.api import create_app
-from hotline.db import make_engine, upgrade
-from workorders.testing import sample_units
+from workorders.testing import migrated_engine, sample_units
 
 PUBLIC = {("POST", "/api/login"), ("GET", "/login"), ("GET", "/api/status")}
 # routes that take any logged-in user and check the role inside (auth/roles.py)
@@ -39,8 +38,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # the same file as settings.db_url
     with Session(engine) as s:
         sample_units(s)
         s.commit()
@@ -58,8 +56,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, 
     """One app for the many role checks (a migrated database per test costs a second)."""
     var = tmp_path_factory.mktemp("roles")
     settings = Settings(var_dir=var, ami=AmiSettings(port=1), redis=ServiceUrl(port=1))
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # the same file as settings.db_url
     with Session(engine) as s:
         sample_units(s)
         s.commit()
