@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from acd.api import agents_router
 from auth.testing import settings_token
 from config.settings import AgentSettings, AmiSettings, Settings
-from hotline.db import make_engine, upgrade
+from workorders.testing import migrated_engine
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     yield engine
     engine.dispose()
 

@@ -20,9 +20,9 @@ from auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
 from auth.testing import settings_token
 from config.settings import AgentSettings, ServiceUrl, Settings
 from crm_bridge.models import CallRecord
-from hotline.db import make_engine, upgrade
 from tests.unit.test_live_service import Daemon, redis_server
 from workorders.models import WorkOrder
+from workorders.testing import migrated_engine
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 
@@ -40,8 +40,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def engine(settings: Settings) -> Iterator[Engine]:
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     yield engine
     engine.dispose()
 
@@ -216,8 +215,7 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
             AgentSettings(id="1002", contact="sip:1002@127.0.0.1:5072"),
         ],
     )
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     app = FastAPI()
     app.include_router(agent_page_router(settings, engine))
     client = TestClient(app)

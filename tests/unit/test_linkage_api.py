@@ -14,7 +14,7 @@ from acd.api import agents_router
 from acd.linkage import queue_call
 from auth.testing import settings_token
 from config.settings import AgentSettings, AmiSettings, Settings
-from hotline.db import make_engine, upgrade
+from workorders.testing import migrated_engine
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    upgrade(settings.db_url)
-    engine: Engine = make_engine(settings.db_url)
+    engine: Engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     app = FastAPI()
     app.include_router(agents_router(settings, engine))
     yield TestClient(app)

@@ -26,10 +26,10 @@ from acd.live_service import LiveService
 from auth import users
 from auth.api import auth_router
 from config.settings import Settings
-from hotline.db import make_engine, upgrade
 from tests.helpers.chromium import Browser
 from tests.unit.test_live_service import Daemon, FakeAmi, free_port, redis_server, settings_for
 from tests.unit.test_live_stats import abandon, answer, join
+from workorders.testing import migrated_engine
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 
@@ -70,8 +70,7 @@ async def seed(settings: Settings) -> None:
 def api(tmp_path: Path, redis_server: Daemon) -> Iterator[str]:
     settings = settings_for(tmp_path, redis_server.port, free_port())
     asyncio.run(seed(settings))
-    upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     with Session(engine) as s:
         users.add(s, WALL_USER, "supervisor", WALL_PASSWORD)
         s.commit()
