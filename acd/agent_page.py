@@ -167,7 +167,7 @@ def caller_history(
 
 def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
     router = APIRouter(tags=["agent page"])
-    tenant = settings.tenant
+    tenant = settings.live_namespace
 
     gate = Gate(settings, engine)
     page_of = gate.page(Perm.AGENT_PAGE)

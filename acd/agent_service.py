@@ -94,7 +94,7 @@ class AgentService:
         self.settings = settings
         self.engine = engine
         self.ami = ami
-        self.tenant = settings.tenant
+        self.tenant = settings.live_namespace
         self.tz = ZoneInfo(settings.timezone)
         self.book = AgentBook(
             {a.id: a.queues for a in all_agents(settings)}, settings.wrapup_seconds, self.tz

@@ -135,7 +135,7 @@ def agents_router(settings: Settings, engine: Engine) -> APIRouter:
 
         r = redis_client(settings)
         try:
-            return await read_agents(r, settings.tenant)
+            return await read_agents(r, settings.live_namespace)
         except Exception as exc:
             raise HTTPException(
                 503, {"detail": f"Redis is unreachable ({exc})", "error_id": "redis_down"}

@@ -155,7 +155,7 @@ async def mark(
         by=by,
     )
     now = time.time()
-    key = marks_key(settings.tenant)
+    key = marks_key(settings.live_namespace)
     try:
         await redis.zadd(key, {json.dumps(asdict(result), ensure_ascii=False): now})
         await redis.zremrangebyscore(key, 0, now - SHOWN_SECONDS)

@@ -75,7 +75,7 @@ class LiveReader:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.tenant = settings.tenant
+        self.tenant = settings.live_namespace
         self.redis = redis_client(settings, 2.0, fail_fast=True)
 
     async def queues(self) -> list[dict[str, Any]]:

@@ -117,7 +117,7 @@ class LiveService:
     ) -> None:
         live = settings.live
         self.settings = settings
-        self.tenant = settings.tenant
+        self.tenant = settings.live_namespace
         self.ami = ami
         self.redis = redis or redis_client(settings, 2.0, fail_fast=True)
         self.mqtt = MqttPublisher(settings)

@@ -200,7 +200,7 @@ def live_delta(before: LiveFigures, after: LiveFigures, target: float) -> tuple[
 
 def read_live(settings: Settings, queue: str = QUEUE) -> LiveFigures:
     """One queue's live numbers from Redis (field `json` of its hash)."""
-    key = live_keys.queue_key(settings.tenant, queue)
+    key = live_keys.queue_key(settings.live_namespace, queue)
     where = f"Redis {settings.redis.host}:{settings.redis.port} {key}"
     r = redis.Redis(
         host=settings.redis.host,

@@ -78,7 +78,7 @@ class LiveServiceLevel:
     the window's figure at the regulation's threshold, the largest configured one."""
 
     def __init__(self, settings: Settings, timeout: float = 0.5) -> None:
-        self.tenant = settings.tenant
+        self.tenant = settings.live_namespace
         self.threshold = str(max(settings.live.service_level_seconds))
         self.redis = redis_client(settings, timeout)
 

@@ -6,6 +6,7 @@ HOTLINE_AMI__PORT=5039 or HOTLINE_API__HOST=0.0.0.0.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -601,6 +602,10 @@ class Settings(BaseSettings):
     )
 
     tenant: str = Field(default="nanning", pattern=NAME_RE)
+    # This install's name in Redis keys (hotline:<namespace>:…) and MQTT topics
+    # (hotline/<namespace>/…); empty: derived from the tenant and the var directory, so two
+    # installs on one machine (two hotlines, a test run beside a hotline) never share state.
+    namespace: str = Field(default="", pattern=r"^([a-z][a-z0-9_-]{0,47})?$")
     city_name: str = "南宁市"
     timezone: str = "Asia/Shanghai"
     var_dir: Path = PROJECT_ROOT / "var"
@@ -675,6 +680,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # environment variables win over the file
         return (init_settings, env_settings, _YamlSource(settings_cls))
+
+    @property
+    def live_namespace(self) -> str:
+        """`namespace`, else `<tenant>-<6 hex digits of the var directory's absolute path>`."""
+        if self.namespace:
+            return self.namespace
+        digest = hashlib.sha256(str(self.var_dir.resolve()).encode()).hexdigest()[:6]
+        return f"{self.tenant}-{digest}"
 
     # Derived paths -------------------------------------------------------
     @property

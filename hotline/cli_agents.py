@@ -147,7 +147,7 @@ def status(
     async def main() -> dict[str, dict[str, str]]:
         r = redis_client(settings)
         try:
-            return await read_agents(r, settings.tenant)
+            return await read_agents(r, settings.live_namespace)
         finally:
             await r.aclose()
 

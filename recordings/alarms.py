@@ -25,7 +25,7 @@ class Alarm:
 
 
 def alarm_topic(settings: Settings) -> str:
-    return f"hotline/{settings.tenant}/alarm"
+    return f"hotline/{settings.live_namespace}/alarm"
 
 
 async def publish(settings: Settings, alarm: Alarm) -> bool:

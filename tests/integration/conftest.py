@@ -34,6 +34,8 @@ OWN_SERVICE_PORTS = {
     "redis": int(os.environ.get("HOTLINE_TEST_REDIS_PORT", "6391")),
     "mqtt": int(os.environ.get("HOTLINE_TEST_MQTT_PORT", "1891")),
 }
+# The session hotline's Redis keys (hotline:<ns>:…) and MQTT topics (hotline/<ns>/…)
+NAMESPACE = "nanning-it"
 # What `hotline up` runs in the tests (the FastAGI server runs apart, so a test can stop it).
 SERVICES = "asterisk,acd,bridge,live,api,recordings,callbacks,duty,speech"
 
@@ -287,6 +289,7 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         **os.environ,
         "HOTLINE_CONFIG_FILE": str(config),
         "HOTLINE_VAR_DIR": str(var),
+        "HOTLINE_NAMESPACE": NAMESPACE,
         "HOTLINE_REDIS__PORT": str(OWN_SERVICE_PORTS["redis"]),
         "HOTLINE_MQTT__PORT": str(OWN_SERVICE_PORTS["mqtt"]),
     }

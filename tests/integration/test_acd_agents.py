@@ -30,9 +30,16 @@ from config.settings import AmiSettings, ServiceUrl, Settings
 from crm_bridge.ami import AmiClient
 from hotline.supervisor import redis_command
 from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
-from tests.integration.conftest import ACD_AGENTS, OWN_SERVICE_PORTS, PORTS, Hotline, port_open
+from tests.integration.conftest import (
+    ACD_AGENTS,
+    NAMESPACE,
+    OWN_SERVICE_PORTS,
+    PORTS,
+    Hotline,
+    port_open,
+)
 
-TENANT = "nanning"
+TENANT = NAMESPACE
 SUPERVISOR = "1005"
 
 pytestmark = pytest.mark.usefixtures("tone_ivr")

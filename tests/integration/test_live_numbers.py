@@ -22,9 +22,15 @@ import redis
 from acd import live_keys
 from tests.helpers.chromium import Browser
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import AGENTS, OWN_SERVICE_PORTS, Hotline, user_password
+from tests.integration.conftest import (
+    AGENTS,
+    NAMESPACE,
+    OWN_SERVICE_PORTS,
+    Hotline,
+    user_password,
+)
 
-TENANT = "nanning"
+TENANT = NAMESPACE
 T = TypeVar("T")
 
 
@@ -40,7 +46,7 @@ def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) ->
 
 
 class MqttWatch:
-    """Every message on hotline/<tenant>/#, collected by a thread of its own."""
+    """Every message on hotline/<namespace>/#, collected by a thread of its own."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, dict[str, Any]]] = []

@@ -17,6 +17,9 @@ from config.settings import (
 )
 from hotline import render
 
+# these load configuration files without a var_dir: the test's own, not the checkout's
+pytestmark = pytest.mark.usefixtures("own_var")
+
 
 @pytest.mark.parametrize(
     ("text", "where", "allowed"),

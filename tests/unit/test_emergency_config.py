@@ -11,6 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from config.settings import ConfigError, Settings, load_settings
 from hotline import render
 
+# these load configuration files without a var_dir: the test's own, not the checkout's
+pytestmark = pytest.mark.usefixtures("own_var")
+
 
 def write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "hotline.yaml"

@@ -100,7 +100,7 @@ async def test_a_waiting_caller_goes_first_and_the_wallboard_shows_it(
     r = aioredis.Redis(port=redis_server.port, decode_responses=True)
     try:
         m = await mark(settings, ami, r, by="zhao", linkedid="1764000000.9")  # type: ignore[arg-type]
-        board = await shown(r, settings.tenant)
+        board = await shown(r, settings.live_namespace)
     finally:
         await r.aclose()
     [change] = [a for a in ami.actions if a["Action"] == "QueueChangePriorityCaller"]

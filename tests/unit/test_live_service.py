@@ -31,7 +31,8 @@ from config.settings import ServiceUrl, Settings
 from hotline.db import make_engine
 from tests.helpers.ami_transcript import load
 
-TENANT = "nanning"
+# this test's install namespace (Redis keys hotline:<ns>:…, MQTT topics hotline/<ns>/…)
+TENANT = "nanning-unit"
 
 
 def free_port() -> int:
@@ -96,6 +97,7 @@ def mqtt_server(tmp_path: Path) -> Iterator[Daemon]:
 def settings_for(tmp_path: Path, redis_port: int, mqtt_port: int) -> Settings:
     return Settings(
         var_dir=tmp_path,
+        namespace=TENANT,
         redis=ServiceUrl(port=redis_port, start_if_absent=False),
         mqtt=ServiceUrl(port=mqtt_port, start_if_absent=False),
     )

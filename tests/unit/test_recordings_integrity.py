@@ -166,6 +166,7 @@ def test_retention_below_three_years_is_refused(tmp_path: Path) -> None:
     assert "at least 3 years" in text and "art. 28" in text
 
 
+@pytest.mark.usefixtures("own_var")
 def test_stereo_needs_a_stereo_format(tmp_path: Path) -> None:
     cfg = tmp_path / "hotline.yaml"
     cfg.write_text("recordings: {stereo: true}\n")

@@ -8,6 +8,9 @@ import pytest
 
 from config.settings import ConfigError, load_settings
 
+# these load configuration files without a var_dir: the test's own, not the checkout's
+pytestmark = pytest.mark.usefixtures("own_var")
+
 
 def write(tmp_path: Path, text: str) -> Path:
     p = tmp_path / "hotline.yaml"

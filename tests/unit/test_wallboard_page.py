@@ -27,13 +27,19 @@ from auth import users
 from auth.api import auth_router
 from config.settings import Settings
 from tests.helpers.chromium import Browser
-from tests.unit.test_live_service import Daemon, FakeAmi, free_port, redis_server, settings_for
+from tests.unit.test_live_service import (
+    TENANT,
+    Daemon,
+    FakeAmi,
+    free_port,
+    redis_server,
+    settings_for,
+)
 from tests.unit.test_live_stats import abandon, answer, join
 from workorders.testing import migrated_engine
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 
-TENANT = "nanning"
 WALL_USER, WALL_PASSWORD = "wall-screen", "a-wallboard-password"
 
 
