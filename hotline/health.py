@@ -125,11 +125,13 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
         "database": {"ok": db_ok, "detail": db_detail},
         "redis": {
             "ok": await redis_ok(settings),
-            "detail": f"{settings.redis.host}:{settings.redis.port}",
+            "detail": f"{settings.redis.host}:{settings.redis.port} "
+            f"keys hotline:{settings.live_namespace}:*",
         },
         "mqtt": {
             "ok": await mqtt_ok(settings),
-            "detail": f"{settings.mqtt.host}:{settings.mqtt.port}",
+            "detail": f"{settings.mqtt.host}:{settings.mqtt.port} "
+            f"topics hotline/{settings.live_namespace}/#",
         },
     }
     components["speech"] = await speech_status(settings)

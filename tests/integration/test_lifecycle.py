@@ -36,6 +36,9 @@ def test_status_reports_every_component(hotline: Hotline) -> None:
     down = {k: v for k, v in report["components"].items() if not v["ok"]}
     assert set(down) == {"speech_model"} and down["speech_model"]["optional"] is True, down
     assert report["ok"] is True
+    # this install's own keys and topics (the tests' namespace), never another hotline's
+    assert report["components"]["redis"]["detail"].endswith(" keys hotline:nanning-it:*")
+    assert report["components"]["mqtt"]["detail"].endswith(" topics hotline/nanning-it/#")
     api = hotline.get("/api/status")
     assert api["components"]["bridge"]["ok"] is True
 
