@@ -341,7 +341,7 @@ def agent_page_router(settings: Settings, engine: Engine) -> APIRouter:
             return
         finally:
             with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
             await r.aclose()
 
     return router
