@@ -148,11 +148,21 @@ def serve(service: Annotated[str, typer.Argument(help="one service of `hotline u
 
 
 @app.command()
-def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Health of each component; exit 1 when any is down."""
+def status(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    versions: Annotated[
+        bool, typer.Option("--versions", help="Installed versions against the proven ones.")
+    ] = False,
+) -> None:
+    """Health of each component; exit 1 when any is down (--versions: informational, exit 0)."""
+    settings = _settings()
+    if versions:
+        from hotline.versions import report as versions_report
+
+        typer.echo("\n".join(versions_report(settings.root)))
+        raise typer.Exit(0)
     from hotline.health import check_all
 
-    settings = _settings()
     report: dict[str, Any] = asyncio.run(check_all(settings))
     report["running"] = supervisor.running_supervisor(settings) is not None
     if as_json:
