@@ -6,8 +6,10 @@ import sys
 import tomllib
 
 from packaging.requirements import Requirement
+from typer.testing import CliRunner
 
 from config.settings import PROJECT_ROOT
+from hotline.cli import app
 from hotline.versions import (
     DEBIAN_PACKAGES,
     LOCK,
@@ -91,3 +93,11 @@ def test_lock_holds_every_dependency_within_pyproject_bounds() -> None:
         if normalize(req.name) not in locked or locked[normalize(req.name)] not in req.specifier
     ]
     assert outside == []
+
+
+def test_status_versions_needs_no_service_and_exits_0() -> None:
+    out = CliRunner().invoke(app, ["status", "--versions"])
+    assert out.exit_code == 0, out.output
+    assert "sip-tester" in out.output
+    assert "no Asterisk root at" in out.output  # the session's own empty var directory
+    assert f"redis                {parse_lock(LOCK.read_text())['redis']}" in out.output
