@@ -32,8 +32,13 @@ from hotline.service_names import ALL_SERVICES as SERVICE_NAMES
 if TYPE_CHECKING:
     from config.settings import Settings
 
+# Plain help (rich_markup_mode=None; sub-apps inherit it): rich's help renderer costs
+# about 0.1 s of every `--help`.
 app = typer.Typer(
-    help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="12345 hotline call-handling engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 asterisk_app = typer.Typer(
     help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
