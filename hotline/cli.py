@@ -276,7 +276,10 @@ def bench_all() -> None:
 def bench_run(
     names: Annotated[
         list[str],
-        typer.Argument(help="fastagi ami capacity setup classic recording routing simulation held"),
+        typer.Argument(
+            help="fastagi ami capacity setup classic recording routing simulation held "
+            "speech cli_start"
+        ),
     ],
 ) -> None:
     """Run some benchmarks; the table keeps the others' last figures."""
