@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from config.settings import queue_from_asterisk
+from config.names import queue_from_asterisk
 
 
 class AgentState(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from config.settings import ROLES
+from config.names import ROLES
 
 
 class Role(StrEnum):

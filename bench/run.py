@@ -16,7 +16,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import capacity, fastagi_rtt, held, plots, recording, routing, simulation, speech
+from bench import (
+    capacity,
+    cli_start,
+    fastagi_rtt,
+    held,
+    plots,
+    recording,
+    routing,
+    simulation,
+    speech,
+)
 from bench.ami_headroom import TRANSCRIPT, replay
 from bench.harness import BenchHotline, Trial, percentile, progress
 from bench.prompt_timer import PromptTimer
@@ -178,6 +188,12 @@ def bench_speech(data: Data) -> Data:
     return dict(speech.measure())
 
 
+def bench_cli_start(data: Data) -> Data:
+    """11: `hotline --help` start time against `python -c pass` (20 interleaved rounds)."""
+    progress("11: CLI start, 20 rounds")
+    return dict(cli_start.measure())
+
+
 BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "fastagi": bench_fastagi,
     "ami": bench_ami,
@@ -189,6 +205,7 @@ BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "simulation": bench_simulation,
     "held": bench_held,
     "speech": bench_speech,
+    "cli_start": bench_cli_start,
 }
 
 
@@ -344,6 +361,19 @@ def rows(data: Data) -> list[tuple[str, str, str, str, str]]:
             f"the service over a fake AudioSocket at real time, {lat['n']} utterances "
             f"({lat['recognised']} right); includes Vosk's end-of-utterance silence",
         ))  # fmt: skip
+    cs = data.get("cli_start")
+    if cs:
+        for key, name in (
+            ("help", "hotline --help"),
+            ("agent_help", "hotline agent --help"),
+            ("entry_help", "hotline --help, console-script entry"),
+        ):
+            r.append((
+                f"11. `{name}` start, p50 (ms)", f"{cs[f'{key}_p50_ms']:.0f}",
+                f"{cs['ref_p50_ms']:.0f}", _ratio(cs[f"{key}_p50_ms"], cs["ref_p50_ms"]),
+                f"{cs['rounds']:.0f} interleaved rounds, quartiles {cs[f'{key}_p25_ms']:.0f}-"
+                f"{cs[f'{key}_p75_ms']:.0f} ms; REF = python -c pass; commit {cs['commit']}",
+            ))  # fmt: skip
     return r
 
 

@@ -27,15 +27,19 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+# Light names (config/names.py), re-exported: `from config.settings import ConfigError` works
+from config.names import QUEUE_PREFIX as QUEUE_PREFIX
+from config.names import RECORDING_ROLES as RECORDING_ROLES
+from config.names import ROLES as ROLES
+from config.names import ConfigError as ConfigError
+from config.names import asterisk_queue as asterisk_queue
+from config.names import queue_from_asterisk as queue_from_asterisk
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "hotline.yaml"
 
 NAME_RE = r"^[a-z][a-z0-9_]{0,31}$"
 AGENT_ID_RE = r"^[A-Za-z0-9_.-]{1,32}$"
-
-
-class ConfigError(Exception):
-    """A configuration mistake: says the file, the field and what is allowed."""
 
 
 class Section(BaseModel):
@@ -97,17 +101,6 @@ class ServiceUrl(Section):
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
     start_if_absent: bool = True
-
-
-QUEUE_PREFIX = "hotline-"
-
-
-def asterisk_queue(name: str) -> str:
-    return QUEUE_PREFIX + name
-
-
-def queue_from_asterisk(name: str) -> str:
-    return name.removeprefix(QUEUE_PREFIX)
 
 
 class WideningSettings(Section):
@@ -217,10 +210,8 @@ class AcdSettings(Section):
     overflow: OverflowTrunkSettings | None = None
 
 
-RECORDING_ROLES = ("agent", "supervisor", "auditor")
 RecordingRole = Literal["agent", "supervisor", "auditor"]
 # Who logs in to the API and pages (auth/roles.py says what each may do)
-ROLES = ("agent", "supervisor", "unit_staff", "auditor", "admin")
 Role = Literal["agent", "supervisor", "unit_staff", "auditor", "admin"]
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
 import subprocess
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from config.settings import ConfigError, Settings
-from hotline import agents as agent_store
+# Light imports only: `hotline --help` must start at once (tests/unit/test_cli_imports.py).
+# The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
+from config.names import ConfigError
 from hotline import (
     asterisk_root,
     cli_acd,
@@ -25,14 +25,20 @@ from hotline import (
     cli_speech,
     cli_upstream,
     cli_users,
-    prompts,
-    render,
-    supervisor,
 )
 from hotline.cli_settings import settings_or_exit
+from hotline.service_names import ALL_SERVICES as SERVICE_NAMES
 
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+# Plain help (rich_markup_mode=None; sub-apps inherit it): rich's help renderer costs
+# about 0.1 s of every `--help`.
 app = typer.Typer(
-    help="12345 hotline call-handling engine.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="12345 hotline call-handling engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 asterisk_app = typer.Typer(
     help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
@@ -76,13 +82,13 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _services(value: str) -> tuple[str, ...]:
     names = tuple(v.strip() for v in value.split(",") if v.strip())
-    bad = [n for n in names if n not in supervisor.ALL_SERVICES]
+    bad = [n for n in names if n not in SERVICE_NAMES]
     if bad:
-        raise typer.BadParameter(f"unknown {bad}; allowed: {','.join(supervisor.ALL_SERVICES)}")
+        raise typer.BadParameter(f"unknown {bad}; allowed: {','.join(SERVICE_NAMES)}")
     return names
 
 
-ALL_SERVICES = ",".join(supervisor.ALL_SERVICES)
+ALL_SERVICES = ",".join(SERVICE_NAMES)
 ServicesOpt = Annotated[str, typer.Option("--services", help=f"comma-separated: {ALL_SERVICES}")]
 
 
@@ -97,6 +103,10 @@ def up(
     services: ServicesOpt = ALL_SERVICES,
 ) -> None:
     """Start Asterisk, Redis and Mosquitto where missing, then every service."""
+    import asyncio
+
+    from hotline import supervisor
+
     settings = _settings()
     names = _services(services)
     if detach:
@@ -122,6 +132,8 @@ def up(
 @app.command()
 def down() -> None:
     """Stop what `hotline up` started, and nothing else."""
+    from hotline import supervisor
+
     stopped = supervisor.down(_settings())
     typer.echo("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
 
@@ -129,7 +141,11 @@ def down() -> None:
 @app.command()
 def serve(service: Annotated[str, typer.Argument(help="one service of `hotline up`")]) -> None:
     """Run one service alone in the foreground (to spread services over machines)."""
-    choices = [name for name in supervisor.ALL_SERVICES if name != "asterisk"]
+    import asyncio
+
+    from hotline import supervisor
+
+    choices = [name for name in SERVICE_NAMES if name != "asterisk"]
     if service not in choices:
         raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
@@ -161,6 +177,9 @@ def status(
 
         typer.echo("\n".join(versions_report(settings.root)))
         raise typer.Exit(0)
+    import asyncio
+
+    from hotline import supervisor
     from hotline.health import check_all
 
     report: dict[str, Any] = asyncio.run(check_all(settings))
@@ -181,6 +200,8 @@ def asterisk_install(
     ] = None,
 ) -> None:
     """Build (once, cached) the Debian root with Asterisk, render config, speak prompts."""
+    from hotline import prompts, render
+
     _logging()
     settings = _settings()
     try:
@@ -198,6 +219,8 @@ def asterisk_install(
 @asterisk_app.command("render")
 def asterisk_render() -> None:
     """Render Asterisk's config files from asterisk/templates and config/."""
+    from hotline import render
+
     settings = _settings()
     for path in render.render_all(settings):
         typer.echo(str(path))
@@ -206,6 +229,8 @@ def asterisk_render() -> None:
 @asterisk_app.command("reload")
 def asterisk_reload() -> None:
     """Render, then make the running Asterisk reload its configuration."""
+    from hotline import render
+
     settings = _settings()
     render.render_all(settings)
     _asterisk_rx(settings, "core reload")
@@ -237,6 +262,8 @@ def prompts_cmd(
     force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False,
 ) -> None:
     """Speak config/prompts.yaml into the Asterisk root (recorded files are kept)."""
+    from hotline import prompts
+
     for path in prompts.generate(_settings(), force=force):
         typer.echo(str(path))
 
@@ -259,7 +286,10 @@ def bench_all() -> None:
 def bench_run(
     names: Annotated[
         list[str],
-        typer.Argument(help="fastagi ami capacity setup classic recording routing simulation held"),
+        typer.Argument(
+            help="fastagi ami capacity setup classic recording routing simulation held "
+            "speech cli_start"
+        ),
     ],
 ) -> None:
     """Run some benchmarks; the table keeps the others' last figures."""
@@ -300,6 +330,9 @@ def agent_add(
     name: Annotated[str, typer.Option(help="the agent's name")] = "",
 ) -> None:
     """Add (or replace) an agent; the running Asterisk learns it at once."""
+    from hotline import agents as agent_store
+    from hotline import render
+
     settings = _settings()
     try:
         agent = agent_store.add(
@@ -332,6 +365,8 @@ def agent_add(
 @agent_app.command("list")
 def agent_list() -> None:
     """Agents from config/hotline.yaml and those added with `hotline agent add`."""
+    from hotline import agents as agent_store
+
     for a in agent_store.all_agents(_settings()):
         how = a.contact or "softphone (registers)"
         typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.settings import Settings
-from hotline.agents import Agent
 from hotline.cli_settings import settings_or_exit
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from hotline.agents import Agent
 
 SIM_AGENT = "sim{:02d}"
 
@@ -37,6 +38,8 @@ def simulate(
     calls too: log them out first for a clean measurement. Other calls in the general
     queue during the run are counted by the system too (the output says so).
     """
+    import asyncio
+
     from acd.simulate import (
         AGENT_PORT_BASE,
         QUEUE,

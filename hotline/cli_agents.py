@@ -6,19 +6,21 @@ State changes and supervisor actions go to Asterisk over AMI and are audited wit
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlalchemy import Engine
 
 from acd.agent_state import PAUSE_REASONS
-from acd.supervision import ActionError, Actor, SpyMode
-from config.settings import Settings
-from crm_bridge.ami import AmiClient
 from hotline.cli_settings import cli_user, settings_or_exit
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from acd.supervision import Actor, SpyMode
+    from config.settings import Settings
+    from crm_bridge.ami import AmiClient
 
 AgentId = Annotated[str, typer.Argument(metavar="AGENT")]
 By = Annotated[str, typer.Option("--by", help="who acts, for the audit (default: your login)")]
@@ -40,7 +42,10 @@ def _run(
     check: Callable[[Settings], object],
     act: Callable[[Settings, Engine, AmiClient, Actor], Awaitable[str]],
 ) -> None:
+    import asyncio
+
     from acd.membership import ami_session
+    from acd.supervision import ActionError, Actor
 
     settings = _settings()
     try:
@@ -120,16 +125,22 @@ Supervisor = Annotated[
 
 def listen(agent_id: AgentId, supervisor: Supervisor, by: By = "") -> None:
     """监听: ring the supervisor's phone; on answer it hears the agent's live call."""
+    from acd.supervision import SpyMode
+
     _spy(SpyMode.LISTEN, agent_id, supervisor, by)
 
 
 def whisper(agent_id: AgentId, supervisor: Supervisor, by: By = "") -> None:
     """耳语: like listen, and the agent (only) hears the supervisor."""
+    from acd.supervision import SpyMode
+
     _spy(SpyMode.WHISPER, agent_id, supervisor, by)
 
 
 def barge(agent_id: AgentId, supervisor: Supervisor, by: By = "") -> None:
     """强插: the supervisor joins the call; citizen and agent both hear them."""
+    from acd.supervision import SpyMode
+
     _spy(SpyMode.BARGE, agent_id, supervisor, by)
 
 
@@ -137,6 +148,7 @@ def status(
     agent_id: Annotated[str | None, typer.Argument(metavar="[AGENT]")] = None,
 ) -> None:
     """Every agent's state (or one agent's) as the acd service keeps it in Redis."""
+    import asyncio
     from datetime import datetime
 
     from acd.agent_service import read_agents

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 
-from crm_bridge.assembler import FinishedCall
-from crm_bridge.journal import Journal
-from crm_bridge.privacy import mask_number
-from crm_bridge.reconcile import made_from_cdr, reconcile, report
-from crm_bridge.service import journal_path, store_calls
 from hotline.cli_settings import settings_or_exit
-from workorders.calendar import load_calendar
+
+if TYPE_CHECKING:
+    from crm_bridge.assembler import FinishedCall
 
 app = typer.Typer(help="The CRM bridge: reconcile the call records with Asterisk's CDR.")
 
@@ -49,7 +45,14 @@ def reconcile_command(
     ] = None,
 ) -> None:
     """Compare Asterisk's CDR with the call records; create and report the missing calls."""
+    import asyncio
+
+    from crm_bridge.journal import Journal
+    from crm_bridge.privacy import mask_number
+    from crm_bridge.reconcile import made_from_cdr, reconcile, report
+    from crm_bridge.service import journal_path, store_calls
     from hotline.db import make_engine, upgrade
+    from workorders.calendar import load_calendar
 
     settings = settings_or_exit()
     now = datetime.now(UTC)

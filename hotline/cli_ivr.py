@@ -7,14 +7,16 @@ import os
 import signal
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from sqlmodel import Session
 
-from config.settings import ConfigError, Settings
+from config.names import ConfigError
 from hotline.cli_settings import cli_user, settings_or_exit
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 block_app = typer.Typer(
     help="Blocked numbers (art. 21.4): malicious callers hear a notice; emergencies still pass.",
@@ -80,6 +82,8 @@ def block_add(
     by: Annotated[str, typer.Option(help="the supervisor (default: your login)")] = "",
 ) -> None:
     """Block a number; it hears a short notice (the emergency lines stay open)."""
+    from sqlmodel import Session
+
     from agi import blocks
 
     settings = _settings()
@@ -103,6 +107,8 @@ def block_remove(
     by: Annotated[str, typer.Option(help="the supervisor (default: your login)")] = "",
 ) -> None:
     """Lift the block of a number."""
+    from sqlmodel import Session
+
     from agi import blocks
 
     settings = _settings()
@@ -122,6 +128,8 @@ def block_list(
     audit: Annotated[bool, typer.Option(help="show the audit trail instead")] = False,
 ) -> None:
     """Blocked numbers (or, with --audit, who blocked, unblocked, and refused calls)."""
+    from sqlmodel import Session
+
     from agi import blocks
 
     settings = _settings()
@@ -157,7 +165,7 @@ def callbacks_list(
     limit: Annotated[int, typer.Option(help="newest first, at most this many")] = 50,
 ) -> None:
     """Callbacks asked for while waiting (key 1): where each one is, and the failed ones."""
-    from sqlmodel import col, select
+    from sqlmodel import Session, col, select
 
     from acd.callbacks import Callback, CallbackStatus
 

@@ -8,19 +8,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from config.settings import ConfigError, load_settings
+from config.names import ConfigError
 from hotline.cli_settings import cli_user
-from workorders import analysis, assessment, knowledge, satisfaction, supervision
-from workorders.duty_plan import minutes_late
-from workorders.lifecycle import WorkOrderError
-from workorders.models import WorkOrder
-from workorders.revisits import open_tasks
-from workorders.service import WorkOrderService
-from workorders.units import add_unit, set_phones, tree_lines
+
+if TYPE_CHECKING:
+    from workorders.models import WorkOrder
+    from workorders.service import WorkOrderService
 
 orders_app = typer.Typer(
     help="Work orders (工单): accept, dispatch, sign, return, reply, close, rate, supervise, "
@@ -33,8 +30,10 @@ By = Annotated[str, typer.Option("--by", help="who acts (kept in the audit trail
 
 @contextmanager
 def _svc() -> Iterator[WorkOrderService]:
+    from config.settings import load_settings
     from hotline.db import make_engine, upgrade
     from workorders.context import service_session
+    from workorders.lifecycle import WorkOrderError
 
     try:
         settings = load_settings()
@@ -74,6 +73,8 @@ def list_orders(
 @orders_app.command("show")
 def show(number: str) -> None:
     """One order with its audit trail."""
+    from workorders.duty_plan import minutes_late
+
     with _svc() as svc:
         o = svc.get(number)
         typer.echo(_line(svc, o))
@@ -241,6 +242,8 @@ def close(number: str, by: By = "") -> None:
 @orders_app.command("rate")
 def rate(number: str, reply_text: Annotated[str, typer.Argument(metavar="REPLY")]) -> None:
     """Record the citizen's rating: 1 满意, 2 基本满意, 3 不满意."""
+    from workorders import satisfaction
+
     with _svc() as svc:
         o, task = satisfaction.rate(svc, number, reply_text)
         extra = f"; revisit task {task.id}" if task else ""
@@ -290,6 +293,8 @@ def extension(
 @orders_app.command("sweep")
 def sweep() -> None:
     """Issue due warnings and cards; apply the 24-hour satisfaction default."""
+    from workorders import satisfaction, supervision
+
     with _svc() as svc:
         for n in supervision.sweep(svc):
             typer.echo(f"{n.kind:8} order id {n.order_id}: {n.reason}")
@@ -300,6 +305,8 @@ def sweep() -> None:
 @orders_app.command("overdue")
 def overdue() -> None:
     """Orders past their deadline with their unit and cards."""
+    from workorders import supervision
+
     with _svc() as svc:
         for item in supervision.overdue(svc):
             typer.echo(
@@ -312,6 +319,8 @@ def overdue() -> None:
 @orders_app.command("units")
 def units() -> None:
     """The unit tree."""
+    from workorders.units import tree_lines
+
     with _svc() as svc:
         for line in tree_lines(svc.session):
             typer.echo(line)
@@ -333,6 +342,8 @@ def unit_add(
     sms: Annotated[str, typer.Option(help="number for warnings")] = "",
 ) -> None:
     """Add a unit to the tree."""
+    from workorders.units import add_unit
+
     with _svc() as svc:
         add_unit(
             svc.session,
@@ -358,6 +369,8 @@ def unit_phones(
     sms: Annotated[str | None, typer.Option(help="number for warnings")] = None,
 ) -> None:
     """Change a unit's phones (those rung for emergency orders, and the SMS number)."""
+    from workorders.units import set_phones
+
     with _svc() as svc:
         unit = set_phones(
             svc.session, code, duty_phone=duty_phone, liaison_phone=liaison_phone, sms_number=sms
@@ -392,6 +405,9 @@ def assess(
     charts: Annotated[Path | None, typer.Option(help="write one PNG per unit here")] = None,
 ) -> None:
     """100-point scores per unit for a month or an assessment year."""
+    from workorders import assessment
+    from workorders.lifecycle import WorkOrderError
+
     with _svc() as svc:
         if month:
             y, m = (int(x) for x in month.split("-"))
@@ -414,6 +430,8 @@ def assess(
 @orders_app.command("appeal")
 def appeal(unit: str, year: int, figure: str, reason: Annotated[str, typer.Option()]) -> None:
     """A unit appeals a figure (until 7 working days after the year ends)."""
+    from workorders import assessment
+
     with _svc() as svc:
         a = assessment.file_appeal(svc, unit, year, figure, reason)
         typer.echo(f"appeal {a.id} filed")
@@ -422,6 +440,8 @@ def appeal(unit: str, year: int, figure: str, reason: Annotated[str, typer.Optio
 @orders_app.command("ask")
 def ask(unit: str, question: str, by: By = "") -> None:
     """知识提问 to a unit (answer due in 3 working days)."""
+    from workorders import knowledge
+
     with _svc() as svc:
         q = knowledge.ask(svc, unit, question, by or cli_user())
         typer.echo(f"question {q.id} to {unit}, due {svc.local(q.due_at)}")
@@ -430,6 +450,8 @@ def ask(unit: str, question: str, by: By = "") -> None:
 @orders_app.command("answer-question")
 def answer_question(question_id: int, unit: str, text: str, tags: str = "") -> None:
     """The unit's answer becomes a knowledge entry."""
+    from workorders import knowledge
+
     with _svc() as svc:
         e = knowledge.answer(svc, question_id, unit, text, tags)
         typer.echo(f"knowledge entry {e.id}")
@@ -438,6 +460,8 @@ def answer_question(question_id: int, unit: str, text: str, tags: str = "") -> N
 @orders_app.command("knowledge")
 def knowledge_search(text: str) -> None:
     """Search the knowledge base."""
+    from workorders import knowledge
+
     with _svc() as svc:
         for e in knowledge.search(svc, text):
             typer.echo(f"[{e.id}] {e.title}\n    {e.body}")
@@ -449,6 +473,8 @@ def report(
     out: Annotated[Path, typer.Option(help="directory for the HTML and PNGs")] = Path("report"),
 ) -> None:
     """Weekly analysis report (HTML and PNG charts)."""
+    from workorders import analysis
+
     with _svc() as svc:
         path = analysis.weekly_report(svc, date.fromisoformat(week), out)
         typer.echo(str(path))
@@ -457,6 +483,8 @@ def report(
 @orders_app.command("revisits")
 def revisits(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Open revisit tasks (人工回访)."""
+    from workorders.revisits import open_tasks
+
     with _svc() as svc:
         tasks = open_tasks(svc.session)
         if as_json:
@@ -474,6 +502,7 @@ def revisit_call(
     """Place a revisit task's call: the agent's phone, then the citizen (via Asterisk)."""
     import asyncio
 
+    from config.settings import load_settings
     from hotline.db import make_engine, upgrade
     from workorders.revisit_call import run_revisit_call
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session, col, select
 
-from config.settings import RECORDING_ROLES, Settings
+from config.names import RECORDING_ROLES
 from hotline.cli_settings import cli_user, settings_or_exit
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from config.settings import Settings
 
 app = typer.Typer(
     help="Recordings: integrity, retention, legal holds, access tokens, disk estimate.",
@@ -24,6 +28,8 @@ _settings = settings_or_exit
 
 
 def _session(settings: Settings) -> Session:
+    from sqlmodel import Session
+
     from hotline.db import make_engine, upgrade
 
     upgrade(settings.db_url)
@@ -138,6 +144,8 @@ def release(hold_id: Annotated[int, typer.Argument(metavar="HOLD_ID")]) -> None:
 @app.command()
 def holds() -> None:
     """List active legal holds."""
+    from sqlmodel import col, select
+
     from recordings.models import LegalHold
 
     settings = _settings()
@@ -173,6 +181,8 @@ def user_add(
     """Deprecated: `hotline users add` and POST /api/login. Adds the user (no password)
     if new and prints a token that ends after `auth.token_hours`."""
     from datetime import UTC, datetime, timedelta
+
+    from sqlmodel import Session
 
     from auth import tokens, users
     from hotline.db import make_engine, upgrade

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import getpass
+from typing import TYPE_CHECKING
 
 import typer
 
-from config.settings import ConfigError, Settings, load_settings
+from config.names import ConfigError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 
 def settings_or_exit() -> Settings:
+    from config.settings import load_settings  # pydantic: not for `hotline --help`
+
     try:
         return load_settings()
     except ConfigError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from config.settings import ConfigError
+from config.names import ConfigError
 from hotline.cli_settings import settings_or_exit
 
 app = typer.Typer(

@@ -7,15 +7,17 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
-from config.settings import Settings
 from crm_bridge.privacy import mask_number
-from crm_bridge.upstream import outbox
 from hotline.cli_settings import settings_or_exit
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from config.settings import Settings
 
 app = typer.Typer(
     help="Upstream sync to the regional platform: status, dead letters, replay, receiver.",
@@ -24,6 +26,8 @@ app = typer.Typer(
 
 
 def _session(settings: Settings) -> Session:
+    from sqlmodel import Session
+
     from hotline.db import make_engine, upgrade
 
     upgrade(settings.db_url)
@@ -33,6 +37,8 @@ def _session(settings: Settings) -> Session:
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """What waits, what was delivered, the dead letters, the last error."""
+    from crm_bridge.upstream import outbox
+
     settings = settings_or_exit()
     with _session(settings) as s:
         summary = outbox.summary(s).as_dict()
@@ -53,6 +59,8 @@ def dead(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The dead-letter list: changes the platform refused, oldest first."""
+    from crm_bridge.upstream import outbox
+
     settings = settings_or_exit()
     with _session(settings) as s:
         rows = outbox.dead(s, limit)
@@ -96,6 +104,8 @@ def replay(
     all_: Annotated[bool, typer.Option("--all", help="every dead letter")] = False,
 ) -> None:
     """Send dead letters again (after the platform or the data was fixed)."""
+    from crm_bridge.upstream import outbox
+
     if bool(ids) == all_:
         typer.echo("give outbox ids or --all", err=True)
         raise typer.Exit(2)

@@ -7,13 +7,15 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlmodel import Session
 
 from auth.roles import Role
 from hotline.cli_settings import cli_user, settings_or_exit
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 app = typer.Typer(
     help="Users of the API and pages: add, list, disable, passwords, API tokens, audit log.",
@@ -30,6 +32,8 @@ Generate = Annotated[
 
 @contextmanager
 def _session() -> Iterator[Session]:
+    from sqlmodel import Session
+
     from auth.users import UserError
     from hotline.db import make_engine, upgrade
 

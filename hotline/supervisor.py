@@ -26,24 +26,9 @@ from config.settings import Settings
 from hotline import asterisk_root, prompts, render
 from hotline.db import make_engine, upgrade
 from hotline.health import asterisk_ok, tcp_open
+from hotline.service_names import ALL_SERVICES as ALL_SERVICES
 
 log = logging.getLogger(__name__)
-
-# upstream idles when no upstream.url is configured
-ALL_SERVICES = (
-    "asterisk",
-    "agi",
-    "bridge",
-    "acd",
-    "live",
-    "api",
-    "recordings",
-    "callbacks",
-    "upstream",
-    "duty",
-    "transcripts",
-    "speech",
-)
 
 
 class StartError(Exception):
