@@ -121,11 +121,8 @@ def call(
     wait_s = record_wait if not why or hung_up else min(record_wait, 5.0)
     found = _stored(settings, caller, placed_at, wait_s)
     if found is None:
-        typer.echo(
-            f"no call record for {caller} within {wait_s:g} s "
-            "(is the CRM bridge running? hotline status)",
-            err=True,
-        )
+        hint = " (is the CRM bridge running? hotline status)" if not why or hung_up else ""
+        typer.echo(f"no call record for {caller} within {wait_s:g} s{hint}", err=True)
         raise typer.Exit(1)
     record, order, recording = found
     tz = ZoneInfo(settings.timezone)
