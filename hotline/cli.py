@@ -19,6 +19,7 @@ from hotline import (
     cli_acd,
     cli_agents,
     cli_bridge,
+    cli_call,
     cli_ivr,
     cli_orders,
     cli_recordings,
@@ -56,6 +57,7 @@ app.add_typer(cli_ivr.block_app, name="block")
 app.command("reload")(cli_ivr.reload)
 app.command("callbacks")(cli_ivr.callbacks_list)
 app.command("simulate")(cli_acd.simulate)
+app.command("call")(cli_call.call)
 app.add_typer(cli_orders.orders_app, name="orders")
 app.add_typer(cli_upstream.app, name="upstream")
 app.add_typer(cli_bridge.app, name="bridge")

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
-from tests.helpers.dtmf_pcap import write_walk
+from hotline.call import sipp_command
+from hotline.dtmf_pcap import write_walk
 from tests.helpers.sipp import AUDIO, HERE, CallResult, sipp
 
 BYE_BY_CITIZEN = """\
@@ -58,7 +59,7 @@ def walk(
     say: tuple[int, Path, int] | None = None,
 ) -> CallResult:
     """Call, then for each (pause_ms, key) wait and press the key (or speak: A-law bytes,
-    tests/helpers/dtmf_pcap.py); then talk and hang up, or (hotline_hangs_up) wait up to
+    hotline/dtmf_pcap.py); then talk and hang up, or (hotline_hangs_up) wait up to
     wait_ms for the hotline's BYE.
     say: (pause_ms, an 8 kHz A-law WAV, hold_ms) spoken before the keys (speech navigation),
     then hold_ms of listening before the next step."""
@@ -87,12 +88,15 @@ def walk(
     scenario = Template(scenario).substitute(caller=caller)
     with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=workdir, delete=False) as fh:
         fh.write(scenario)
-    cmd = [
-        sipp(), "127.0.0.1:5060", "-sf", fh.name, "-s", service, "-m", "1",
-        "-i", "127.0.0.1", "-p", str(port), "-mp", str(media_port),
-        "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin",
-        "-trace_err", "-error_file", str(workdir / f"walk-{caller}.err"),
-    ]  # fmt: skip
+    cmd = sipp_command(
+        Path(fh.name),
+        target="127.0.0.1:5060",
+        service=service,
+        port=port,
+        media_port=media_port,
+        timeout_s=timeout_s,
+        error_file=workdir / f"walk-{caller}.err",
+    )
     out = subprocess.run(
         cmd, capture_output=True, text=True, cwd=workdir, timeout=timeout_s + 30, check=False
     )

@@ -1,42 +1,27 @@
-"""SIPp as the citizen (UAC) and as the agents' desk phones (UAS)."""
+"""SIPp as the citizen (UAC) and as the agents' desk phones (UAS).
+
+The citizen is the product's (hotline/call.py, the core of `hotline call`), pressing one
+key from Debian's per-key pcaps; the desk phones and the other scenarios are the tests'.
+"""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from string import Template
 
+from hotline import call as product
+from hotline.call import AUDIO, PCAPS, CallResult, sipp
+
+# the tests' own scenarios (the citizen's is the product's: product.CALLER_SCENARIO)
 HERE = Path(__file__).resolve().parent.parent / "sipp"
-PCAPS = Path("/usr/share/sip-tester")
-AUDIO = PCAPS / "g711a.pcap"
-
-
-def sipp() -> str:
-    exe = shutil.which("sipp")
-    if exe is None:
-        raise RuntimeError("SIPp is missing: apt-get install -y sip-tester (scripts/setup does)")
-    return exe
+__all__ = ["AUDIO", "HERE", "AgentPhone", "CallInProgress", "CallResult", "Caller", "sipp"]
 
 
 def key_pcap(key: str) -> Path:
     name = {"*": "star", "#": "pound"}.get(key, key)
     return PCAPS / f"dtmf_2833_{name}.pcap"
-
-
-@dataclass
-class CallResult:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
 
 
 class Caller:
@@ -49,12 +34,9 @@ class Caller:
         media_port: int = 16000,
         target: str = "127.0.0.1:5060",
         service: str = "12345",
+        scenario: Path = product.CALLER_SCENARIO,
     ) -> None:
-        self.workdir = workdir
-        self.port = port
-        self.media_port = media_port
-        self.target = target
-        self.service = service
+        self.citizen = product.Caller(workdir, port, media_port, target, service, scenario)
 
     def call(
         self,
@@ -65,46 +47,13 @@ class Caller:
         talk_ms: int = 3000,
         timeout_s: int = 180,
     ) -> CallResult:
-        scenario = Template((HERE / "caller.xml").read_text()).substitute(
-            caller=caller,
-            key_pcap=str(key_pcap(key) if key else AUDIO),
+        return self.citizen.call(
+            caller,
+            key_pcap(key) if key else AUDIO,
             before_key_ms=before_key_ms,
             talk_ms=talk_ms,
+            timeout_s=timeout_s,
         )
-        with tempfile.NamedTemporaryFile("w", suffix=".xml", dir=self.workdir, delete=False) as fh:
-            fh.write(scenario)
-        cmd = [
-            sipp(),
-            self.target,
-            "-sf",
-            fh.name,
-            "-s",
-            self.service,
-            "-m",
-            "1",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-mp",
-            str(self.media_port),
-            "-timeout",
-            f"{timeout_s}s",
-            "-timeout_error",
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(self.workdir / f"caller-{caller}.err"),
-        ]
-        out = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            cwd=self.workdir,
-            timeout=timeout_s + 30,
-            check=False,
-        )
-        return CallResult(out.returncode, out.stdout, out.stderr)
 
     def start(self, caller: str, key: str | None, **kw: int) -> CallInProgress:
         """Like call(), in the background (the test does something while it runs)."""

@@ -24,7 +24,7 @@ import pytest
 
 from config.settings import AmiSettings
 from crm_bridge.ami import AmiClient
-from tests.helpers.dtmf_pcap import write_walk
+from hotline.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import AUDIO, CallInProgress
 from tests.integration.conftest import PORTS, Hotline

@@ -22,6 +22,7 @@ import pytest
 from pydub import AudioSegment  # type: ignore[import-untyped]
 from sqlmodel import Session, select
 
+from hotline.call import CALLER_SCENARIO
 from hotline.db import make_engine
 from recordings.models import ManifestEntry
 from tests.helpers.alarms import AlarmListener
@@ -95,21 +96,19 @@ def looped_pcap(dst: Path, seconds: float) -> Path:
 
 
 @pytest.fixture
-def talking_caller(hotline: Hotline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Caller:
+def talking_caller(hotline: Hotline, tmp_path: Path) -> Caller:
     """A citizen who keeps talking until hang-up, as a real phone keeps sending RTP.
 
     (SIPp's agent phones send no audio, and MixMonitor writes nothing while neither side
     sends any: a real call never has that gap, so the test caller talks throughout.)
     """
-    import tests.helpers.sipp as sipp_helper
-
-    text = (sipp_helper.HERE / "caller.xml").read_text()
+    text = CALLER_SCENARIO.read_text()
     play = f'<exec play_pcap_audio="{G711A}"/>'
-    assert play in text, "tests/sipp/caller.xml changed: update talking_caller"
+    assert play in text, f"{CALLER_SCENARIO} changed: update talking_caller"
     looped = looped_pcap(tmp_path / "talk.pcap", 60)
-    (tmp_path / "caller.xml").write_text(text.replace(play, f'<exec play_pcap_audio="{looped}"/>'))
-    monkeypatch.setattr(sipp_helper, "HERE", tmp_path)
-    return Caller(tmp_path)
+    scenario = tmp_path / "caller.xml"
+    scenario.write_text(text.replace(play, f'<exec play_pcap_audio="{looped}"/>'))
+    return Caller(tmp_path, scenario=scenario)
 
 
 def test_real_call_is_archived_chained_and_access_controlled(

@@ -1,0 +1,1 @@
+"""SIPp scenarios of `hotline call` (data, read by hotline/call.py); no code."""
