@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # Every table module, so that SQLModel.metadata is complete for Alembic.
 from acd.callbacks import Callback  # noqa: F401
@@ -50,6 +52,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config  # only the commands that migrate load Alembic
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -57,6 +61,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(url), "heads")
 
 
