@@ -111,20 +111,23 @@ def up(
 
     settings = _settings()
     names = _services(services)
+    where = (
+        f"call {settings.sip.hotline_number} at "
+        f"sip:{settings.sip.hotline_number}@{settings.sip.host}:{settings.sip.port}; "
+        f"API http://{settings.api.host}:{settings.api.port}/docs"
+    )
+    # idempotent, like scripts/run: a second `up` says so and leaves the running one alone
+    if (pid := supervisor.running_supervisor(settings)) is not None:
+        typer.echo(f"hotline already runs (pid {pid}): {where}; `hotline down` stops it")
+        return
     if detach:
         try:
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
         except supervisor.StartError as exc:
             raise _fail(str(exc)) from exc
-        typer.echo(
-            f"hotline is up: call {settings.sip.hotline_number} at "
-            f"sip:{settings.sip.hotline_number}@{settings.sip.host}:{settings.sip.port}; "
-            f"API http://{settings.api.host}:{settings.api.port}/docs"
-        )
+        typer.echo(f"hotline is up: {where}")
         return
     _logging()
-    if supervisor.running_supervisor(settings) is not None:
-        raise _fail("the hotline already runs (hotline status; hotline down)")
     try:
         asyncio.run(supervisor.Supervisor(settings, names).run())
     except (supervisor.StartError, asterisk_root.InstallError, ConfigError) as exc:

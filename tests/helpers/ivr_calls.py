@@ -11,6 +11,7 @@ from string import Template
 
 from hotline.call import sipp_command
 from hotline.dtmf_pcap import write_walk
+from tests.helpers.ports import SIP_TARGET
 from tests.helpers.sipp import AUDIO, HERE, CallResult, sipp
 
 BYE_BY_CITIZEN = """\
@@ -90,7 +91,7 @@ def walk(
         fh.write(scenario)
     cmd = sipp_command(
         Path(fh.name),
-        target="127.0.0.1:5060",
+        target=SIP_TARGET,
         service=service,
         port=port,
         media_port=media_port,

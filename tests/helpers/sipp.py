@@ -13,6 +13,7 @@ from pathlib import Path
 
 from hotline import call as product
 from hotline.call import AUDIO, PCAPS, CallResult, sipp
+from tests.helpers.ports import SIP_TARGET
 
 # the tests' own scenarios (the citizen's is the product's: product.CALLER_SCENARIO)
 HERE = Path(__file__).resolve().parent.parent / "sipp"
@@ -32,7 +33,7 @@ class Caller:
         workdir: Path,
         port: int = 5061,
         media_port: int = 16000,
-        target: str = "127.0.0.1:5060",
+        target: str = SIP_TARGET,
         service: str = "12345",
         scenario: Path = product.CALLER_SCENARIO,
     ) -> None:

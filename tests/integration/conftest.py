@@ -2,7 +2,9 @@
 `hotline up --detach`, the FastAGI server as its own `hotline serve agi` (so a
 test can stop it), and SIPp desk phones for two agents.
 
-The tests take over the cached Asterisk root: stop your own `hotline up` first.
+The session's hotline has its own configuration, var directory, ports (tests/helpers/
+ports.py), Redis, Mosquitto, namespace and Asterisk root (an overlay over the cached one,
+tests/helpers/overlay_root.py): it runs beside a hotline started from this checkout.
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ import yaml
 
 from config.settings import DEFAULT_QUEUES
 from hotline.asterisk_root import asterisk_cmd, exclusive_use
+from tests.helpers.overlay_root import overlay_root
+from tests.helpers.ports import PORTS as PORTS  # re-exported for the tests
 from tests.helpers.sipp import AgentPhone, Caller
 
 REPO = Path(__file__).resolve().parents[2]
 HOTLINE = [sys.executable, "-m", "hotline"]
-PORTS = {"sip": 5060, "ami": 5038, "agi": 4573, "api": 8345}
 # Ports where nothing answers, so that `hotline up` starts its own Redis and Mosquitto
 # (HOTLINE_TEST_REDIS_PORT / HOTLINE_TEST_MQTT_PORT move them off a port left busy).
 OWN_SERVICE_PORTS = {
@@ -204,16 +207,18 @@ class Hotline:
 @pytest.fixture(scope="session")
 def hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
     with exclusive_use("the integration tests"):
-        yield from _hotline(tmp_path_factory)
+        var = tmp_path_factory.mktemp("var")
+        with overlay_root(var) as root:
+            yield from _hotline(var, root)
 
 
-def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
+def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
     busy = [name for name, port in {**PORTS, **OWN_SERVICE_PORTS}.items() if port_open(port)]
     if busy:
         raise RuntimeError(
-            f"ports in use {busy}: another hotline or Asterisk runs; stop it (hotline down)"
+            f"ports in use {busy}: the integration tests' own (tests/helpers/ports.py); "
+            "another test session runs, or something else took them"
         )
-    var = tmp_path_factory.mktemp("var")
     config = var / "hotline.yaml"
     config.write_text(
         yaml.safe_dump(
@@ -289,6 +294,12 @@ def _hotline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hotline]:
         **os.environ,
         "HOTLINE_CONFIG_FILE": str(config),
         "HOTLINE_VAR_DIR": str(var),
+        "HOTLINE_ASTERISK_ROOT": str(root),
+        "HOTLINE_SIP__PORT": str(PORTS["sip"]),
+        "HOTLINE_AMI__PORT": str(PORTS["ami"]),
+        "HOTLINE_AGI__PORT": str(PORTS["agi"]),
+        "HOTLINE_API__PORT": str(PORTS["api"]),
+        "HOTLINE_SPEECH__PORT": str(PORTS["speech"]),
         "HOTLINE_NAMESPACE": NAMESPACE,
         "HOTLINE_REDIS__PORT": str(OWN_SERVICE_PORTS["redis"]),
         "HOTLINE_MQTT__PORT": str(OWN_SERVICE_PORTS["mqtt"]),

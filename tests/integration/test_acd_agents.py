@@ -29,6 +29,7 @@ import redis
 from config.settings import AmiSettings, ServiceUrl, Settings
 from crm_bridge.ami import AmiClient
 from hotline.supervisor import redis_command
+from tests.helpers.ports import SIP_TARGET
 from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
 from tests.integration.conftest import (
     ACD_AGENTS,
@@ -71,7 +72,7 @@ def dial_code(tmp_path: Path, agent: str, code: str) -> None:
     scenario.write_text(Template((HERE / "feature_code.xml").read_text()).substitute(agent=agent))
     out = subprocess.run(
         [
-            *(sipp(), "127.0.0.1:5060", "-sf", str(scenario), "-s", code, "-m", "1"),
+            *(sipp(), SIP_TARGET, "-sf", str(scenario), "-s", code, "-m", "1"),
             *("-i", "127.0.0.1", "-p", "5082", "-mp", "17600", "-nostdin"),
             *("-timeout", "30s", "-timeout_error"),
         ],

@@ -43,6 +43,15 @@ def test_status_reports_every_component(hotline: Hotline) -> None:
     assert api["components"]["bridge"]["ok"] is True
 
 
+def test_a_second_up_says_it_runs_and_changes_nothing(hotline: Hotline) -> None:
+    before = json.loads((hotline.var / "run" / "children.json").read_text())
+    for args in (["up", "--detach"], ["up"]):  # scripts/run, again: idempotent
+        out = hotline.cli(*args, timeout=30)
+        assert "hotline already runs (pid " in out and "`hotline down` stops it" in out, out
+    assert json.loads((hotline.var / "run" / "children.json").read_text()) == before
+    assert json.loads(hotline.cli("status", "--json"))["ok"] is True
+
+
 def test_down_stops_what_up_started_and_nothing_else(hotline: Hotline) -> None:
     children = json.loads((hotline.var / "run" / "children.json").read_text())
     names = {c["name"] for c in children}

@@ -1,0 +1,8 @@
+"""The integration tests' hotline ports: its own, beside a hotline that runs on the defaults
+(SIP 5060, AMI 5038, FastAGI 4573, API 8345, speech 4575) on the same machine."""
+
+from __future__ import annotations
+
+PORTS = {"sip": 5160, "ami": 5138, "agi": 4673, "api": 8445, "speech": 4675}
+# where the tests' SIPp callers send their INVITEs
+SIP_TARGET = f"127.0.0.1:{PORTS['sip']}"
