@@ -143,13 +143,3 @@ def own_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     var.mkdir()
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(var))
     return var
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`, as scripts/test runs it) every test of
-    tests/integration goes to one worker, the one that owns the session's hotline, while the
-    other workers take the unit and database tests beside it."""
-    integration = Path(__file__).resolve().parent / "integration"
-    for item in items:
-        if integration in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("asterisk"))
