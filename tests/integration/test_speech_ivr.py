@@ -19,7 +19,7 @@ from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import walk
 from tests.integration.conftest import HOTLINE, REPO, TEST_PROMPTS, Hotline, port_open
 
-SPEECH_PORT = 4576  # the session's own service (no model) keeps 4575
+SPEECH_PORT = 4676  # the session's own service (no model) keeps its port, 4675
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"]}  # words espeak-ng says and the model hears
 KEYWORDS = {"110": [], "119": ["화재"], "120": ["병원"], "122": []}
 
@@ -65,7 +65,12 @@ def speech(
         lines.setdefault(line, {})["keywords"] = words
     cfg = work / "hotline.yaml"
     cfg.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    env = {**hotline.env, "HOTLINE_CONFIG_FILE": str(cfg), "HOTLINE_IVR_FILE": str(ivr)}
+    env = {
+        **hotline.env,
+        "HOTLINE_CONFIG_FILE": str(cfg),
+        "HOTLINE_IVR_FILE": str(ivr),
+        "HOTLINE_SPEECH__PORT": str(SPEECH_PORT),  # the session's own (4675) would win
+    }
     log = (hotline.var / "log" / "speech-ko.log").open("ab")
     service = subprocess.Popen(
         [*HOTLINE, "serve", "speech"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
