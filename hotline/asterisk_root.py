@@ -84,11 +84,21 @@ def _lock(path: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _network_namespace() -> str:
+    """'' in the machine's own network namespace, else a name for the one we run in."""
+    try:
+        ours, machines = os.stat("/proc/self/ns/net"), os.stat("/proc/1/ns/net")
+    except OSError:
+        return ""
+    return "" if ours.st_ino == machines.st_ino else f"-netns{ours.st_ino}"
+
+
 @contextmanager
 def exclusive_use(who: str, timeout: float = 3600, poll: float = 1.0) -> Iterator[None]:
-    """Hold the machine's Asterisk (one shared root, fixed ports) for a test session or
-    a benchmark; a second user waits here instead of colliding on ports and config."""
-    path = cache_dir() / "in-use.lock"
+    """Hold this network namespace's test ports and Asterisk (fixed ports) for a test session
+    or a benchmark; a second user waits here instead of colliding on ports and config. A
+    session in a network namespace of its own has its own loopback, so its own lock."""
+    path = cache_dir() / f"in-use{_network_namespace()}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
         try:
