@@ -85,12 +85,11 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 def _network_namespace() -> str:
-    """'' in the machine's own network namespace, else a name for the one we run in."""
+    """The network namespace we run in (its inode): each has its own loopback and ports."""
     try:
-        ours, machines = os.stat("/proc/self/ns/net"), os.stat("/proc/1/ns/net")
+        return str(os.stat("/proc/self/ns/net").st_ino)
     except OSError:
-        return ""
-    return "" if ours.st_ino == machines.st_ino else f"-netns{ours.st_ino}"
+        return "unknown"
 
 
 @contextmanager
@@ -98,7 +97,7 @@ def exclusive_use(who: str, timeout: float = 3600, poll: float = 1.0) -> Iterato
     """Hold this network namespace's test ports and Asterisk (fixed ports) for a test session
     or a benchmark; a second user waits here instead of colliding on ports and config. A
     session in a network namespace of its own has its own loopback, so its own lock."""
-    path = cache_dir() / f"in-use{_network_namespace()}.lock"
+    path = cache_dir() / f"in-use-net{_network_namespace()}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as fh:
         try:
