@@ -20,6 +20,13 @@ from tests.helpers.sipp import Caller
 from tests.integration.conftest import Hotline
 
 
+def up_channels(hotline: Hotline) -> int:
+    """Channels in state Up: a ringing agent's channel exists before the answer, so counting
+    channels alone can kill the bridge before the agent answered."""
+    out = hotline.asterisk("core show channels concise")
+    return sum(1 for line in out.splitlines() if line.count("!") > 4 and line.split("!")[4] == "Up")
+
+
 @pytest.fixture
 def second_bridge(hotline: Hotline, tmp_path: Path) -> Iterator[SecondBridge]:
     bridge = SecondBridge(hotline, tmp_path / "bridge2")
@@ -36,9 +43,10 @@ def test_a_bridge_killed_mid_call_completes_the_record_after_restart(
     number = "13900000701"
     call = caller.start(number, "3", talk_ms=12_000)  # the complaint desk (agent 1001)
     deadline = time.monotonic() + 30
-    while hotline.active_channels() < 2:  # the citizen and the agent: mid-call
+    while up_channels(hotline) < 2:  # the citizen and the agent, answered: mid-call
         assert time.monotonic() < deadline, "the call was never answered"
         time.sleep(0.2)
+    time.sleep(1)  # the bridge has read the answer (AgentConnect) into its journal
     second_bridge.kill()
     journal = second_bridge.var / "bridge" / "journal.db"
     assert journal.stat().st_size > 0
