@@ -27,7 +27,6 @@ from acd.agent_state import PAUSE_REASONS
 from acd.screen_pop import (
     OPEN_STATUSES,
     RAPID_RESPONSE_TOPICS,
-    REQUEST_TYPE_TITLES,
     OpenOrder,
     PastCall,
     Ring,
@@ -37,6 +36,7 @@ from auth.gate import CLOSE_FORBIDDEN, Gate, Recheck
 from auth.masking import masked
 from auth.roles import Perm, Role
 from auth.tokens import Principal
+from config.names import REQUEST_TYPE_TITLES
 from config.settings import Settings
 from crm_bridge.models import CallRecord
 from crm_bridge.privacy import mask_number

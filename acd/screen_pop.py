@@ -14,19 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from acd.agent_state import agent_of
+from config.names import REQUEST_TYPE_TITLES
 from config.settings import queue_from_asterisk
 
 KEEP_CALLS = 5000  # calls remembered at most (a leak guard: Hangup normally forgets them)
 OPEN_STATUSES = ("draft", "accepted", "dispatched", "signed", "returned", "coordinating", "replied")
 
-REQUEST_TYPE_TITLES = {
-    "consultation": "咨询",
-    "help": "求助",
-    "complaint": "投诉",
-    "report": "举报",
-    "suggestion": "建议",
-    "praise": "表扬",
-}
 # 接诉即办 rapid-response topics (regulation art. 15): offered as tags on the form
 RAPID_RESPONSE_TOPICS = (
     "噪音扰民",

@@ -13,6 +13,16 @@ QUEUE_PREFIX = "hotline-"
 RECORDING_ROLES = ("agent", "supervisor", "auditor")
 ROLES = ("agent", "supervisor", "unit_staff", "auditor", "admin")
 
+# 诉求类型: the request types' titles, on the agent page's form and in `hotline call`
+REQUEST_TYPE_TITLES = {
+    "consultation": "咨询",
+    "help": "求助",
+    "complaint": "投诉",
+    "report": "举报",
+    "suggestion": "建议",
+    "praise": "表扬",
+}
+
 
 class ConfigError(Exception):
     """A configuration mistake: says the file, the field and what is allowed."""

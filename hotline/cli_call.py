@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from config.names import REQUEST_TYPE_TITLES
 from hotline import call as sipp_call
 from hotline.cli_settings import settings_or_exit
 
@@ -30,14 +31,6 @@ if TYPE_CHECKING:
     from recordings.models import Recording
     from workorders.models import WorkOrder
 
-TYPE_TITLES = {  # 诉求类型 (acd/screen_pop.py has the same for the agent page)
-    "consultation": "咨询",
-    "help": "求助",
-    "complaint": "投诉",
-    "report": "举报",
-    "suggestion": "建议",
-    "praise": "表扬",
-}
 SIP_PORTS_FROM = 5161  # the citizen's SIP port: the first free one from here
 MEDIA_PORTS_FROM = 26000  # its RTP ports (4 in a row), above Asterisk's default range
 
@@ -208,7 +201,7 @@ def describe(
     choice = record.ivr_choice or "no key"
     if record.speech_choice:
         choice += f" (said {record.speech_text!r})"
-    menu = f"{choice} -> {titled(record.request_type, TYPE_TITLES)}"
+    menu = f"{choice} -> {titled(record.request_type, REQUEST_TYPE_TITLES)}"
     if record.ivr_result:
         menu += f" ({record.ivr_result})"
     queue = titled(record.queue, queue_titles)
@@ -246,6 +239,6 @@ def describe(
             due += f" ({order.due_working_days} working days)"
         lines.append(
             f"work order:  {order.number} {order.status}, "
-            f"{titled(order.request_type, TYPE_TITLES)}, due {due}"
+            f"{titled(order.request_type, REQUEST_TYPE_TITLES)}, due {due}"
         )
     return "\n".join(lines)
