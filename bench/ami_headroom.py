@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from config.settings import PROJECT_ROOT
-from crm_bridge.assembler import CallAssembler
-from crm_bridge.service import store_call
-from crm_bridge.transcript import read_transcript
-from hotline.db import make_engine, upgrade
-from workorders.calendar import WorkCalendar
+from hotline.config.settings import PROJECT_ROOT
+from hotline.crm_bridge.assembler import CallAssembler
+from hotline.crm_bridge.service import store_call
+from hotline.crm_bridge.transcript import read_transcript
+from hotline.kernel.db import make_engine, upgrade
+from hotline.workorders.calendar import WorkCalendar
 
 TRANSCRIPT = PROJECT_ROOT / "tests" / "fixtures" / "ami_three_calls.txt"
 

@@ -22,7 +22,7 @@ COMMANDS = {
     "ref": ["-c", "pass"],
     "help": ["-m", "hotline", "--help"],
     "agent_help": ["-m", "hotline", "agent", "--help"],
-    "entry_help": ["-c", "import sys; from hotline.cli import app; sys.exit(app())", "--help"],
+    "entry_help": ["-c", "import sys; from hotline.app.cli import app; sys.exit(app())", "--help"],
 }
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from agi.channel import AGIChannel
-from agi.server import FastAGIServer
 from bench.harness import percentile
-from config.settings import AgiSettings
+from hotline.agi.channel import AGIChannel
+from hotline.agi.server import FastAGIServer
+from hotline.config.settings import AgiSettings
 
 COMMANDS = 200
 

@@ -30,12 +30,12 @@ import yaml
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from config.settings import load_settings
-from crm_bridge.models import CallRecord
-from hotline.asterisk_root import ensure_packages, exclusive_use, in_chroot
-from hotline.db import make_engine
-from hotline.prompts import tone
-from hotline.render import BENCH_CLASSIC_AGI, BENCH_NUMBERS
+from hotline.asterisk.prompts import tone
+from hotline.asterisk.render import BENCH_CLASSIC_AGI, BENCH_NUMBERS
+from hotline.asterisk.root import ensure_packages, exclusive_use, in_chroot
+from hotline.config.settings import load_settings
+from hotline.crm_bridge.models import CallRecord
+from hotline.kernel.db import make_engine
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -172,7 +172,7 @@ class BenchHotline:
         import asterisk.agi  # type: ignore[import-untyped]
         import six  # type: ignore[import-untyped]
 
-        from agi.menu import load_menu
+        from hotline.agi.menu import load_menu
 
         if in_chroot(root):
             ensure_packages(root, ["python3"])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.capacity import fixed_rate
 from bench.harness import BenchHotline, Trial
-from recordings.archive import archive_one
+from hotline.recordings.archive import archive_one
 
 
 def recording_cost(h: BenchHotline, rate: float, seconds: float) -> tuple[Trial, Trial]:

@@ -14,8 +14,8 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 
-from acd.simulate import scenario
 from bench.harness import TARGETS, BenchHotline, progress
+from hotline.acd.simulate import scenario
 
 AGENT = {
     "id": "2001",

@@ -30,7 +30,7 @@ from bench import (
 from bench.ami_headroom import TRANSCRIPT, replay
 from bench.harness import BenchHotline, Trial, percentile, progress
 from bench.prompt_timer import PromptTimer
-from crm_bridge.transcript import read_transcript
+from hotline.crm_bridge.transcript import read_transcript
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Data = dict[str, Any]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
 from bench.harness import TARGETS, BenchHotline, progress
+from hotline.acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
 
 # general agents (no skill): callers press 0 for the general queue
 AGENTS = [

@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import percentile
-from config.settings import Settings, SpeechSettings
-from speech import audiosocket as aus
-from speech.grammar import Grammar
-from speech.model import shared_model
-from speech.recogniser import Recogniser
-from speech.service import SpeechService
+from hotline.config.settings import Settings, SpeechSettings
+from hotline.speech import audiosocket as aus
+from hotline.speech.grammar import Grammar
+from hotline.speech.model import shared_model
+from hotline.speech.recogniser import Recogniser
+from hotline.speech.service import SpeechService
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"], "5": ["병원"]}
 KEYWORDS = {"119": ["화재"]}

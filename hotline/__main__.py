@@ -1,3 +1,3 @@
-from hotline.cli import app
+from hotline.app.cli import app
 
 app(prog_name="hotline")

@@ -1,6 +1,6 @@
 from alembic import context
 
-from hotline.db import make_engine, metadata
+from hotline.kernel.db import make_engine, metadata
 
 config = context.config
 

@@ -15,13 +15,13 @@ import psycopg
 import pytest
 from sqlmodel import Session, select
 
-from crm_bridge.assembler import CallAssembler
-from crm_bridge.models import CallRecord
-from crm_bridge.service import store_call
-from hotline.db import make_engine, upgrade
+from hotline.crm_bridge.assembler import CallAssembler
+from hotline.crm_bridge.models import CallRecord
+from hotline.crm_bridge.service import store_call
+from hotline.kernel.db import make_engine, upgrade
+from hotline.workorders.calendar import WorkCalendar
+from hotline.workorders.models import WorkOrder
 from tests.helpers.ami_transcript import load
-from workorders.calendar import WorkCalendar
-from workorders.models import WorkOrder
 
 ADMIN_URL = os.environ.get(
     "HOTLINE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, select
 
-from hotline.db import make_engine, upgrade
-from recordings import worker
-from recordings.integrity import verify
-from recordings.models import ManifestEntry
-from recordings.testing import Env, add_call, make_env
+from hotline.kernel.db import make_engine, upgrade
+from hotline.recordings import worker
+from hotline.recordings.integrity import verify
+from hotline.recordings.models import ManifestEntry
+from hotline.recordings.testing import Env, add_call, make_env
 from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
 
 

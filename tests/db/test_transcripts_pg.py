@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotline.db import make_engine, upgrade
-from recordings.testing import Env, make_env
-from recordings.worker import process_pending
-from speech.search import search_orders
-from speech.transcribe import TranscriptionWorker
-from speech.transcripts import Transcript
+from hotline.kernel.db import make_engine, upgrade
+from hotline.recordings.testing import Env, make_env
+from hotline.recordings.worker import process_pending
+from hotline.speech.search import search_orders
+from hotline.speech.transcribe import TranscriptionWorker
+from hotline.speech.transcripts import Transcript
 from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
 from tests.unit.test_speech_transcripts import KOREAN_MODEL, leave_message, with_speech
 

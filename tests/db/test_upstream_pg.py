@@ -10,14 +10,14 @@ from pathlib import Path
 import httpx
 from sqlmodel import Session, col, select
 
-from config.settings import Settings, UpstreamSettings
-from crm_bridge.upstream import capture, outbox, wire
-from crm_bridge.upstream.models import UpstreamChange
-from crm_bridge.upstream.receiver import ReceivedStore, create_receiver
-from crm_bridge.upstream.sender import UpstreamSender
-from hotline.db import make_engine, upgrade
+from hotline.config.settings import Settings, UpstreamSettings
+from hotline.crm_bridge.upstream import capture, outbox, wire
+from hotline.crm_bridge.upstream.models import UpstreamChange
+from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
+from hotline.crm_bridge.upstream.sender import UpstreamSender
+from hotline.kernel.db import make_engine, upgrade
+from hotline.workorders.testing import FixedClock, make_service, sample_units
 from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
-from workorders.testing import FixedClock, make_service, sample_units
 
 SECRET = "pg-test-secret"
 

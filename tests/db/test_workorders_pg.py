@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from hotline.db import make_engine, upgrade
+from hotline.kernel.db import make_engine, upgrade
+from hotline.workorders import assessment, satisfaction, supervision
+from hotline.workorders.testing import FixedClock, make_service, sample_units
+from hotline.workorders.units import find_unit
 from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
-from workorders import assessment, satisfaction, supervision
-from workorders.testing import FixedClock, make_service, sample_units
-from workorders.units import find_unit
 
 SH = ZoneInfo("Asia/Shanghai")
 

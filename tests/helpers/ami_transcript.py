@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crm_bridge.transcript import read_transcript
+from hotline.crm_bridge.transcript import read_transcript
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

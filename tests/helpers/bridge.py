@@ -12,8 +12,8 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from crm_bridge.models import CallRecord
-from hotline.db import make_engine
+from hotline.crm_bridge.models import CallRecord
+from hotline.kernel.db import make_engine
 from tests.integration.conftest import HOTLINE, REPO, Hotline
 
 

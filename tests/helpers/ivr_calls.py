@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
-from hotline.call import sipp_command
-from hotline.dtmf_pcap import write_walk
+from hotline.app.call import sipp_command
+from hotline.app.dtmf_pcap import write_walk
 from tests.helpers.ports import SIP_TARGET
 from tests.helpers.sipp import AUDIO, HERE, CallResult, sipp
 

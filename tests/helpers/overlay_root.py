@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from config.settings import Settings
-from hotline.asterisk_root import install
+from hotline.asterisk.root import install
+from hotline.config.settings import Settings
 
 
 def mounted(path: Path) -> bool:

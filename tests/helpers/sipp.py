@@ -11,8 +11,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline import call as product
-from hotline.call import AUDIO, PCAPS, CallResult, sipp
+from hotline.app import call as product
+from hotline.app.call import AUDIO, PCAPS, CallResult, sipp
 from tests.helpers.ports import SIP_TARGET
 
 # the tests' own scenarios (the citizen's is the product's: product.CALLER_SCENARIO)

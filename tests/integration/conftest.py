@@ -23,8 +23,8 @@ import httpx
 import pytest
 import yaml
 
-from config.settings import DEFAULT_QUEUES
-from hotline.asterisk_root import asterisk_cmd, exclusive_use
+from hotline.asterisk.root import asterisk_cmd, exclusive_use
+from hotline.config.settings import DEFAULT_QUEUES
 from tests.helpers.overlay_root import overlay_root
 from tests.helpers.ports import PORTS as PORTS  # re-exported for the tests
 from tests.helpers.sipp import AgentPhone, Caller
@@ -354,8 +354,8 @@ def tone_ivr(hotline: Hotline, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The shipped tree with 0.3 s tone prompts (sounds/hotline-test) and a 2 s wait for the
     survey's key (TONE_IVR_CHANGES), so that a walk through the menu takes seconds; the
     FastAGI server restarts on it."""
-    from agi.menu import DEFAULT_MENU_FILE
-    from hotline.prompts import PROMPTS_FILE, tone
+    from hotline.agi.menu import DEFAULT_MENU_FILE
+    from hotline.asterisk.prompts import PROMPTS_FILE, tone
 
     sounds = hotline.root / "usr/share/asterisk/sounds" / TEST_PROMPTS
     sounds.mkdir(parents=True, exist_ok=True)

@@ -26,9 +26,9 @@ import httpx
 import pytest
 import redis
 
-from config.settings import AmiSettings, ServiceUrl, Settings
-from crm_bridge.ami import AmiClient
-from hotline.supervisor import redis_command
+from hotline.app.supervisor import redis_command
+from hotline.config.settings import AmiSettings, ServiceUrl, Settings
+from hotline.crm_bridge.ami import AmiClient
 from tests.helpers.ports import SIP_TARGET
 from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
 from tests.integration.conftest import (

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from acd.widening import plan
-from config.settings import WideningSettings
+from hotline.acd.widening import plan
+from hotline.config.settings import WideningSettings
 from tests.helpers.ivr_calls import Phone, walk
 from tests.integration.conftest import AGENTS, HELP_WIDENING, OVERFLOW_CENTRE, WIDENING, Hotline
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from crm_bridge.journal import Journal
-from crm_bridge.models import CallRecord
-from hotline.db import make_engine
+from hotline.crm_bridge.journal import Journal
+from hotline.crm_bridge.models import CallRecord
+from hotline.kernel.db import make_engine
 from tests.helpers.bridge import SecondBridge
 from tests.helpers.private_pg import PrivatePostgres
 from tests.helpers.sipp import Caller, CallInProgress

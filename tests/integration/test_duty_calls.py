@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from hotline.dtmf_pcap import write_walk
+from hotline.app.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone
 from tests.helpers.waiting import until
 from tests.integration.conftest import Hotline

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-from config.settings import AmiSettings
-from crm_bridge.ami import AmiClient
-from hotline.dtmf_pcap import write_walk
+from hotline.app.dtmf_pcap import write_walk
+from hotline.config.settings import AmiSettings
+from hotline.crm_bridge.ami import AmiClient
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import AUDIO, CallInProgress
 from tests.integration.conftest import PORTS, Hotline

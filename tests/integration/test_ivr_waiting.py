@@ -19,15 +19,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from acd.callbacks import Callback
-from hotline.db import make_engine
-from recordings.models import Recording
+from hotline.acd.callbacks import Callback
+from hotline.kernel.db import make_engine
+from hotline.recordings.models import Recording
+from hotline.workorders.models import WorkOrder, WorkOrderAttachment
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.sipp import CallInProgress, CallResult
 from tests.helpers.waiting import until
 from tests.integration.conftest import Hotline, heard_by
-from workorders.models import WorkOrder, WorkOrderAttachment
 
 CITIZEN_PHONE = 5092
 

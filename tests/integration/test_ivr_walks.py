@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.db import make_engine
+from hotline.kernel.db import make_engine
 from tests.helpers.ivr_calls import Phone, walk
 from tests.integration.conftest import ACD_AGENTS, Hotline, heard_by
 
@@ -131,7 +131,7 @@ def test_a_wrong_key_in_the_emergency_menu_asks_again(
 def test_a_returning_caller_hears_how_many_orders_are_open(
     hotline: Hotline, ivr: Path, db: Engine, verbose_log: Path, tmp_path: Path
 ) -> None:
-    from workorders.models import WorkOrder
+    from hotline.workorders.models import WorkOrder
 
     number = "13900000116"
     with Session(db) as s:
@@ -256,7 +256,7 @@ def test_reload_refuses_a_broken_menu_and_keeps_the_running_one(
 def test_progress_self_service_reads_the_order_then_an_agent(
     hotline: Hotline, ivr: Path, db: Engine, tmp_path: Path
 ) -> None:
-    from workorders.models import WorkOrder
+    from hotline.workorders.models import WorkOrder
 
     with Session(db) as s:
         s.add(
@@ -319,8 +319,8 @@ def zhuang_agent(hotline: Hotline, tmp_path: Path) -> Iterator[Phone]:
 def test_zhuang_agent_hangs_up_first_and_the_citizen_is_dissatisfied(
     hotline: Hotline, ivr: Path, db: Engine, zhuang_agent: Phone, tmp_path: Path
 ) -> None:
-    from agi.models import SurveyResult
-    from workorders.models import RevisitTask
+    from hotline.agi.models import SurveyResult
+    from hotline.workorders.models import RevisitTask
 
     result = walk(
         tmp_path, "13900000111", [(1500, "9"), (6500, "3")], hotline_hangs_up=True, wait_ms=30_000
@@ -337,7 +337,7 @@ def test_zhuang_agent_hangs_up_first_and_the_citizen_is_dissatisfied(
 def test_survey_with_no_answer(
     hotline: Hotline, ivr: Path, db: Engine, zhuang_agent: Phone, tmp_path: Path
 ) -> None:
-    from workorders.models import RevisitTask
+    from hotline.workorders.models import RevisitTask
 
     result = walk(tmp_path, "13900000112", [(1500, "9")], hotline_hangs_up=True, wait_ms=40_000)
     assert result.ok, result.stdout[-2000:]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from hotline.supervisor import pid_alive
+from hotline.app.supervisor import pid_alive
 from tests.integration.conftest import (
     AGENTS,
     OWN_SERVICE_PORTS,

@@ -19,7 +19,7 @@ import aiomqtt
 import pytest
 import redis
 
-from acd import live_keys
+from hotline.acd import live_keys
 from tests.helpers.chromium import Browser
 from tests.helpers.sipp import Caller
 from tests.integration.conftest import (

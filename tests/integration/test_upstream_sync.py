@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from crm_bridge.upstream import wire
+from hotline.crm_bridge.upstream import wire
 from tests.helpers.sipp import Caller
 from tests.integration.conftest import HOTLINE, REPO, Hotline
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from agi.reload import ConfigStore
-from agi.server import FastAGIServer, build_routes
-from agi.services import IvrServices
-from agi.tree import IvrConfig
-from agi.waiting import WaitRules
-from config.settings import AgiSettings
+from hotline.agi.reload import ConfigStore
+from hotline.agi.server import FastAGIServer, build_routes
+from hotline.agi.services import IvrServices
+from hotline.agi.tree import IvrConfig
+from hotline.agi.waiting import WaitRules
+from hotline.config.settings import AgiSettings
 
 AgiServerFactory = Callable[..., Awaitable[int]]
 

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from acd.api import agents_router
-from auth.testing import settings_token
-from config.settings import AgentSettings, AmiSettings, Settings
-from workorders.testing import migrated_engine
+from hotline.acd.api import agents_router
+from hotline.auth.testing import settings_token
+from hotline.config.settings import AgentSettings, AmiSettings, Settings
+from hotline.workorders.testing import migrated_engine
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import (
+from hotline.asterisk import render
+from hotline.config.settings import (
     AcdSettings,
     AgentSettings,
     ConfigError,
@@ -15,7 +16,6 @@ from config.settings import (
     Settings,
     load_settings,
 )
-from hotline import render
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")

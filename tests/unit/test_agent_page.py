@@ -15,14 +15,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.websockets import WebSocketDisconnect
 
-from acd.agent_page import agent_page_router, caller_history
-from auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
-from auth.testing import settings_token
-from config.settings import AgentSettings, ServiceUrl, Settings
-from crm_bridge.models import CallRecord
+from hotline.acd.agent_page import agent_page_router, caller_history
+from hotline.auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
+from hotline.auth.testing import settings_token
+from hotline.config.settings import AgentSettings, ServiceUrl, Settings
+from hotline.crm_bridge.models import CallRecord
+from hotline.workorders.models import WorkOrder
+from hotline.workorders.testing import migrated_engine
 from tests.unit.test_live_service import Daemon, redis_server
-from workorders.models import WorkOrder
-from workorders.testing import migrated_engine
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 
@@ -203,9 +203,9 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
 ) -> None:
     import asyncio
 
-    from acd.agent_service import AgentService
-    from acd.screen_pop import Ring
-    from crm_bridge.ami import AmiClient
+    from hotline.acd.agent_service import AgentService
+    from hotline.acd.screen_pop import Ring
+    from hotline.crm_bridge.ami import AmiClient
 
     settings = Settings(
         var_dir=tmp_path,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agi.protocol import (
+from hotline.agi.protocol import (
     AGIHangup,
     AGIProtocolError,
     AGIResult,

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from crm_bridge.assembler import CallAssembler, FinishedCall
-from crm_bridge.models import CallRecord, Disposition
-from crm_bridge.service import store_call
-from recordings.models import Recording
+from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
+from hotline.crm_bridge.models import CallRecord, Disposition
+from hotline.crm_bridge.service import store_call
+from hotline.recordings.models import Recording
+from hotline.workorders.calendar import WorkCalendar
+from hotline.workorders.models import WorkOrder
 from tests.helpers.ami_transcript import load
-from workorders.calendar import WorkCalendar
-from workorders.models import WorkOrder
 
 EVENTS = load("ami_three_calls.txt")
 
@@ -140,7 +140,7 @@ def test_speech_heard_goes_on_the_record() -> None:
     heard = calls["13800138001"].speech
     assert heard is not None and (heard.keyword_line, heard.keyword) == ("119", "着火")
     assert calls["13800138002"].speech is None
-    from crm_bridge.journal import decode, encode
+    from hotline.crm_bridge.journal import decode, encode
 
     assert decode(encode(calls["13800138001"])) == calls["13800138001"]  # the durable outbox
     engine = create_engine("sqlite://")

@@ -16,17 +16,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from auth import passwords, tokens, users
-from auth.api import auth_router
-from auth.audit import AuditWrites, entries
-from auth.gate import SESSION_COOKIE
-from auth.masking import masked
-from auth.models import AuthToken, User
-from auth.roles import MATRIX, Perm, Role, allowed
-from auth.testing import bearer
-from auth.tokens import Principal, TokenRefused
-from config.settings import AuthSettings, Settings
-from workorders.testing import migrated_engine, sample_units
+from hotline.auth import passwords, tokens, users
+from hotline.auth.api import auth_router
+from hotline.auth.audit import AuditWrites, entries
+from hotline.auth.gate import SESSION_COOKIE
+from hotline.auth.masking import masked
+from hotline.auth.models import AuthToken, User
+from hotline.auth.roles import MATRIX, Perm, Role, allowed
+from hotline.auth.testing import bearer
+from hotline.auth.tokens import Principal, TokenRefused
+from hotline.config.settings import AuthSettings, Settings
+from hotline.workorders.testing import migrated_engine, sample_units
 
 PASSWORD = "correct horse battery"
 
@@ -203,7 +203,7 @@ def test_numbers_are_masked_for_roles_without_full_numbers(settings: Settings) -
 
 
 def test_the_users_cli(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline.cli import app
+    from hotline.app.cli import app
 
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(settings.var_dir))
     monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(settings.var_dir / "none.yaml"))
@@ -253,7 +253,7 @@ def test_the_users_cli(settings: Settings, engine: Engine, monkeypatch: pytest.M
 def test_the_old_recording_users_are_imported_without_their_tokens(
     settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline.cli import app
+    from hotline.app.cli import app
 
     monkeypatch.setenv("HOTLINE_VAR_DIR", str(settings.var_dir))
     monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(settings.var_dir / "none.yaml"))

@@ -18,12 +18,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
-from auth.audit import entries
-from auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
-from auth.testing import bearer
-from config.settings import AmiSettings, ServiceUrl, Settings
-from hotline.api import create_app
-from workorders.testing import migrated_engine, sample_units
+from hotline.app.api import create_app
+from hotline.auth.audit import entries
+from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
+from hotline.auth.testing import bearer
+from hotline.config.settings import AmiSettings, ServiceUrl, Settings
+from hotline.workorders.testing import migrated_engine, sample_units
 
 PUBLIC = {("POST", "/api/login"), ("GET", "/login"), ("GET", "/api/status")}
 # routes that take any logged-in user and check the role inside (auth/roles.py)
@@ -229,7 +229,7 @@ def test_unit_staff_see_and_handle_their_own_units_orders_only(
 def test_a_wallboard_feed_closes_when_its_login_ends(
     app: FastAPI, engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("auth.gate.RECHECK_SECONDS", 0.0)
+    monkeypatch.setattr("hotline.auth.gate.RECHECK_SECONDS", 0.0)
     token = bearer(engine, "wall", "supervisor")["Authorization"].removeprefix("Bearer ")
     client = TestClient(app)
     client.cookies.set(SESSION_COOKIE, token)

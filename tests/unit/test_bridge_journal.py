@@ -12,11 +12,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from crm_bridge.journal import Journal, decode, encode, used
-from crm_bridge.models import CallRecord
-from crm_bridge.service import BridgeService
-from hotline.db import make_engine, upgrade
+from hotline.config.settings import Settings
+from hotline.crm_bridge.journal import Journal, decode, encode, used
+from hotline.crm_bridge.models import CallRecord
+from hotline.crm_bridge.service import BridgeService
+from hotline.kernel.db import make_engine, upgrade
 from tests.helpers.ami_transcript import load
 
 EVENTS = load("ami_three_calls.txt")

@@ -17,16 +17,16 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from config.settings import Settings
-from crm_bridge.assembler import FinishedCall
-from crm_bridge.cdr import CDR_COLUMNS, CdrError, parse_row, read_cdr
-from crm_bridge.cdr_calls import call_from_cdr, created_at, group_by_call
-from crm_bridge.journal import decode, encode
-from crm_bridge.models import CallRecord, Disposition, RecordSource
-from crm_bridge.reconcile import alarms, made_from_cdr, missing, reconcile
-from crm_bridge.service import store_calls
-from hotline.db import make_engine, upgrade
-from workorders.calendar import load_calendar
+from hotline.config.settings import Settings
+from hotline.crm_bridge.assembler import FinishedCall
+from hotline.crm_bridge.cdr import CDR_COLUMNS, CdrError, parse_row, read_cdr
+from hotline.crm_bridge.cdr_calls import call_from_cdr, created_at, group_by_call
+from hotline.crm_bridge.journal import decode, encode
+from hotline.crm_bridge.models import CallRecord, Disposition, RecordSource
+from hotline.crm_bridge.reconcile import alarms, made_from_cdr, missing, reconcile
+from hotline.crm_bridge.service import store_calls
+from hotline.kernel.db import make_engine, upgrade
+from hotline.workorders.calendar import load_calendar
 
 T0 = 1795560948.0  # the answered call's channel was created at this second
 
@@ -240,9 +240,9 @@ def test_the_api_and_the_cli_show_what_the_backstop_made(
     from fastapi.testclient import TestClient
     from typer.testing import CliRunner
 
-    from auth.testing import bearer
-    from hotline.api import create_app
-    from hotline.cli import app
+    from hotline.app.api import create_app
+    from hotline.app.cli import app
+    from hotline.auth.testing import bearer
 
     write_cdr(settings.cdr_file, [*ANSWERED, *IN_IVR])
     store = _store(settings, engine)
@@ -298,7 +298,7 @@ def test_a_recording_in_the_spool_is_attached(settings: Settings, engine: Engine
 
 def test_alarms_mask_the_number_and_stay_few() -> None:
     call = call_from_cdr([parse_row(r) for r in ANSWERED])
-    from crm_bridge.reconcile import Reconciliation
+    from hotline.crm_bridge.reconcile import Reconciliation
 
     [one] = alarms(Reconciliation(since=call.started_at, examined=1, created=[call]))
     assert one.kind == "call_reconciled" and one.linkedid == call.linkedid
@@ -310,7 +310,7 @@ def test_alarms_mask_the_number_and_stay_few() -> None:
 def test_reconcile_since_takes_an_age_or_a_time() -> None:
     import typer
 
-    from hotline.cli_bridge import parse_since
+    from hotline.app.cli_bridge import parse_since
 
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert parse_since("90m", now) == now - timedelta(minutes=90)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from crm_bridge.assembler import CallAssembler, FinishedCall
-from crm_bridge.cdr import CdrRow
-from crm_bridge.models import Disposition
-from crm_bridge.resync import believed_alive, end_time, hangup_events, plan
+from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
+from hotline.crm_bridge.cdr import CdrRow
+from hotline.crm_bridge.models import Disposition
+from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
 from tests.helpers.ami_transcript import load
 
 EVENTS = load("ami_three_calls.txt")

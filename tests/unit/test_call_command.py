@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm_bridge.models import CallRecord
-from hotline.call import CallResult, failure, parse_keys, sip_answers
-from hotline.cli_call import describe
-from recordings.models import Recording
-from workorders.models import WorkOrder
+from hotline.app.call import CallResult, failure, parse_keys, sip_answers
+from hotline.app.cli_call import describe
+from hotline.crm_bridge.models import CallRecord
+from hotline.recordings.models import Recording
+from hotline.workorders.models import WorkOrder
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from config.settings import ConfigError
-from workorders.calendar import WorkCalendar, load_calendar
-from workorders.deadlines import (
+from hotline.config.settings import ConfigError
+from hotline.workorders.calendar import WorkCalendar, load_calendar
+from hotline.workorders.deadlines import (
     CHAIRMAN_MAILBOX_DAYS,
     HANDLING_DAYS,
     RequestType,
@@ -352,7 +352,7 @@ def test_fallback_plain_days() -> None:
 
 def test_fallback_warns_once_per_year(caplog: pytest.LogCaptureFixture) -> None:
     cal = WorkCalendar()
-    with caplog.at_level(logging.WARNING, logger="workorders.calendar"):
+    with caplog.at_level(logging.WARNING, logger="hotline.workorders.calendar"):
         for day in range(1, 20):
             cal.is_workday(date(2099, 1, day))
             cal.is_workday(date(2098, 1, day))
@@ -364,7 +364,7 @@ def test_fallback_warns_once_per_year(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_no_warning_when_year_is_configured(caplog: pytest.LogCaptureFixture) -> None:
     cal = WorkCalendar(extra_holidays={date(2099, 1, 1)})
-    with caplog.at_level(logging.WARNING, logger="workorders.calendar"):
+    with caplog.at_level(logging.WARNING, logger="hotline.workorders.calendar"):
         assert not cal.is_workday(date(2099, 1, 1))
         assert cal.is_workday(date(2099, 1, 2))
     assert not caplog.records

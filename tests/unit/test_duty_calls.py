@@ -13,21 +13,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from agi.duty import DutyBook
-from agi.menu import DEFAULT_MENU_FILE
-from agi.server import FastAGIServer, build_routes
-from agi.services import NoServices
-from agi.tree import load_ivr
-from config.settings import AgiSettings, DutyCallSettings
+from hotline.agi.duty import DutyBook
+from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.server import FastAGIServer, build_routes
+from hotline.agi.services import NoServices
+from hotline.agi.tree import load_ivr
+from hotline.config.settings import AgiSettings, DutyCallSettings
+from hotline.workorders import duty_calls
+from hotline.workorders.duty_calls import DutyStatus, KeyResult, Outcome
+from hotline.workorders.duty_plan import Role, Step, dialable, escalation_plan, minutes_late
+from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.models import WorkOrder, WorkOrderStatus
+from hotline.workorders.service import WorkOrderService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.workorders.units import find_unit, set_phones
 from tests.unit.test_ivr_flow import QUEUES, FakeAsterisk
-from workorders import duty_calls
-from workorders.duty_calls import DutyStatus, KeyResult, Outcome
-from workorders.duty_plan import Role, Step, dialable, escalation_plan, minutes_late
-from workorders.lifecycle import WorkOrderError
-from workorders.models import WorkOrder, WorkOrderStatus
-from workorders.service import WorkOrderService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
-from workorders.units import find_unit, set_phones
 
 SH = ZoneInfo("Asia/Shanghai")
 RULES = DutyCallSettings(

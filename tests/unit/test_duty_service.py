@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from config.settings import DutyCallSettings, ServiceUrl, Settings
-from recordings.alarms import Alarm
+from hotline.config.settings import DutyCallSettings, ServiceUrl, Settings
+from hotline.recordings.alarms import Alarm
+from hotline.workorders import duty_service
+from hotline.workorders.duty_calls import DutyCall, DutyCallAttempt
+from hotline.workorders.duty_service import DutyCallService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 from tests.unit.test_live_service import free_port
-from workorders import duty_service
-from workorders.duty_calls import DutyCall, DutyCallAttempt
-from workorders.duty_service import DutyCallService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from config.settings import ConfigError, Settings, load_settings
-from hotline import render
+from hotline.asterisk import render
+from hotline.config.settings import ConfigError, Settings, load_settings
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")

@@ -12,10 +12,10 @@ import redis.asyncio as aioredis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from acd.emergency_mark import audit, find_call, mark, shown
-from acd.models import AgentAction
-from acd.supervision import ActionError
-from hotline.db import make_engine, upgrade
+from hotline.acd.emergency_mark import audit, find_call, mark, shown
+from hotline.acd.models import AgentAction
+from hotline.acd.supervision import ActionError
+from hotline.kernel.db import make_engine, upgrade
 from tests.unit.test_live_service import Daemon, free_port, redis_server, settings_for
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest

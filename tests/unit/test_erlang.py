@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from acd.erlang import (
+from hotline.acd.erlang import (
     average_speed_of_answer,
     offered_load,
     probability_of_waiting,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import Settings, load_settings
+from hotline.config.settings import Settings, load_settings
 from tests.conftest import CHECKOUT_VAR, CheckoutVarTouched, touched
 
 
@@ -64,8 +64,8 @@ def test_namespace_follows_the_install() -> None:
 
 
 def test_two_installs_keep_apart_in_redis_and_mqtt() -> None:
-    from acd import live_keys
-    from recordings.alarms import alarm_topic
+    from hotline.acd import live_keys
+    from hotline.recordings.alarms import alarm_topic
 
     a = Settings(var_dir=Path("/srv/hotline-a/var"))
     b = Settings(var_dir=Path("/srv/hotline-b/var"))

@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from agi import blocks
-from agi.api import blocks_router
-from auth.testing import settings_token
-from config.settings import Settings
-from hotline.db import make_engine, upgrade
+from hotline.agi import blocks
+from hotline.agi.api import blocks_router
+from hotline.auth.testing import settings_token
+from hotline.config.settings import Settings
+from hotline.kernel.db import make_engine, upgrade
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

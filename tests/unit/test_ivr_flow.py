@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from agi.channel import AGIChannel
-from agi.menu import DEFAULT_MENU_FILE
-from agi.protocol import split_args
-from agi.server import FastAGIServer, Handler, build_routes
-from agi.tree import IvrConfig, load_ivr
-from config.settings import AgiSettings, ConfigError
+from hotline.agi.channel import AGIChannel
+from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.protocol import split_args
+from hotline.agi.server import FastAGIServer, Handler, build_routes
+from hotline.agi.tree import IvrConfig, load_ivr
+from hotline.config.settings import AgiSettings, ConfigError
 
 QUEUES = [
     "consultation",
@@ -261,7 +261,7 @@ async def test_hash_repeats_the_menu(server: FastAGIServer) -> None:
 async def test_hangup_ends_the_route_quietly(
     server: FastAGIServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="agi")
+    caplog.set_level(logging.INFO, logger="hotline.agi")
     fake = await call(server.bound_port, answers={"GET DATA": ["HANGUP"]})
     assert fake.variables == {}
     assert fake.verbs == ["STREAM FILE", "GET DATA"]
@@ -277,7 +277,7 @@ async def test_get_data_minus_one_is_hangup(server: FastAGIServer) -> None:
 async def test_caller_number_is_masked_in_logs(
     server: FastAGIServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="agi")
+    caplog.set_level(logging.DEBUG, logger="hotline.agi")
     await call(server.bound_port, answers={"GET DATA": ["200 result=3"]})
     assert "138******00" in caplog.text
     assert CALLER not in caplog.text

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agi.menu import DEFAULT_MENU_FILE
-from agi.reload import ConfigStore
-from agi.services import NoServices
-from agi.tree import IvrConfig, load_ivr
+from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.reload import ConfigStore
+from hotline.agi.services import NoServices
+from hotline.agi.tree import IvrConfig, load_ivr
+from hotline.workorders.deadlines import RequestType
+from hotline.workorders.progress import OrderProgress
 from tests.unit.conftest import AgiServerFactory
 from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
-from workorders.deadlines import RequestType
-from workorders.progress import OrderProgress
 
 ORDER = OrderProgress(
     number="20261124-000777",

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from agi.server import FastAGIServer, build_routes
-from agi.speech import SpeechClient
-from agi.tree import IvrConfig
-from config.settings import AgiSettings
-from speech.grammar import Outcome
+from hotline.agi.server import FastAGIServer, build_routes
+from hotline.agi.speech import SpeechClient
+from hotline.agi.tree import IvrConfig
+from hotline.config.settings import AgiSettings
+from hotline.speech.grammar import Outcome
 from tests.unit.test_ivr_flow import call, menu  # noqa: F401  (menu: the shipped tree)
 
 

@@ -14,20 +14,20 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from acd import callbacks
-from acd.callbacks import CallbackStatus
-from acd.estimate import estimated_wait, over_limit
-from agi.menu import DEFAULT_MENU_FILE
-from agi.messages import order_from_message, recording_key
-from agi.services import NoServices
-from agi.tree import IvrConfig, load_ivr
-from agi.waiting import WaitRules
-from config.settings import CallbackSettings, WaitingSettings, WideningSettings
-from hotline.db import make_engine, upgrade
-from recordings.models import Recording
+from hotline.acd import callbacks
+from hotline.acd.callbacks import CallbackStatus
+from hotline.acd.estimate import estimated_wait, over_limit
+from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.messages import order_from_message, recording_key
+from hotline.agi.services import NoServices
+from hotline.agi.tree import IvrConfig, load_ivr
+from hotline.agi.waiting import WaitRules
+from hotline.config.settings import CallbackSettings, WaitingSettings, WideningSettings
+from hotline.kernel.db import make_engine, upgrade
+from hotline.recordings.models import Recording
+from hotline.workorders.models import WorkOrder, WorkOrderAttachment
 from tests.unit.conftest import AgiServerFactory
 from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
-from workorders.models import WorkOrder, WorkOrderAttachment
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 RULES = WaitRules(

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from crm_bridge.assembler import CallAssembler, FinishedCall
-from crm_bridge.journal import decode, encode
-from crm_bridge.models import EmergencyLinkage, EmergencyParty
-from crm_bridge.service import store_call
+from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
+from hotline.crm_bridge.journal import decode, encode
+from hotline.crm_bridge.models import EmergencyLinkage, EmergencyParty
+from hotline.crm_bridge.service import store_call
+from hotline.workorders.calendar import WorkCalendar
+from hotline.workorders.models import WorkOrder
 from tests.helpers.ami_transcript import load
-from workorders.calendar import WorkCalendar
-from workorders.models import WorkOrder
 
 CALL = "1795600000.10"
 CITIZEN, AGENT, OPERATOR = CALL, "1795600000.11", "1795600020.12"
@@ -263,7 +263,7 @@ def test_stored_twice_gives_one_set_of_rows_and_an_emergency_order() -> None:
 
 
 def test_the_apis_helper_leg_is_no_call() -> None:
-    from crm_bridge.journal import used
+    from hotline.crm_bridge.journal import used
 
     helper = "Local/120@hotline-linkage-api-00000003;1"
     events = [

@@ -22,13 +22,13 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI, WebSocketDisconnect
 from fastapi.testclient import TestClient
 
-from acd import live_keys
-from acd.live_api import live_router
-from acd.live_service import LiveService
-from auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
-from auth.testing import settings_token
-from config.settings import ServiceUrl, Settings
-from hotline.db import make_engine
+from hotline.acd import live_keys
+from hotline.acd.live_api import live_router
+from hotline.acd.live_service import LiveService
+from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
+from hotline.auth.testing import settings_token
+from hotline.config.settings import ServiceUrl, Settings
+from hotline.kernel.db import make_engine
 from tests.helpers.ami_transcript import load
 
 # this test's install namespace (Redis keys hotline:<ns>:…, MQTT topics hotline/<ns>/…)
@@ -216,7 +216,7 @@ async def test_redis_down_keeps_counting_then_writes_and_restart_reads_back(
     redis_server.stop()
     ami = FakeAmi()
     service = LiveService(settings, ami)  # type: ignore[arg-type]
-    with caplog.at_level(logging.WARNING, logger="acd.live_service"):
+    with caplog.at_level(logging.WARNING, logger="hotline.acd.live_service"):
         async with running(service):
             for e in transcript():
                 ami.events.put_nowait(e)

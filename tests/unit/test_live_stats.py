@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from acd.live_stats import TOTAL, LiveStats
+from hotline.acd.live_stats import TOTAL, LiveStats
 from tests.helpers.ami_transcript import load
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -177,7 +177,7 @@ def test_malformed_events_are_logged_and_skipped(caplog: pytest.LogCaptureFixtur
         ev("QueueCallerJoin", T0, "m.4", "") | {"Queue": "hotline-a/b#"},
         {"Event": "AgentConnect"},
     ]
-    with caplog.at_level(logging.WARNING, logger="acd.live_stats"):
+    with caplog.at_level(logging.WARNING, logger="hotline.acd.live_stats"):
         for e in bad:
             assert s.feed(e) == set()
     assert json.dumps(s.state(), sort_keys=True) == before

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from agi.menu import DEFAULT_MENU_FILE, load_menu, menu_file
-from agi.tree import MenuNode, QueueNode, load_ivr
-from config.settings import ConfigError
-from workorders.deadlines import RequestType
+from hotline.agi.menu import DEFAULT_MENU_FILE, load_menu, menu_file
+from hotline.agi.tree import MenuNode, QueueNode, load_ivr
+from hotline.config.settings import ConfigError
+from hotline.workorders.deadlines import RequestType
 
 QUEUES = [
     "consultation",

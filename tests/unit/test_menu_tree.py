@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from agi.tree import FLOW_PROMPTS, load_ivr
-from config.settings import ConfigError
+from hotline.agi.tree import FLOW_PROMPTS, load_ivr
+from hotline.config.settings import ConfigError
 
 QUEUES = ["complaint", "consultation", "zhuang", "general"]
 
@@ -182,8 +182,8 @@ def test_shipped_prompts_have_texts() -> None:
     """Every prompt config/ivr.yaml uses has a Mandarin text in config/prompts.yaml."""
     import yaml
 
-    from agi.menu import DEFAULT_MENU_FILE
-    from hotline.prompts import PROMPTS_FILE
+    from hotline.agi.menu import DEFAULT_MENU_FILE
+    from hotline.asterisk.prompts import PROMPTS_FILE
 
     texts = yaml.safe_load(PROMPTS_FILE.read_text(encoding="utf-8"))
     config = load_ivr(DEFAULT_MENU_FILE, ["consultation", "help", "complaint", "report",

@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from auth.testing import settings_token
-from recordings import worker
-from recordings.api import recordings_router
-from recordings.testing import Env, add_call, make_env
+from hotline.auth.testing import settings_token
+from hotline.recordings import worker
+from hotline.recordings.api import recordings_router
+from hotline.recordings.testing import Env, add_call, make_env
 
 
 @pytest.fixture

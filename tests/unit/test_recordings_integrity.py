@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from config.settings import ConfigError, load_settings
-from recordings import worker
-from recordings.integrity import verify
-from recordings.manifest import check_chain
-from recordings.models import ManifestEntry, Recording, RecordingStatus
-from recordings.retention import add_years, place_hold, purge, release_hold
-from recordings.testing import Env, add_call, make_env
-from workorders.models import WorkOrder
+from hotline.config.settings import ConfigError, load_settings
+from hotline.recordings import worker
+from hotline.recordings.integrity import verify
+from hotline.recordings.manifest import check_chain
+from hotline.recordings.models import ManifestEntry, Recording, RecordingStatus
+from hotline.recordings.retention import add_years, place_hold, purge, release_hold
+from hotline.recordings.testing import Env, add_call, make_env
+from hotline.workorders.models import WorkOrder
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_altered_chain_entry_is_detected(env: Env) -> None:
 def test_cli_verify_exit_code_and_names(
     env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline.cli import app
+    from hotline.app.cli import app
 
     monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(tmp_path / "hotline.yaml"))
     runner = CliRunner()
@@ -182,7 +182,7 @@ def test_leap_day_retention_is_never_shorter() -> None:
 
 
 def test_disk_guard_names_each_place(tmp_path: Path) -> None:
-    from recordings.diskguard import check_space, describe
+    from hotline.recordings.diskguard import check_space, describe
 
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()

@@ -12,12 +12,12 @@ from pydub.generators import Sine  # type: ignore[import-untyped]
 from sqlalchemy.exc import DatabaseError
 from sqlmodel import Session, col, select
 
-from recordings import worker
-from recordings.archive import FORMATS, archive_one, sha256_file
-from recordings.integrity import verify
-from recordings.manifest import GENESIS, check_chain
-from recordings.models import ManifestEntry, Recording, RecordingStatus
-from recordings.testing import Env, add_call, make_env
+from hotline.recordings import worker
+from hotline.recordings.archive import FORMATS, archive_one, sha256_file
+from hotline.recordings.integrity import verify
+from hotline.recordings.manifest import GENESIS, check_chain
+from hotline.recordings.models import ManifestEntry, Recording, RecordingStatus
+from hotline.recordings.testing import Env, add_call, make_env
 
 
 @pytest.fixture
@@ -181,7 +181,7 @@ def test_stereo_capture_is_archived_with_two_channels(tmp_path: Path) -> None:
 
 
 def test_estimate_measures_each_format(tmp_path: Path) -> None:
-    from recordings.estimate import estimate
+    from hotline.recordings.estimate import estimate
 
     rows = {e.format: e for e in estimate(1000, 3.0, 3)}
     assert set(rows) == set(FORMATS)
@@ -205,8 +205,8 @@ async def test_worker_tick_runs_the_queue_at_low_priority(env: Env) -> None:
 async def test_disk_guard_alarms_once_and_moves_recording_to_the_secondary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordings.alarms import Alarm
-    from recordings.diskguard import SpaceReport
+    from hotline.recordings.alarms import Alarm
+    from hotline.recordings.diskguard import SpaceReport
 
     env = make_env(tmp_path, secondary_dir="/var/spool/second", min_free_mb=100)
     free = {"spool": 50.0, "secondary": 9000.0, "archive": 9000.0}
@@ -228,7 +228,7 @@ async def test_disk_guard_alarms_once_and_moves_recording_to_the_secondary(
         commands.append(cmd)
         return type("Done", (), {"returncode": 0, "stderr": ""})()
 
-    monkeypatch.setattr("recordings.worker.subprocess.run", run)
+    monkeypatch.setattr("hotline.recordings.worker.subprocess.run", run)
     w = worker.RecordingWorker(env.settings, env.engine)
     await w.guard_disk()
     await w.guard_disk()  # still low: no second alarm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from acd.screen_pop import OpenOrder, PastCall, Ring, RingTracker, build_screen_pop
+from hotline.acd.screen_pop import OpenOrder, PastCall, Ring, RingTracker, build_screen_pop
 from tests.helpers.ami_transcript import load
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import ConfigError, load_settings
+from hotline.config.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")
@@ -27,7 +27,7 @@ def test_defaults_need_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_shipped_config_loads() -> None:
-    s = load_settings(Path(__file__).resolve().parents[2] / "config" / "hotline.yaml")
+    s = load_settings(DEFAULT_CONFIG_FILE)
     assert s.sip.hotline_number == "12345"
 
 
@@ -81,7 +81,7 @@ def test_env_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_proficiency_is_a_penalty_and_the_best_answers_first(tmp_path: Path) -> None:
-    from hotline.agents import all_agents
+    from hotline.acd.agents import all_agents
 
     path = write(
         tmp_path,

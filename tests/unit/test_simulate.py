@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
-from acd.live_stats import LiveStats
-from acd.simulate import (
+from hotline.acd.live_stats import LiveStats
+from hotline.acd.simulate import (
     Judged,
     LiveFigures,
     LiveNumbersError,
@@ -21,9 +21,9 @@ from acd.simulate import (
     live_delta,
     outcome,
 )
-from crm_bridge.assembler import CallAssembler
-from crm_bridge.service import store_call
-from workorders.calendar import WorkCalendar
+from hotline.crm_bridge.assembler import CallAssembler
+from hotline.crm_bridge.service import store_call
+from hotline.workorders.calendar import WorkCalendar
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 24, 10, 0, tzinfo=TZ).timestamp()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from agi.tree import load_ivr
-from config.settings import DEFAULT_QUEUES, ConfigError, EmergencySettings
-from speech import audiosocket as aus
-from speech.grammar import Grammar, Outcome
-from speech.pool import RecogniserPool, pool_size
+from hotline.agi.tree import load_ivr
+from hotline.config.settings import DEFAULT_QUEUES, ConfigError, EmergencySettings
+from hotline.speech import audiosocket as aus
+from hotline.speech.grammar import Grammar, Outcome
+from hotline.speech.pool import RecogniserPool, pool_size
 
 QUEUES = [q.name for q in DEFAULT_QUEUES]
 GRAMMAR = Grammar(
@@ -110,7 +110,7 @@ def _tree(tmp_path: Path, speech: str) -> Path:
 
 
 def test_shipped_menu_has_mandarin_phrases_for_its_keys() -> None:
-    from agi.menu import DEFAULT_MENU_FILE
+    from hotline.agi.menu import DEFAULT_MENU_FILE
 
     node = load_ivr(DEFAULT_MENU_FILE, QUEUES).trees["main"].nodes["main_menu"]
     speech = getattr(node, "speech", None)

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from config.settings import Settings
-from hotline.cli import app
-from hotline.health import check_all, overall_ok
-from speech import install
-from speech.model import speech_problem
+from hotline.app.cli import app
+from hotline.app.health import check_all, overall_ok
+from hotline.config.settings import Settings
+from hotline.speech import install
+from hotline.speech.model import speech_problem
 
 FILES = {
     "am/final.mdl": b"acoustic model",

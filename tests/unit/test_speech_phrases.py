@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from agi.menu import DEFAULT_MENU_FILE
-from agi.tree import load_ivr
-from config.settings import DEFAULT_QUEUES, EmergencySettings, Settings
-from speech.model import shared_model
-from speech.phrases import PhraseList, check_phrases, missing_words, phrase_lists
+from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.tree import load_ivr
+from hotline.config.settings import DEFAULT_QUEUES, EmergencySettings, Settings
+from hotline.speech.model import shared_model
+from hotline.speech.phrases import PhraseList, check_phrases, missing_words, phrase_lists
 
 
 def korean_model() -> Path:
@@ -49,7 +49,7 @@ def test_every_shipped_mandarin_list_is_checked() -> None:
 
 
 def test_cli_names_the_phrases_and_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
-    from hotline.cli import app
+    from hotline.app.cli import app
 
     monkeypatch.setenv("HOTLINE_SPEECH__MODEL_DIR", str(korean_model()))
     out = CliRunner().invoke(app, ["speech", "check-phrases"])

@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from auth.gate import SESSION_COOKIE
-from auth.testing import settings_token
-from config.settings import Settings
+from hotline.auth.gate import SESSION_COOKIE
+from hotline.auth.testing import settings_token
+from hotline.config.settings import Settings
+from hotline.workorders.models import WorkOrder
 from tests.unit.test_agent_page import client, engine, settings
-from workorders.models import WorkOrder
 
 __all__ = ["client", "engine", "settings"]  # the fixtures, imported for pytest
 

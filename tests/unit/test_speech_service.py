@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings, SpeechSettings
-from speech import audiosocket as aus
-from speech.service import SpeechService
+from hotline.config.settings import Settings, SpeechSettings
+from hotline.speech import audiosocket as aus
+from hotline.speech.service import SpeechService
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"]}
 KEYWORDS = {"119": ["화재"], "120": ["병원"]}

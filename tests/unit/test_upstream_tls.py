@@ -14,13 +14,13 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session, select, update
 
-from config.settings import Settings, UpstreamSettings
-from crm_bridge.upstream import capture
-from crm_bridge.upstream.models import UpstreamChange
-from crm_bridge.upstream.receiver import ReceivedStore, create_receiver
-from crm_bridge.upstream.sender import UpstreamSender
+from hotline.config.settings import Settings, UpstreamSettings
+from hotline.crm_bridge.upstream import capture
+from hotline.crm_bridge.upstream.models import UpstreamChange
+from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
+from hotline.crm_bridge.upstream.sender import UpstreamSender
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine
 from tests.unit.test_live_service import free_port
-from workorders.testing import FixedClock, make_service, migrated_engine
 
 SECRET = "tls-test-secret"
 

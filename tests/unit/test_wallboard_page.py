@@ -19,13 +19,14 @@ import uvicorn
 from fastapi import FastAPI
 from sqlmodel import Session
 
-from acd import live_keys
-from acd.emergency_mark import Mark, marks_key
-from acd.live_api import live_router
-from acd.live_service import LiveService
-from auth import users
-from auth.api import auth_router
-from config.settings import Settings
+from hotline.acd import live_keys
+from hotline.acd.emergency_mark import Mark, marks_key
+from hotline.acd.live_api import live_router
+from hotline.acd.live_service import LiveService
+from hotline.auth import users
+from hotline.auth.api import auth_router
+from hotline.config.settings import Settings
+from hotline.workorders.testing import migrated_engine
 from tests.helpers.chromium import Browser
 from tests.unit.test_live_service import (
     TENANT,
@@ -36,7 +37,6 @@ from tests.unit.test_live_service import (
     settings_for,
 )
 from tests.unit.test_live_stats import abandon, answer, join
-from workorders.testing import migrated_engine
 
 __all__ = ["redis_server"]  # the fixture, imported for pytest
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acd.live_stats import TOTAL
-from acd.widening import BEHIND, ON_TARGET, UNKNOWN, plan
-from config.settings import (
+from hotline.acd.live_stats import TOTAL
+from hotline.acd.widening import BEHIND, ON_TARGET, UNKNOWN, plan
+from hotline.asterisk import render
+from hotline.config.settings import (
     AcdSettings,
     OverflowTrunkSettings,
     QueueSettings,
     Settings,
     WideningSettings,
 )
-from crm_bridge.assembler import CallAssembler
-from crm_bridge.models import Disposition
-from hotline import render
+from hotline.crm_bridge.assembler import CallAssembler
+from hotline.crm_bridge.models import Disposition
 from tests.unit.test_live_stats import T0, answer, feed, join, leave, stats
 
 STEPS = WideningSettings(

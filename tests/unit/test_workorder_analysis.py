@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from workorders import analysis, knowledge
-from workorders.lifecycle import WorkOrderError
-from workorders.service import WorkOrderService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.workorders import analysis, knowledge
+from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.service import WorkOrderService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from auth.testing import bearer
-from config.settings import Settings
-from workorders.api import router
-from workorders.models import WorkOrder
-from workorders.testing import migrated_engine, sample_units
+from hotline.auth.testing import bearer
+from hotline.config.settings import Settings
+from hotline.workorders.api import router
+from hotline.workorders.models import WorkOrder
+from hotline.workorders.testing import migrated_engine, sample_units
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_knowledge_over_http(client: TestClient) -> None:
 def test_an_emergency_order_signed_late_shows_by_how_much(
     client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
-    from workorders.duty_api import router as duty_router
+    from hotline.workorders.duty_api import router as duty_router
 
     app = FastAPI()
     app.include_router(duty_router(Settings(var_dir=tmp_path), engine))

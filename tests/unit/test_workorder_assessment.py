@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from workorders import assessment, knowledge, satisfaction
-from workorders.lifecycle import WorkOrderError
-from workorders.service import WorkOrderService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
-from workorders.units import find_unit
+from hotline.workorders import assessment, knowledge, satisfaction
+from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.service import WorkOrderService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.workorders.units import find_unit
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from workorders.lifecycle import Action, InvalidTransition, WorkOrderError, transition
-from workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
-from workorders.service import WorkOrderService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.workorders.lifecycle import Action, InvalidTransition, WorkOrderError, transition
+from hotline.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
+from hotline.workorders.service import WorkOrderService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 S = WorkOrderStatus

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from workorders.calendar import WorkCalendar
-from workorders.deadlines import RequestType
-from workorders.drafts import draft_from_call
-from workorders.models import OrgUnit, RevisitTask, WorkOrder
-from workorders.progress import find_order_for_caller, open_orders_for_caller
-from workorders.revisits import create_revisit_task
-from workorders.testing import migrated_engine
+from hotline.workorders.calendar import WorkCalendar
+from hotline.workorders.deadlines import RequestType
+from hotline.workorders.drafts import draft_from_call
+from hotline.workorders.models import OrgUnit, RevisitTask, WorkOrder
+from hotline.workorders.progress import find_order_for_caller, open_orders_for_caller
+from hotline.workorders.revisits import create_revisit_task
+from hotline.workorders.testing import migrated_engine
 
 SH = ZoneInfo("Asia/Shanghai")
 

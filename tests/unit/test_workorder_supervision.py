@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
-from workorders import satisfaction, supervision
-from workorders.lifecycle import WorkOrderError
-from workorders.models import WorkOrder
-from workorders.revisits import record_result
-from workorders.service import WorkOrderService
-from workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from hotline.workorders import satisfaction, supervision
+from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.models import WorkOrder
+from hotline.workorders.revisits import record_result
+from hotline.workorders.service import WorkOrderService
+from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 

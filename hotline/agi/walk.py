@@ -1,0 +1,184 @@
+"""Walk one call through a tree of config/ivr.yaml until it leaves the IVR (an Exit)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Literal
+
+from hotline.agi.channel import AGIChannel
+from hotline.agi.services import IvrServices
+from hotline.agi.speech import SpeechClient, speech_menu
+from hotline.agi.tree import (
+    CollectNode,
+    HangupNode,
+    IvrConfig,
+    MenuNode,
+    PlayNode,
+    QueueNode,
+    SubflowNode,
+    TransferNode,
+    Tree,
+)
+from hotline.agi.variables import RESULT_CHOSEN, RESULT_FAILED, RESULT_NO_SKILL
+from hotline.config.settings import asterisk_queue
+from hotline.speech.grammar import Outcome
+
+log = logging.getLogger(__name__)
+
+# Nodes one call may visit before it is sent to an agent (a caller repeating forever).
+MAX_STEPS = 60
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How the call leaves the IVR."""
+
+    kind: Literal["queue", "transfer", "hangup"]
+    result: str = RESULT_CHOSEN
+    queue: str = ""
+    request_type: str = ""
+    number: str = ""  # transfer
+    emergency: bool = False
+
+
+@dataclass
+class Call:
+    """One call's walk: the config it started on (a reload does not change it)."""
+
+    agi: AGIChannel
+    config: IvrConfig
+    tree: Tree
+    services: IvrServices
+    keys: list[str] = field(default_factory=list)  # menu choices, in order
+    failed: bool = False  # a menu ran out of attempts
+    matter: str = ""  # the work order the caller looked up: their call is about it
+    speech: SpeechClient | None = None  # None: no speech navigation (key menus only)
+    heard: Outcome | None = None  # what speech navigation heard last
+
+    def sound(self, prompt: str) -> str:
+        return self.config.sound(prompt)
+
+    async def play(self, prompt: str, escape: str = "") -> str | None:
+        return await self.agi.stream_file(self.sound(prompt), escape)
+
+    async def play_all(self, prompts: list[str], escape: str = "") -> str | None:
+        """Fragments one after another; a key stops them and is returned."""
+        for prompt in prompts:
+            key = await self.play(prompt, escape)
+            if key:
+                return key
+        return None
+
+    @property
+    def choice(self) -> str:
+        return "".join(self.keys)[:8] if self.keys else "none"
+
+
+async def walk(call: Call, start: str, first_key: str | None = None) -> Exit:
+    """From node `start` to an exit. first_key: a key pressed before (barge-in)."""
+    from hotline.agi.flows import run_flow  # flows use walk's types
+
+    name, key = start, first_key
+    for _ in range(MAX_STEPS):
+        node = call.tree.node(name)
+        if isinstance(node, PlayNode):
+            menu = call.tree.next_menu(node.next)
+            pressed = await call.play(node.prompt, menu.escape_digits if menu else "")
+            if pressed and menu is not None:
+                name, key = call.tree.next_menu_name(node.next) or node.next, pressed
+                continue
+            name, key = node.next, None
+        elif isinstance(node, MenuNode):
+            target = await _menu(call, name, node, key)
+            key = None
+            if target is None:
+                call.failed = True
+                if node.on_failure is None:
+                    return Exit("queue", RESULT_FAILED, queue=call.tree.fallback_queue)
+                name = node.on_failure
+            else:
+                name = target
+        elif isinstance(node, CollectNode):
+            got = await call.agi.get_data(call.sound(node.prompt), 8000, node.max_digits)
+            await call.agi.set_variable(f"HOTLINE_COLLECT_{node.variable}", got or "")
+            name, key = node.next, None
+        elif isinstance(node, QueueNode):
+            return await _queue(call, node)
+        elif isinstance(node, TransferNode):
+            if node.prompt:
+                await call.play(node.prompt)
+            result = f"emergency-{node.number}" if node.emergency else "transfer"
+            return Exit("transfer", result, number=node.number, emergency=node.emergency)
+        elif isinstance(node, HangupNode):
+            await call.play(node.prompt)
+            return Exit("hangup", node.result)
+        elif isinstance(node, SubflowNode):
+            outcome = await run_flow(call, node)
+            if isinstance(outcome, Exit):
+                return outcome
+            if outcome:  # a key pressed during the flow's messages: the next menu's
+                menu_name = call.tree.next_menu_name(node.next)
+                if menu_name is not None:
+                    name, key = menu_name, outcome
+                    continue
+            name, key = node.next, None
+    log.warning("call %s: %d IVR steps; sent to an agent", call.agi.uniqueid, MAX_STEPS)
+    call.failed = True
+    return Exit("queue", RESULT_FAILED, queue=call.tree.fallback_queue)
+
+
+async def _menu(call: Call, name: str, node: MenuNode, key: str | None) -> str | None:
+    """The node the caller chose, or None after max_attempts wrong or missing keys."""
+    attempt = 1
+    repeats = 0
+    if key is None and node.speech is not None:
+        key, go = await speech_menu(call, name, node)
+        if go is not None:
+            return go
+    while attempt <= node.max_attempts:
+        if key is None:
+            key = await call.agi.get_data(call.sound(node.prompt), node.timeout_ms, 1)
+            if key == "":  # '#' alone ends GET DATA with no digit
+                key = "#"
+        if key is not None and key == node.repeat_key and repeats < MAX_STEPS:
+            repeats += 1
+            key = None
+            continue
+        if key is not None and (target := node.keys.get(key)) is not None:
+            call.keys.append(key)
+            return target
+        log.info(
+            "call %s: menu %s: no valid key (attempt %d of %d)",
+            call.agi.uniqueid,
+            name,
+            attempt,
+            node.max_attempts,
+        )
+        key = None
+        if attempt < node.max_attempts:
+            key = await call.play(node.invalid_prompt, node.escape_digits) or None
+        attempt += 1
+    return None
+
+
+async def _queue(call: Call, node: QueueNode) -> Exit:
+    request_type = node.request_type.value if node.request_type else ""
+    if node.require_skill:
+        logged = await call.agi.get_full_variable(
+            f"${{QUEUE_MEMBER({asterisk_queue(node.queue)},logged)}}"
+        )
+        if not logged or not logged.strip().isdigit() or int(logged) == 0:
+            log.info("call %s: nobody logged in to %s", call.agi.uniqueid, node.queue)
+            if node.unavailable_prompt:
+                await call.play(node.unavailable_prompt)
+            return Exit(
+                "queue", RESULT_NO_SKILL, queue=call.tree.fallback_queue, request_type=request_type
+            )
+    return Exit(
+        "queue",
+        RESULT_FAILED if call.failed else RESULT_CHOSEN,
+        queue=node.queue,
+        request_type=request_type,
+        emergency=node.emergency,
+    )

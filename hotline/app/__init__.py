@@ -1,0 +1,1 @@
+"""The composition root: the CLI, the API app, the supervisor. Nothing imports it."""

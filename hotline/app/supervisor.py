@@ -1,0 +1,421 @@
+"""`hotline up`: start what is missing (Asterisk, Redis, Mosquitto) and run the services.
+
+Everything runs in one asyncio process. Children we start are recorded in
+var/run/children.json so that `hotline down` stops them, and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from hotline.app.health import asterisk_ok, tcp_open
+from hotline.asterisk import prompts, render
+from hotline.asterisk import root as asterisk_root
+from hotline.config.settings import Settings
+from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
+
+log = logging.getLogger(__name__)
+
+
+class StartError(Exception):
+    """A component could not start; the message says which and why."""
+
+
+@dataclass
+class Child:
+    name: str
+    pid: int
+    match: str  # a word that must be in /proc/PID/cmdline before we signal it
+
+
+def _children_file(settings: Settings) -> Path:
+    return settings.run_dir / "children.json"
+
+
+def _pid_file(settings: Settings) -> Path:
+    return settings.run_dir / "hotline.pid"
+
+
+def _ready_file(settings: Settings) -> Path:
+    return settings.run_dir / "ready"
+
+
+def pid_alive(pid: int, match: str = "") -> bool:
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    if ") Z" in stat:
+        return False
+    return match in cmdline
+
+
+def running_supervisor(settings: Settings) -> int | None:
+    path = _pid_file(settings)
+    try:
+        pid = int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid_alive(pid, "hotline") else None
+
+
+def redis_command(settings: Settings, exe: str) -> list[str]:
+    """A Redis of our own: loopback, nothing saved (the state is rebuilt from Asterisk)."""
+    data = settings.var_dir / "redis"
+    data.mkdir(parents=True, exist_ok=True)
+    r = settings.redis
+    return [
+        *(exe, "--bind", r.host, "--port", str(r.port)),
+        *("--save", "", "--appendonly", "no", "--dir", str(data)),
+    ]
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the supervisor owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Supervisor:
+    def __init__(self, settings: Settings, services: tuple[str, ...] = ALL_SERVICES) -> None:
+        self.settings = settings
+        self.services = services
+        self.children: list[Child] = []
+        self._procs: dict[str, subprocess.Popen[bytes]] = {}
+        self._stop = asyncio.Event()
+
+    # ---- children ---------------------------------------------------------
+    def _save_children(self) -> None:
+        self.settings.run_dir.mkdir(parents=True, exist_ok=True)
+        _children_file(self.settings).write_text(json.dumps([c.__dict__ for c in self.children]))
+
+    def _spawn(self, name: str, cmd: list[str], match: str) -> None:
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        logf = (self.settings.log_dir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            cmd,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        logf.close()
+        self._procs[name] = proc
+        self.children.append(Child(name, proc.pid, match))
+        self._save_children()
+        log.info("started %s (pid %s): %s", name, proc.pid, " ".join(cmd))
+
+    async def _start_redis(self) -> None:
+        r = self.settings.redis
+        if await tcp_open(r.host, r.port) or not r.start_if_absent:
+            return
+        exe = shutil.which("redis-server")
+        if not exe:
+            raise StartError(
+                f"nothing answers on redis {r.host}:{r.port} and redis-server is not installed "
+                "(apt-get install -y redis-server)"
+            )
+        self._spawn("redis", redis_command(self.settings, exe), "redis-server")
+        await self._wait_port("redis", r.host, r.port)
+
+    async def _start_mqtt(self) -> None:
+        m = self.settings.mqtt
+        if await tcp_open(m.host, m.port) or not m.start_if_absent:
+            return
+        # Debian puts mosquitto in /usr/sbin, which a user's PATH may lack
+        exe = shutil.which("mosquitto", path=os.environ.get("PATH", "") + ":/usr/sbin")
+        if not exe:
+            raise StartError(
+                f"nothing answers on MQTT {m.host}:{m.port} and mosquitto is not installed "
+                "(apt-get install -y mosquitto)"
+            )
+        conf = self.settings.run_dir / "mosquitto.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        conf.write_text(f"listener {m.port} {m.host}\nallow_anonymous true\npersistence false\n")
+        self._spawn("mosquitto", [exe, "-c", str(conf)], "mosquitto")
+        await self._wait_port("mosquitto", m.host, m.port)
+
+    async def _wait_port(self, name: str, host: str, port: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if await tcp_open(host, port):
+                return
+            proc = self._procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise StartError(f"{name} exited at start; see {self.settings.log_dir}/{name}.log")
+            await asyncio.sleep(0.2)
+        raise StartError(f"{name} did not answer on {host}:{port} within {timeout:.0f}s")
+
+    async def _start_asterisk(self) -> None:
+        s = self.settings
+        root = await asyncio.to_thread(asterisk_root.install, s)
+        await asyncio.to_thread(render.render_all, s)
+        await asyncio.to_thread(prompts.generate, s)
+        running, _ = await asyncio.to_thread(asterisk_ok, s)
+        if running:
+            log.info("Asterisk already runs in %s: reloading its configuration", root)
+            await asyncio.to_thread(
+                subprocess.run,
+                asterisk_root.asterisk_cmd(root, "-rx", "core reload"),
+                capture_output=True,
+                timeout=30,
+            )
+            return
+        asterisk_root.ensure_proc(root)
+        self._spawn("asterisk", asterisk_root.asterisk_cmd(root, "-f", "-n"), "asterisk")
+        proc = await asyncio.create_subprocess_exec(
+            *asterisk_root.asterisk_cmd(root, "-rx", "core waitfullybooted"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            running, _ = await asyncio.to_thread(asterisk_ok, s)
+            if running:
+                break
+            if self._procs["asterisk"].poll() is not None:
+                raise StartError(f"Asterisk exited at start; see {s.log_dir}/asterisk.log")
+            if time.monotonic() > deadline:
+                raise StartError("Asterisk did not boot within 60 s")
+            await asyncio.sleep(0.3)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 30)
+        await self._wait_port("asterisk", s.ami.host, s.ami.port)
+
+    def _stop_children(self) -> None:
+        # children.json is the record: a child replaced meanwhile (a Redis restarted on the
+        # same port, as the tests do) is stopped too
+        recorded = {c.pid: c for c in recorded_children(self.settings)}
+        for child in reversed([*self.children, *recorded.values()]):
+            stop_child(self.settings, child)
+        self.children.clear()
+        self._save_children()
+
+    # ---- services ---------------------------------------------------------
+    async def run(self, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
+        s = self.settings
+        s.run_dir.mkdir(parents=True, exist_ok=True)
+        _ready_file(s).unlink(missing_ok=True)
+        _pid_file(s).write_text(str(os.getpid()))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            await self._start_redis()
+            await self._start_mqtt()
+            if "asterisk" in self.services:
+                await self._start_asterisk()
+            render.ensure_secrets(s)
+            await asyncio.to_thread(upgrade, s.db_url)
+            tasks = await self.start_services()
+            _ready_file(s).write_text(str(time.time()))
+            log.info(
+                "hotline ready: call %s on %s:%s", s.sip.hotline_number, s.sip.host, s.sip.port
+            )
+            if on_ready:
+                await on_ready()
+            stop_wait = asyncio.create_task(self._stop.wait())
+            done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t is not stop_wait and t.exception():
+                    log.error("service %s failed: %s", t.get_name(), t.exception())
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._stop_children()
+            _ready_file(s).unlink(missing_ok=True)
+            _pid_file(s).unlink(missing_ok=True)
+            log.info("hotline stopped")
+
+    async def start_services(self) -> list[asyncio.Task[Any]]:
+        from hotline.agi.server import make_agi_server
+        from hotline.app.api import create_app
+        from hotline.crm_bridge.ami import AmiClient
+        from hotline.crm_bridge.service import BridgeService
+
+        s = self.settings
+        tasks: list[asyncio.Task[Any]] = []
+        if "agi" in self.services:
+            agi = make_agi_server(s)
+            await agi.start()
+            tasks.append(asyncio.create_task(agi.serve_forever(), name="agi"))
+        engine = make_engine(s.db_url)
+        ami: AmiClient | None = None
+        if "bridge" in self.services:
+            ami = AmiClient(s.ami)
+            await ami.connect()
+            bridge = BridgeService(s, engine, ami)
+            tasks.append(asyncio.create_task(bridge.run(), name="bridge"))
+            try:
+                await asyncio.wait_for(ami.logged_in.wait(), 30)
+            except TimeoutError as exc:
+                raise StartError(
+                    f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
+                ) from exc
+        if "acd" in self.services:
+            from hotline.acd.agent_service import AgentService
+
+            acd_ami = AmiClient(s.ami)
+            await acd_ami.connect()
+            agents = AgentService(s, engine, acd_ami)
+            tasks.append(asyncio.create_task(agents.run(), name="acd"))
+        if "live" in self.services:
+            from hotline.acd.live_service import LiveService
+
+            live_ami = AmiClient(s.ami)  # its own connection: the bridge drains its events
+            await live_ami.connect()
+            tasks.append(asyncio.create_task(LiveService(s, live_ami).run(), name="live"))
+        if "callbacks" in self.services:
+            from hotline.acd.callback_service import CallbackService
+
+            # its own AMI connection: the bridge's event queue is the bridge's alone
+            callback_ami = AmiClient(s.ami)
+            await callback_ami.connect()
+            callback_service = CallbackService(s, engine, callback_ami)
+            tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
+        if "duty" in self.services:
+            from hotline.workorders.duty_service import DutyCallService
+
+            duty_ami = AmiClient(s.ami)  # its own connection and event queue, as callbacks
+            await duty_ami.connect()
+            duty_service = DutyCallService(s, engine, duty_ami)
+            tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
+        if "speech" in self.services:
+            from hotline.speech.service import SpeechService
+
+            speech = SpeechService(s)
+            await speech.start()
+            tasks.append(asyncio.create_task(speech.serve_forever(), name="speech"))
+        if "recordings" in self.services:
+            from hotline.recordings.worker import RecordingWorker
+
+            worker = RecordingWorker(s, engine)
+            tasks.append(asyncio.create_task(worker.run(), name="recordings"))
+        if "transcripts" in self.services:
+            from hotline.speech.transcribe import TranscriptionWorker
+
+            transcriber = TranscriptionWorker(s, engine)
+            tasks.append(asyncio.create_task(transcriber.run(), name="transcripts"))
+        if "upstream" in self.services:
+            from hotline.crm_bridge.upstream.sender import UpstreamSender
+
+            sender = UpstreamSender(s, engine)
+            tasks.append(asyncio.create_task(sender.run(), name="upstream"))
+        if "api" in self.services:
+            connected = (lambda: ami.connected) if ami is not None else None
+            app = create_app(s, engine, bridge_connected=connected)
+            server = _QuietServer(
+                uvicorn.Config(
+                    app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"
+                )
+            )
+            tasks.append(asyncio.create_task(server.serve(), name="api"))
+            await self._wait_api(server)
+        return tasks
+
+    async def _wait_api(self, server: uvicorn.Server) -> None:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if time.monotonic() > deadline:
+                raise StartError(f"the API did not start on {self.settings.api.port}")
+            await asyncio.sleep(0.05)
+
+
+def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:
+    if not pid_alive(child.pid, child.match):
+        return
+    if child.name == "asterisk":
+        subprocess.run(
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "core stop now"),
+            capture_output=True,
+            timeout=15,
+            check=False,
+        )
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(child.pid, child.match):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(child.pid, os.WNOHANG)
+        time.sleep(0.1)
+    if pid_alive(child.pid, child.match):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGKILL)
+
+
+def recorded_children(settings: Settings) -> list[Child]:
+    try:
+        rows = json.loads(_children_file(settings).read_text())
+    except (OSError, ValueError):
+        return []
+    return [Child(**r) for r in rows]
+
+
+def down(settings: Settings, timeout: float = 60) -> list[str]:
+    """Stop a running `hotline up` and whatever it started; return what was stopped."""
+    stopped = []
+    pid = running_supervisor(settings)
+    if pid is not None:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid, "hotline"):
+            time.sleep(0.1)
+        if pid_alive(pid, "hotline"):
+            os.kill(pid, signal.SIGKILL)
+        stopped.append(f"hotline (pid {pid})")
+    for child in recorded_children(settings):  # left behind by a supervisor that died
+        if pid_alive(child.pid, child.match):
+            stop_child(settings, child)
+            stopped.append(f"{child.name} (pid {child.pid})")
+    _children_file(settings).unlink(missing_ok=True)
+    return stopped
+
+
+def detach(settings: Settings, argv: list[str], timeout: float = 180) -> None:
+    """Start `hotline up` in the background; return once it is ready."""
+    import sys
+
+    if running_supervisor(settings) is not None:
+        raise StartError("the hotline already runs (hotline status; hotline down)")
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    _ready_file(settings).unlink(missing_ok=True)
+    logf = (settings.log_dir / "hotline.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hotline", *argv],
+        stdout=logf,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    logf.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _ready_file(settings).exists():
+            return
+        if proc.poll() is not None:
+            tail = (settings.log_dir / "hotline.log").read_text(errors="replace")[-3000:]
+            raise StartError(f"hotline up exited with {proc.returncode}:\n{tail}")
+        time.sleep(0.2)
+    raise StartError(f"not ready within {timeout:.0f}s; see {settings.log_dir}/hotline.log")

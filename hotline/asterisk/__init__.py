@@ -1,0 +1,1 @@
+"""Everything that speaks to Asterisk or builds its root and configuration."""

@@ -1,0 +1,309 @@
+"""The post-processing worker: the `recording` table is its durable queue.
+
+The bridge writes a `pending` row at hang-up. The worker checks the duration against
+the call, transcodes, hashes, and then, in ONE transaction guarded by `status =
+'pending'`, marks the row archived and appends the chain link. A crash before that
+commit redoes the (idempotent) transcode; after it, nothing is done again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from hotline.config.settings import Settings
+from hotline.crm_bridge.models import CallRecord
+from hotline.recordings.alarms import Alarm, publish
+from hotline.recordings.archive import ArchiveError, archive_one, ensure_private_dir
+from hotline.recordings.diskguard import check_space, describe
+from hotline.recordings.integrity import verify
+from hotline.recordings.manifest import append
+from hotline.recordings.models import ManifestKind, Recording, RecordingStatus
+from hotline.recordings.retention import add_years
+from hotline.workorders.models import WorkOrder
+
+log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 2.0  # MixMonitor closes its file just after the hang-up
+MISSING_GRACE_SECONDS = 60.0  # no file this long after the call: capture failed
+MAX_ATTEMPTS = 5
+VERIFY_EVERY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    linkedid: str
+    status: str  # archived, missing, failed, retry, skipped
+    alarm: Alarm | None = None
+
+
+def spool_file(settings: Settings, path: str) -> Path:
+    """Asterisk's path (inside its root) as seen from here; '.wav49' becomes '.WAV'."""
+    full = settings.root / path.lstrip("/")
+    if full.suffix == ".wav49":
+        full = full.with_suffix(".WAV")
+    return full
+
+
+def archive_subdir(settings: Settings, started_at: datetime) -> str:
+    return started_at.astimezone(ZoneInfo(settings.timezone)).strftime("%Y/%m/%d")
+
+
+def due_recordings(engine: Engine, now: datetime, limit: int = 50) -> list[int]:
+    """Pending rows whose call ended a moment ago, oldest first."""
+    with Session(engine) as s:
+        rows = s.exec(
+            select(Recording.id, CallRecord.ended_at)
+            .join(CallRecord, col(CallRecord.linkedid) == col(Recording.linkedid), isouter=True)
+            .where(Recording.status == RecordingStatus.PENDING)
+            .order_by(col(Recording.id))
+            .limit(limit)
+        ).all()
+    out = []
+    for rec_id, ended in rows:
+        if rec_id is not None and (
+            ended is None or now - ended >= timedelta(seconds=SETTLE_SECONDS)
+        ):
+            out.append(rec_id)
+    return out
+
+
+def _finish(
+    engine: Engine, rec_id: int, values: dict[str, object], kind: ManifestKind, **link: object
+) -> bool:
+    """Mark the row and append its chain link atomically; False if already done."""
+    with Session(engine) as s:
+        result = s.exec(
+            update(Recording)
+            .where(col(Recording.id) == rec_id, col(Recording.status) == RecordingStatus.PENDING)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            s.rollback()
+            return False
+        append(s, kind, str(link.pop("linkedid")), **link)  # type: ignore[arg-type]
+        s.commit()
+    return True
+
+
+def _retry(engine: Engine, rec_id: int, error: str) -> int:
+    with Session(engine) as s:
+        rec = s.get(Recording, rec_id)
+        assert rec is not None
+        rec.attempts += 1
+        rec.last_error = error[:500]
+        s.add(rec)
+        s.commit()
+        return rec.attempts
+
+
+def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) -> Outcome:
+    cfg = settings.recordings
+    with Session(engine) as s:
+        rec = s.get(Recording, rec_id)
+        if rec is None or rec.status != RecordingStatus.PENDING:
+            return Outcome("", "skipped")
+        call = s.exec(select(CallRecord).where(CallRecord.linkedid == rec.linkedid)).first()
+        order = s.exec(select(WorkOrder).where(WorkOrder.linkedid == rec.linkedid)).first()
+        linkedid, path, created = rec.linkedid, rec.path, rec.created_at
+        # a message left while waiting names its order already (agi/messages.py)
+        known_order = rec.work_order_number
+    started = call.started_at if call else created
+    ended = call.ended_at if call else None
+    expected = (ended - started).total_seconds() if ended else None
+    common: dict[str, object] = {
+        "expected_seconds": expected,
+        "agent": call.agent if call else "",
+        "queue": call.queue if call else "",
+        "work_order_number": order.number if order else known_order,
+        "processed_at": now,
+        "expires_at": add_years(started, cfg.retention_years),
+    }
+    src = spool_file(settings, path)
+    if not src.exists():
+        if now - (ended or created) < timedelta(seconds=MISSING_GRACE_SECONDS):
+            return Outcome(linkedid, "retry")
+        values = {**common, "status": RecordingStatus.MISSING, "truncated": True,
+                  "duration_seconds": 0.0, "last_error": f"no file {path}"}  # fmt: skip
+        if _finish(engine, rec_id, values, ManifestKind.MISSING, linkedid=linkedid, at=now):
+            msg = f"call {linkedid}: Asterisk left no recording at {path}"
+            return Outcome(linkedid, "missing", Alarm("recording_missing", msg, linkedid))
+        return Outcome(linkedid, "skipped")
+
+    dst = settings.recordings_archive_dir / archive_subdir(settings, started)
+    try:
+        result = archive_one(src, dst, cfg.archive_format, name=linkedid)
+    except (ArchiveError, OSError) as exc:
+        attempts = _retry(engine, rec_id, str(exc))
+        if attempts < MAX_ATTEMPTS:
+            return Outcome(linkedid, "retry")
+        values = {**common, "status": RecordingStatus.FAILED, "last_error": str(exc)[:500]}
+        with Session(engine) as s:
+            s.exec(update(Recording).where(col(Recording.id) == rec_id).values(**values))
+            s.commit()
+        return Outcome(linkedid, "failed", Alarm("recording_failed", str(exc), linkedid))
+
+    truncated = expected is not None and (
+        result.duration_seconds < expected - cfg.truncation_tolerance_seconds
+    )
+    rel = result.path.relative_to(settings.recordings_archive_dir).as_posix()
+    values = {
+        **common,
+        "status": RecordingStatus.ARCHIVED,
+        "archive_path": rel,
+        "archive_format": result.format,
+        "archive_size": result.size,
+        "sha256": result.sha256,
+        "channels": result.channels,
+        "duration_seconds": result.duration_seconds,
+        "truncated": truncated,
+        "last_error": "",
+    }
+    done = _finish(
+        engine,
+        rec_id,
+        values,
+        ManifestKind.ARCHIVED,
+        linkedid=linkedid,
+        path=rel,
+        size=result.size,
+        duration_seconds=result.duration_seconds,
+        sha256=result.sha256,
+        at=now,
+    )
+    if not done:
+        return Outcome(linkedid, "skipped")
+    if not cfg.keep_spool:
+        src.unlink(missing_ok=True)
+    log.info(
+        "archived call %s: %.1f s of %.1f s, %s %d bytes, sha256 %s",
+        linkedid,
+        result.duration_seconds,
+        expected or 0.0,
+        result.format,
+        result.size,
+        result.sha256[:12],
+    )
+    if truncated:
+        msg = (
+            f"call {linkedid}: recording truncated, {result.duration_seconds:.1f} s of a "
+            f"{expected:.1f} s call (disk full or write error?)"
+        )
+        return Outcome(linkedid, "archived", Alarm("recording_truncated", msg, linkedid))
+    return Outcome(linkedid, "archived")
+
+
+def process_pending(
+    settings: Settings, engine: Engine, now: datetime | None = None
+) -> list[Outcome]:
+    """One pass over the queue (also `hotline recordings process`)."""
+    now = now or datetime.now(UTC)
+    return [process_one(settings, engine, rec_id, now) for rec_id in due_recordings(engine, now)]
+
+
+def _lower_priority() -> None:
+    # Linux nice is per thread: transcoding (and its ffmpeg children) yields to calls.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+class RecordingWorker:
+    """Runs in `hotline up` (or `hotline serve recordings`): queue, disk guard, daily verify."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.pool = ThreadPoolExecutor(
+            1, thread_name_prefix="recordings", initializer=_lower_priority
+        )
+        self.disk_low: set[str] = set()
+        self.on_secondary = False
+        self.last_disk_check = 0.0
+        self.next_verify = datetime.now(UTC) + VERIFY_EVERY
+        self.archived = 0
+
+    async def run(self) -> None:
+        ensure_private_dir(self.settings.recordings_archive_dir)
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # database down, disk error: keep going
+                log.exception("recordings worker pass failed; retrying")
+            await asyncio.sleep(self.settings.recordings.poll_seconds)
+
+    async def tick(self) -> None:
+        if time.monotonic() - self.last_disk_check >= self.settings.recordings.disk_check_seconds:
+            self.last_disk_check = time.monotonic()
+            await self.guard_disk()
+        loop = asyncio.get_running_loop()
+        outcomes = await loop.run_in_executor(
+            self.pool, process_pending, self.settings, self.engine
+        )
+        for outcome in outcomes:
+            self.archived += outcome.status == "archived"
+            if outcome.alarm:
+                await publish(self.settings, outcome.alarm)
+        if datetime.now(UTC) >= self.next_verify:
+            self.next_verify = datetime.now(UTC) + VERIFY_EVERY
+            await self.daily_verify()
+
+    async def guard_disk(self) -> None:
+        reports = await asyncio.to_thread(check_space, self.settings)
+        low = {r.name for r in reports if r.low}
+        for name in sorted(low - self.disk_low):
+            text = describe(reports, self.settings.recordings.min_free_mb)
+            await publish(self.settings, Alarm("disk_low", f"recordings {name}: {text}"))
+        for name in sorted(self.disk_low - low):
+            log.info("recordings %s has enough free space again", name)
+        self.disk_low = low
+        if self.settings.recordings.secondary_dir:
+            want = "spool" in low and "secondary" not in low
+            if want != self.on_secondary:
+                await asyncio.to_thread(self.switch_spool, want)
+
+    def switch_spool(self, secondary: bool) -> None:
+        """Point Asterisk's HOTLINE_RECDIR at the secondary path (or back)."""
+        from hotline.asterisk.root import asterisk_cmd
+
+        target = (
+            self.settings.recordings.secondary_dir
+            if secondary
+            else str(self.settings.recordings_dir)
+        )
+        out = subprocess.run(
+            asterisk_cmd(self.settings.root, "-rx", f"dialplan set global HOTLINE_RECDIR {target}"),
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=False,
+        )
+        if out.returncode == 0:
+            self.on_secondary = secondary
+            log.warning("recordings now written to %s", target)
+        else:
+            log.error("could not switch recordings to %s: %s", target, out.stderr.strip())
+
+    async def daily_verify(self) -> None:
+        def run() -> list[str]:
+            with Session(self.engine) as s:
+                return verify(s, self.settings.recordings_archive_dir).problems
+
+        problems = await asyncio.to_thread(run)
+        if problems:
+            msg = f"{len(problems)} problem(s); first: {problems[0]}"
+            await publish(self.settings, Alarm("verify_failed", msg, severity="critical"))
+        else:
+            log.info("daily recordings verify: chain and files intact")

@@ -1,0 +1,51 @@
+"""Check the phrase lists (config/ivr.yaml speech.phrases, emergency.lines.*.keywords)
+against the installed model's vocabulary: a word the model does not know is silently
+dropped from the grammar by Vosk, so its phrase could never be heard."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hotline.agi.tree import IvrConfig, MenuNode
+from hotline.config.settings import Settings
+
+if TYPE_CHECKING:
+    import vosk
+
+
+@dataclass(frozen=True)
+class PhraseList:
+    where: str  # the place in the config, e.g. trees.main.nodes.main_menu.speech.phrases."3"
+    phrases: tuple[str, ...]
+
+
+def phrase_lists(ivr: IvrConfig, settings: Settings) -> Iterator[PhraseList]:
+    for tname, tree in ivr.trees.items():
+        for nname, node in tree.nodes.items():
+            if isinstance(node, MenuNode) and node.speech is not None:
+                for key, phrases in node.speech.phrases.items():
+                    where = f'ivr: trees.{tname}.nodes.{nname}.speech.phrases."{key}"'
+                    yield PhraseList(where, tuple(phrases))
+    for line, words in settings.emergency.keywords().items():
+        yield PhraseList(f'settings: emergency.lines."{line}".keywords', tuple(words))
+
+
+def missing_words(model: vosk.Model, phrase: str) -> list[str]:
+    """The phrase's words (split at spaces) that are not in the model's vocabulary."""
+    return [w for w in phrase.split() if model.vosk_model_find_word(w) < 0]
+
+
+def check_phrases(model: vosk.Model, lists: list[PhraseList]) -> list[str]:
+    """One line per phrase the model cannot hear: where, the phrase, the unknown words."""
+    problems = []
+    for pl in lists:
+        for phrase in pl.phrases:
+            missing = missing_words(model, phrase)
+            if missing:
+                problems.append(
+                    f"{pl.where}: {phrase!r}: not in the model's vocabulary: {', '.join(missing)}"
+                    " (write the model's words separated by spaces, or choose another phrase)"
+                )
+    return problems
