@@ -146,6 +146,9 @@ class DutyCallOut(BaseModel):
     attempts: list[AttemptOut]
 
 
+# the package's routes (app/api.py includes this one); `orders` and `duty` are included
+# at the end, each under its own tag
+router = APIRouter()
 orders = APIRouter(tags=["work orders"])
 duty = APIRouter(tags=["duty calls"])
 REPORTS = Depends(gate.require(Perm.ORDERS_REPORTS))
@@ -181,7 +184,7 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-@orders.get("/api/workorders", response_model=list[WorkOrderOut])
+@router.get("/api/workorders", response_model=list[WorkOrderOut])
 def list_workorders(
     settings: SettingsDep,
     engine: EngineDep,
@@ -246,7 +249,9 @@ def create(
 
 
 @orders.get("/api/workorders/{number}")
-def show(number: str, settings: SettingsDep, engine: EngineDep, who: Principal = READER) -> OrderDetail:
+def show(
+    number: str, settings: SettingsDep, engine: EngineDep, who: Principal = READER
+) -> OrderDetail:
     with _service(settings, engine) as svc:
         o = svc.get(number)
         _unit_check(svc, who, o)
@@ -281,7 +286,11 @@ def act(
 
 @orders.post("/api/extensions/{request_id}")
 def decide(
-    request_id: int, approve: bool, settings: SettingsDep, engine: EngineDep, who: Principal = MANAGER
+    request_id: int,
+    approve: bool,
+    settings: SettingsDep,
+    engine: EngineDep,
+    who: Principal = MANAGER,
 ) -> dict[str, Any]:
     with _service(settings, engine) as svc:
         req = svc.decide_extension(request_id, who.name, approve)
@@ -369,7 +378,6 @@ def list_duty_calls(
     late: bool = Query(False, description="only those signed late or not in time"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[DutyCallOut]:
-    """Emergency orders phoned to their units, every attempt with its outcome."""
     with service_session(settings, engine) as svc:
         try:
             order_id = svc.get(order).id if order else None
@@ -381,8 +389,6 @@ def list_duty_calls(
         return [_duty_call_out(svc.session, c) for c in calls]
 
 
-# the package's routes (app/api.py includes this one), each group under its own tag
-router = APIRouter()
 router.include_router(orders)
 router.include_router(duty)
 

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hotline.acd.api import agents_router
+from hotline.acd.http import router
 from hotline.auth.testing import settings_token
 from hotline.config.settings import AgentSettings, AmiSettings, Settings
+from hotline.kernel.web import attach
 from hotline.workorders.testing import migrated_engine
 
 
@@ -38,7 +39,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def client(settings: Settings, engine: Engine) -> TestClient:
     app = FastAPI()
-    app.include_router(agents_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     return TestClient(app)
 
 

@@ -15,11 +15,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 from starlette.websockets import WebSocketDisconnect
 
-from hotline.acd.agent_page import agent_page_router, caller_history
+from hotline.acd.agent_feed import caller_history
+from hotline.acd.agent_page import router
 from hotline.auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
 from hotline.auth.testing import settings_token
 from hotline.config.settings import AgentSettings, ServiceUrl, Settings
 from hotline.crm_bridge.models import CallRecord
+from hotline.kernel.web import attach
 from hotline.workorders.models import WorkOrder
 from hotline.workorders.testing import migrated_engine
 from tests.unit.test_live_service import Daemon, redis_server
@@ -48,7 +50,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def client(settings: Settings, engine: Engine) -> TestClient:
     app = FastAPI()
-    app.include_router(agent_page_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     return TestClient(app)
 
 
@@ -217,7 +220,8 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
     )
     engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     app = FastAPI()
-    app.include_router(agent_page_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     client = TestClient(app)
     h = {"Authorization": f"Bearer {settings_token(settings, 'li', 'agent', '1001')}"}
     body = {"request_type": "complaint", "caller_number": NUMBER, "content": "夜间施工噪音"}

@@ -17,15 +17,16 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from hotline.auth import passwords, tokens, users
-from hotline.auth.api import auth_router
 from hotline.auth.audit import AuditWrites, entries
 from hotline.auth.gate import SESSION_COOKIE
+from hotline.auth.http import router
 from hotline.auth.masking import masked
 from hotline.auth.models import AuthToken, User
 from hotline.auth.roles import MATRIX, Perm, Role, allowed
 from hotline.auth.testing import bearer
 from hotline.auth.tokens import Principal, TokenRefused
 from hotline.config.settings import AuthSettings, Settings
+from hotline.kernel.web import attach
 from hotline.workorders.testing import migrated_engine, sample_units
 
 PASSWORD = "correct horse battery"
@@ -51,7 +52,8 @@ def engine(settings: Settings) -> Iterator[Engine]:
 def client(settings: Settings, engine: Engine) -> TestClient:
     app = FastAPI()
     app.add_middleware(AuditWrites, engine=engine)
-    app.include_router(auth_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     return TestClient(app)
 
 

@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.agi import blocks
-from hotline.agi.api import blocks_router
+from hotline.agi.http import router
 from hotline.auth.testing import settings_token
 from hotline.config.settings import Settings
 from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.web import attach
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
@@ -90,7 +91,8 @@ def test_api_needs_a_supervisor(engine: Engine, tmp_path: Path) -> None:
     supervisor = settings_token(settings, "zhang", "supervisor")
     auditor = settings_token(settings, "li", "auditor")
     app = FastAPI()
-    app.include_router(blocks_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     client = TestClient(app)
     body = {"number": "13800000007", "reason": "辱骂话务员"}
 

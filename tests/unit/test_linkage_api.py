@@ -10,10 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hotline.acd.api import agents_router
+from hotline.acd.http import router
 from hotline.acd.linkage import queue_call
 from hotline.auth.testing import settings_token
 from hotline.config.settings import AgentSettings, AmiSettings, Settings
+from hotline.kernel.web import attach
 from hotline.workorders.testing import migrated_engine
 
 
@@ -33,7 +34,8 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     engine: Engine = migrated_engine(settings.var_dir)  # settings.db_url's file
     app = FastAPI()
-    app.include_router(agents_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(router)
     yield TestClient(app)
     engine.dispose()
 

@@ -23,12 +23,13 @@ from fastapi import FastAPI, WebSocketDisconnect
 from fastapi.testclient import TestClient
 
 from hotline.acd import live_keys
-from hotline.acd.live_api import live_router
+from hotline.acd.live_api import router as live_router
 from hotline.acd.live_service import LiveService
 from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
 from hotline.auth.testing import settings_token
 from hotline.config.settings import ServiceUrl, Settings
 from hotline.kernel.db import make_engine
+from hotline.kernel.web import attach
 from tests.helpers.ami_transcript import load
 
 # this test's install namespace (Redis keys hotline:<ns>:…, MQTT topics hotline/<ns>/…)
@@ -289,7 +290,8 @@ def test_live_api_reads_redis_and_needs_a_login(tmp_path: Path, redis_server: Da
 
     def app() -> FastAPI:
         a = FastAPI()
-        a.include_router(live_router(settings, make_engine(settings.db_url)))
+        attach(a, settings, make_engine(settings.db_url))
+        a.include_router(live_router)
         return a
 
     token = settings_token(settings, "wall", "supervisor")

@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from hotline.auth.testing import settings_token
+from hotline.kernel.web import attach
 from hotline.recordings import worker
-from hotline.recordings.api import recordings_router
+from hotline.recordings.http import router
 from hotline.recordings.testing import Env, add_call, make_env
 
 
@@ -26,7 +27,8 @@ def env(tmp_path: Path) -> Env:
 @pytest.fixture
 def client(env: Env) -> TestClient:
     app = FastAPI()
-    app.include_router(recordings_router(env.settings, env.engine))
+    attach(app, env.settings, env.engine)
+    app.include_router(router)
     return TestClient(app)
 
 

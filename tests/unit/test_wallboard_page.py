@@ -21,11 +21,12 @@ from sqlmodel import Session
 
 from hotline.acd import live_keys
 from hotline.acd.emergency_mark import Mark, marks_key
-from hotline.acd.live_api import live_router
+from hotline.acd.live_api import router as live_router
 from hotline.acd.live_service import LiveService
 from hotline.auth import users
-from hotline.auth.api import auth_router
+from hotline.auth.http import router as auth_router
 from hotline.config.settings import Settings
+from hotline.kernel.web import attach
 from hotline.workorders.testing import migrated_engine
 from tests.helpers.chromium import Browser
 from tests.unit.test_live_service import (
@@ -81,8 +82,9 @@ def api(tmp_path: Path, redis_server: Daemon) -> Iterator[str]:
         users.add(s, WALL_USER, "supervisor", WALL_PASSWORD)
         s.commit()
     app = FastAPI()
-    app.include_router(auth_router(settings, engine))
-    app.include_router(live_router(settings, engine))
+    attach(app, settings, engine)
+    app.include_router(auth_router)
+    app.include_router(live_router)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

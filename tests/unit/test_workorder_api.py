@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from hotline.auth.testing import bearer
 from hotline.config.settings import Settings
-from hotline.workorders.api import router
+from hotline.kernel.web import attach
+from hotline.workorders.http import router
 from hotline.workorders.models import WorkOrder
 from hotline.workorders.testing import migrated_engine, sample_units
 
@@ -32,7 +33,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def client(engine: Engine, tmp_path: Path) -> TestClient:
     app = FastAPI()
-    app.include_router(router(Settings(var_dir=tmp_path), engine))
+    attach(app, Settings(var_dir=tmp_path), engine)
+    app.include_router(router)
     return TestClient(app, headers=bearer(engine, "banzhang", "supervisor"))
 
 
@@ -112,11 +114,7 @@ def test_knowledge_over_http(client: TestClient) -> None:
 def test_an_emergency_order_signed_late_shows_by_how_much(
     client: TestClient, engine: Engine, tmp_path: Path
 ) -> None:
-    from hotline.workorders.duty_api import router as duty_router
-
-    app = FastAPI()
-    app.include_router(duty_router(Settings(var_dir=tmp_path), engine))
-    duty = TestClient(app, headers=bearer(engine, "banzhang", "supervisor"))
+    duty = client  # the duty calls' route is one of the work orders' package
     number = client.post(
         "/api/workorders", json={"request_type": "help", "emergency": True}
     ).json()["number"]
