@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hotline.acd.api import agents_router
-from hotline.auth.testing import settings_token
 from hotline.config.settings import AgentSettings, AmiSettings, Settings
-from hotline.workorders.testing import migrated_engine
+from tests.helpers.auth_tokens import settings_token
+from tests.helpers.workorders_env import migrated_engine
 
 
 @pytest.fixture

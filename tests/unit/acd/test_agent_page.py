@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,39 +16,14 @@ from starlette.websockets import WebSocketDisconnect
 
 from hotline.acd.agent_page import agent_page_router, caller_history
 from hotline.auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
-from hotline.auth.testing import settings_token
 from hotline.config.settings import AgentSettings, ServiceUrl, Settings
 from hotline.crm_bridge.models import CallRecord
 from hotline.workorders.models import WorkOrder
-from hotline.workorders.testing import migrated_engine
-from tests.unit.test_live_service import Daemon, redis_server
-
-__all__ = ["redis_server"]  # the fixture, imported for pytest
+from tests.helpers.auth_tokens import settings_token
+from tests.helpers.daemons import Daemon
+from tests.helpers.workorders_env import migrated_engine
 
 NUMBER = "13900000777"
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        var_dir=tmp_path,
-        redis=ServiceUrl(port=1),  # nothing answers: the feed never gets that far here
-        agents=[AgentSettings(id="1001", name="李坐席", contact="sip:1001@127.0.0.1:5070")],
-    )
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> TestClient:
-    app = FastAPI()
-    app.include_router(agent_page_router(settings, engine))
-    return TestClient(app)
 
 
 def test_the_page_sends_a_browser_without_a_login_to_the_login_page(

@@ -16,9 +16,8 @@ from hotline.acd.emergency_mark import audit, find_call, mark, shown
 from hotline.acd.models import AgentAction
 from hotline.acd.supervision import ActionError
 from hotline.kernel.db import make_engine, upgrade
-from tests.unit.test_live_service import Daemon, free_port, redis_server, settings_for
-
-__all__ = ["redis_server"]  # the fixture, imported for pytest
+from tests.helpers.daemons import Daemon, settings_for
+from tests.helpers.ports import free_port
 
 CITIZEN = {
     "Event": "CoreShowChannel",

@@ -9,8 +9,6 @@ import json
 import logging
 import os
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,59 +24,12 @@ from hotline.acd import live_keys
 from hotline.acd.live_api import live_router
 from hotline.acd.live_service import LiveService
 from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
-from hotline.auth.testing import settings_token
-from hotline.config.settings import ServiceUrl, Settings
 from hotline.kernel.db import make_engine
 from tests.helpers.ami_transcript import load
-
-# this test's install namespace (Redis keys hotline:<ns>:…, MQTT topics hotline/<ns>/…)
-TENANT = "nanning-unit"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, up: bool = True, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if (s.connect_ex(("127.0.0.1", port)) == 0) == up:
-                return
-        time.sleep(0.05)
-    raise AssertionError(f"port {port} not {'up' if up else 'down'}")
-
-
-class Daemon:
-    def __init__(self, cmd: list[str], port: int) -> None:
-        self.cmd, self.port = cmd, port
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        wait_port(self.port)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-            wait_port(self.port, up=False)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[Daemon]:
-    exe = shutil.which("redis-server")
-    assert exe, "redis-server missing: scripts/setup installs it"
-    port = free_port()
-    d = Daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                "--dir", str(tmp_path)], port)  # fmt: skip
-    d.start()
-    yield d
-    d.stop()
+from tests.helpers.auth_tokens import settings_token
+from tests.helpers.daemons import TENANT, Daemon, settings_for
+from tests.helpers.fake_ami import FakeAmi
+from tests.helpers.ports import free_port
 
 
 @pytest.fixture
@@ -92,31 +43,6 @@ def mqtt_server(tmp_path: Path) -> Iterator[Daemon]:
     d.start()
     yield d
     d.stop()
-
-
-def settings_for(tmp_path: Path, redis_port: int, mqtt_port: int) -> Settings:
-    return Settings(
-        var_dir=tmp_path,
-        namespace=TENANT,
-        redis=ServiceUrl(port=redis_port, start_if_absent=False),
-        mqtt=ServiceUrl(port=mqtt_port, start_if_absent=False),
-    )
-
-
-class FakeAmi:
-    """What LiveService uses of AmiClient: an event queue and QueueStatus."""
-
-    def __init__(self, queue_status: list[dict[str, str]] | None = None) -> None:
-        self.events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
-        self.queue_status = queue_status or []
-        self.actions: list[dict[str, str]] = []
-
-    async def action(self, action: dict[str, str], **_: Any) -> list[dict[str, str]]:
-        self.actions.append(action)
-        return [{"Response": "Success", "EventList": "start"}, *self.queue_status]
-
-    def close(self) -> None:
-        pass
 
 
 @contextlib.asynccontextmanager

@@ -9,12 +9,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.auth.gate import SESSION_COOKIE
-from hotline.auth.testing import settings_token
 from hotline.config.settings import Settings
 from hotline.workorders.models import WorkOrder
-from tests.unit.test_agent_page import client, engine, settings
-
-__all__ = ["client", "engine", "settings"]  # the fixtures, imported for pytest
+from tests.helpers.auth_tokens import settings_token
 
 
 def test_agents_search_orders_by_content(

@@ -26,19 +26,12 @@ from hotline.acd.live_service import LiveService
 from hotline.auth import users
 from hotline.auth.api import auth_router
 from hotline.config.settings import Settings
-from hotline.workorders.testing import migrated_engine
 from tests.helpers.chromium import Browser
-from tests.unit.test_live_service import (
-    TENANT,
-    Daemon,
-    FakeAmi,
-    free_port,
-    redis_server,
-    settings_for,
-)
-from tests.unit.test_live_stats import abandon, answer, join
-
-__all__ = ["redis_server"]  # the fixture, imported for pytest
+from tests.helpers.daemons import TENANT, Daemon, settings_for
+from tests.helpers.fake_ami import FakeAmi
+from tests.helpers.ports import free_port
+from tests.helpers.queue_events import abandon, answer, join
+from tests.helpers.workorders_env import migrated_engine
 
 WALL_USER, WALL_PASSWORD = "wall-screen", "a-wallboard-password"
 

@@ -18,7 +18,7 @@ from hotline.config.settings import (
 )
 from hotline.crm_bridge.assembler import CallAssembler
 from hotline.crm_bridge.models import Disposition
-from tests.unit.test_live_stats import T0, answer, feed, join, leave, stats
+from tests.helpers.queue_events import T0, answer, feed, join, leave, stats
 
 STEPS = WideningSettings(
     secondary_after_seconds=5, general_after_seconds=15, trunk_after_seconds=40

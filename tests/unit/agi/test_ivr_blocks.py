@@ -13,9 +13,9 @@ from sqlmodel import Session
 
 from hotline.agi import blocks
 from hotline.agi.api import blocks_router
-from hotline.auth.testing import settings_token
 from hotline.config.settings import Settings
 from hotline.kernel.db import make_engine, upgrade
+from tests.helpers.auth_tokens import settings_token
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

@@ -17,8 +17,7 @@ from hotline.agi.services import NoServices
 from hotline.agi.tree import IvrConfig, load_ivr
 from hotline.workorders.deadlines import RequestType
 from hotline.workorders.progress import OrderProgress
-from tests.unit.conftest import AgiServerFactory
-from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
+from tests.helpers.fake_asterisk import CALLER, QUEUES, AgiServerFactory, FakeAsterisk
 
 ORDER = OrderProgress(
     number="20261124-000777",

@@ -14,7 +14,7 @@ from hotline.agi.speech import SpeechClient
 from hotline.agi.tree import IvrConfig
 from hotline.config.settings import AgiSettings
 from hotline.speech.grammar import Outcome
-from tests.unit.test_ivr_flow import call, menu  # noqa: F401  (menu: the shipped tree)
+from tests.helpers.fake_asterisk import call
 
 
 class StandIn:
@@ -47,7 +47,7 @@ EXEC_OK = ["200 result=0"] * 2  # AudioSocket returned (hung up by the service),
 
 
 @pytest.fixture
-async def speech_ivr(menu: IvrConfig) -> AsyncIterator[SpeechIvr]:  # noqa: F811
+async def speech_ivr(menu: IvrConfig) -> AsyncIterator[SpeechIvr]:
     servers: list[FastAGIServer] = []
     flagged: Flagged = []
     stand_ins: list[StandIn] = []

@@ -26,8 +26,7 @@ from hotline.config.settings import CallbackSettings, WaitingSettings, WideningS
 from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings.models import Recording
 from hotline.workorders.models import WorkOrder, WorkOrderAttachment
-from tests.unit.conftest import AgiServerFactory
-from tests.unit.test_ivr_flow import CALLER, QUEUES, FakeAsterisk
+from tests.helpers.fake_asterisk import CALLER, QUEUES, AgiServerFactory, FakeAsterisk
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 RULES = WaitRules(

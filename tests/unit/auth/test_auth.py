@@ -23,10 +23,10 @@ from hotline.auth.gate import SESSION_COOKIE
 from hotline.auth.masking import masked
 from hotline.auth.models import AuthToken, User
 from hotline.auth.roles import MATRIX, Perm, Role, allowed
-from hotline.auth.testing import bearer
 from hotline.auth.tokens import Principal, TokenRefused
 from hotline.config.settings import AuthSettings, Settings
-from hotline.workorders.testing import migrated_engine, sample_units
+from tests.helpers.auth_tokens import bearer
+from tests.helpers.workorders_env import migrated_engine, sample_units
 
 PASSWORD = "correct horse battery"
 

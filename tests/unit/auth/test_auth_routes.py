@@ -21,9 +21,9 @@ from starlette.websockets import WebSocketDisconnect
 from hotline.app.api import create_app
 from hotline.auth.audit import entries
 from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
-from hotline.auth.testing import bearer
 from hotline.config.settings import AmiSettings, ServiceUrl, Settings
-from hotline.workorders.testing import migrated_engine, sample_units
+from tests.helpers.auth_tokens import bearer
+from tests.helpers.workorders_env import migrated_engine, sample_units
 
 PUBLIC = {("POST", "/api/login"), ("GET", "/login"), ("GET", "/api/status")}
 # routes that take any logged-in user and check the role inside (auth/roles.py)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotline.config.settings import Settings, load_settings
-from tests.conftest import CHECKOUT_VAR, CheckoutVarTouched, touched
+from tests.helpers.var_guard import CHECKOUT_VAR, CheckoutVarTouched, touched
 
 
 def test_the_session_has_its_own_var_and_config() -> None:

@@ -242,7 +242,7 @@ def test_the_api_and_the_cli_show_what_the_backstop_made(
 
     from hotline.app.api import create_app
     from hotline.app.cli import app
-    from hotline.auth.testing import bearer
+    from tests.helpers.auth_tokens import bearer
 
     write_cdr(settings.cdr_file, [*ANSWERED, *IN_IVR])
     store = _store(settings, engine)

@@ -19,8 +19,8 @@ from hotline.crm_bridge.service import BridgeService
 from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.workorders.models import WorkOrder
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 from tests.helpers.ami_transcript import load
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 EVENTS = load("ami_three_calls.txt")
 

@@ -20,7 +20,7 @@ from hotline.crm_bridge.upstream import capture, outbox, wire
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
 from hotline.crm_bridge.upstream.sender import UpstreamSender
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SECRET = "test-secret-not-a-real-one"
 

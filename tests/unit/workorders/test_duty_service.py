@@ -19,8 +19,8 @@ from hotline.recordings.alarms import Alarm
 from hotline.workorders import duty_service
 from hotline.workorders.duty_calls import DutyCall, DutyCallAttempt
 from hotline.workorders.duty_service import DutyCallService
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
-from tests.unit.test_live_service import free_port
+from tests.helpers.ports import free_port
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from hotline.workorders import analysis, knowledge
 from hotline.workorders.lifecycle import WorkOrderError
 from hotline.workorders.service import WorkOrderService
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.auth.testing import bearer
 from hotline.config.settings import Settings
 from hotline.workorders.api import router
 from hotline.workorders.models import WorkOrder
-from hotline.workorders.testing import migrated_engine, sample_units
+from tests.helpers.auth_tokens import bearer
+from tests.helpers.workorders_env import migrated_engine, sample_units
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from hotline.workorders.lifecycle import Action, InvalidTransition, WorkOrderError, transition
 from hotline.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 S = WorkOrderStatus

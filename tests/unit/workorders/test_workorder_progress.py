@@ -16,7 +16,7 @@ from hotline.workorders.drafts import draft_from_call
 from hotline.workorders.models import OrgUnit, RevisitTask, WorkOrder
 from hotline.workorders.progress import find_order_for_caller, open_orders_for_caller
 from hotline.workorders.revisits import create_revisit_task
-from hotline.workorders.testing import migrated_engine
+from tests.helpers.workorders_env import migrated_engine
 
 SH = ZoneInfo("Asia/Shanghai")
 

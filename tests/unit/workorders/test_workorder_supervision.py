@@ -17,7 +17,7 @@ from hotline.workorders.lifecycle import WorkOrderError
 from hotline.workorders.models import WorkOrder
 from hotline.workorders.revisits import record_result
 from hotline.workorders.service import WorkOrderService
-from hotline.workorders.testing import FixedClock, make_service, migrated_engine, sample_units
+from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 
