@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.db import make_engine
-from tests.integration.conftest import HOTLINE, REPO, Hotline
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 
 
 class SecondBridge:
