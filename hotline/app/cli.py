@@ -26,7 +26,7 @@ from hotline.app import (
 from hotline.app.cli_settings import settings_or_exit
 from hotline.asterisk import root as asterisk_root
 
-# Light imports only: `hotline --help` must start at once (tests/unit/test_cli_imports.py).
+# Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
 from hotline.config.names import ConfigError
 from hotline.kernel.service_names import ALL_SERVICES as SERVICE_NAMES
