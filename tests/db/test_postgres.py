@@ -15,8 +15,8 @@ import psycopg
 import pytest
 from sqlmodel import Session, select
 
+from hotline.calls.models import CallRecord
 from hotline.crm_bridge.assembler import CallAssembler
-from hotline.crm_bridge.models import CallRecord
 from hotline.crm_bridge.service import store_call
 from hotline.kernel.db import make_engine, upgrade
 from hotline.workorders.calendar import WorkCalendar

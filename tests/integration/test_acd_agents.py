@@ -27,8 +27,8 @@ import pytest
 import redis
 
 from hotline.app.supervisor import redis_command
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import AmiSettings, ServiceUrl, Settings
-from hotline.crm_bridge.ami import AmiClient
 from tests.helpers.ports import SIP_TARGET
 from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
 from tests.integration.conftest import (
