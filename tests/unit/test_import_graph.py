@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grimp
 
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components of more than one module (Tarjan, iterative)."""
     index: dict[str, int] = {}
