@@ -36,9 +36,9 @@ from hotline.auth.gate import CLOSE_FORBIDDEN, Gate, Recheck
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.names import REQUEST_TYPE_TITLES
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.crm_bridge.privacy import mask_number
 from hotline.workorders.models import Channel, WorkOrder
 

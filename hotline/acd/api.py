@@ -19,11 +19,11 @@ from sqlalchemy import Engine
 
 from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.acd.supervision import ActionError, Actor, SpyMode
+from hotline.asterisk.ami import AmiClient
 from hotline.auth.gate import Gate
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal as User
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 
 
 class AgentOut(BaseModel):

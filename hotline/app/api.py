@@ -27,9 +27,9 @@ from hotline.auth.gate import Gate
 from hotline.auth.masking import masked, sees_full_numbers
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.crm_bridge.linkage_api import linkage_router
-from hotline.crm_bridge.models import CallRecord
 from hotline.recordings.api import recordings_router
 from hotline.workorders.api import router as workorders_router
 from hotline.workorders.duty_api import router as duty_calls_router

@@ -51,9 +51,9 @@ def simulate(
         read_live,
         threshold_key,
     )
-    from hotline.asterisk import render
+    from hotline.app import render
+    from hotline.app.tables import open_engine
     from hotline.asterisk import root as asterisk_root
-    from hotline.kernel.db import make_engine
 
     settings = _settings()
     plan = Plan(agents, calls_per_hour, aht, minutes, target)
@@ -106,7 +106,7 @@ def simulate(
         asyncio.run(_membership(settings, sim, login=False))
     try:
         got = outcome(
-            make_engine(settings.db_url),
+            open_engine(settings.db_url),
             plan,
             prefix,
             offered,

@@ -22,11 +22,13 @@ from typing import Any
 
 import uvicorn
 
+from hotline.app import render
 from hotline.app.health import asterisk_ok, tcp_open
-from hotline.asterisk import prompts, render
+from hotline.app.tables import open_engine
+from hotline.asterisk import prompts
 from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
-from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.db import upgrade
 from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
 
 log = logging.getLogger(__name__)
@@ -250,16 +252,16 @@ class Supervisor:
     async def start_services(self) -> list[asyncio.Task[Any]]:
         from hotline.agi.server import make_agi_server
         from hotline.app.api import create_app
-        from hotline.crm_bridge.ami import AmiClient
+        from hotline.asterisk.ami import AmiClient
         from hotline.crm_bridge.service import BridgeService
 
         s = self.settings
         tasks: list[asyncio.Task[Any]] = []
         if "agi" in self.services:
-            agi = make_agi_server(s)
+            agi = make_agi_server(s, open_engine(s.db_url))
             await agi.start()
             tasks.append(asyncio.create_task(agi.serve_forever(), name="agi"))
-        engine = make_engine(s.db_url)
+        engine = open_engine(s.db_url)
         ami: AmiClient | None = None
         if "bridge" in self.services:
             ami = AmiClient(s.ami)
@@ -301,9 +303,10 @@ class Supervisor:
             duty_service = DutyCallService(s, engine, duty_ami)
             tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
         if "speech" in self.services:
+            from hotline.agi.phrases import menu_phrase_check
             from hotline.speech.service import SpeechService
 
-            speech = SpeechService(s)
+            speech = SpeechService(s, menu_phrase_check(s))
             await speech.start()
             tasks.append(asyncio.create_task(speech.serve_forever(), name="speech"))
         if "recordings" in self.services:

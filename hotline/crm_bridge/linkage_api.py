@@ -13,8 +13,8 @@ from hotline.auth.gate import Gate
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
+from hotline.calls.models import EmergencyLinkage, EmergencyParty
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import EmergencyLinkage, EmergencyParty
 
 
 class PartyOut(BaseModel):

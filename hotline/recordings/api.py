@@ -20,8 +20,8 @@ from hotline.auth.gate import Gate
 from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal as User
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.crm_bridge.privacy import mask_number
 from hotline.recordings.access import may_hear
 from hotline.recordings.archive import SAMPLE_RATE, ensure_private_dir, load_source

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from hotline.calls.models import CallRecord
 from hotline.crm_bridge.assembler import CallAssembler
-from hotline.crm_bridge.models import CallRecord
 from hotline.crm_bridge.service import store_call
 from hotline.kernel.db import make_engine, upgrade
 from hotline.workorders.calendar import WorkCalendar

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotline.crm_bridge.models import CallRecord
+from hotline.calls.models import CallRecord
 from hotline.kernel.db import make_engine
 from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 

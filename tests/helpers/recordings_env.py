@@ -14,8 +14,8 @@ from pydub.generators import Sine  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hotline.calls.models import CallRecord, Disposition
 from hotline.config.settings import Settings, load_settings
-from hotline.crm_bridge.models import CallRecord, Disposition
 from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings.models import Recording
 

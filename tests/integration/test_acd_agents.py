@@ -27,8 +27,8 @@ import pytest
 import redis
 
 from hotline.app.supervisor import redis_command
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import AmiSettings, ServiceUrl, Settings
-from hotline.crm_bridge.ami import AmiClient
 from tests.helpers.ports import PORTS, SIP_TARGET
 from tests.helpers.session_hotline import (
     ACD_AGENTS,

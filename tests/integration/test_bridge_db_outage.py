@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from hotline.calls.models import CallRecord
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.db import make_engine
 from tests.helpers.bridge import SecondBridge
 from tests.helpers.private_pg import PrivatePostgres

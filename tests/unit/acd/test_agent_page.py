@@ -16,8 +16,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from hotline.acd.agent_page import agent_page_router, caller_history
 from hotline.auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
+from hotline.calls.models import CallRecord
 from hotline.config.settings import AgentSettings, ServiceUrl, Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.workorders.models import WorkOrder
 from tests.helpers.auth_tokens import settings_token
 from tests.helpers.daemons import Daemon
@@ -179,7 +179,7 @@ def test_a_ring_published_by_the_acd_service_pops_up_on_that_agents_feed_only(
 
     from hotline.acd.agent_service import AgentService
     from hotline.acd.screen_pop import Ring
-    from hotline.crm_bridge.ami import AmiClient
+    from hotline.asterisk.ami import AmiClient
 
     settings = Settings(
         var_dir=tmp_path,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from hotline.acd.live_stats import TOTAL
 from hotline.acd.widening import BEHIND, ON_TARGET, UNKNOWN, plan
-from hotline.asterisk import render
+from hotline.app import render
+from hotline.calls.models import Disposition
 from hotline.config.settings import (
     AcdSettings,
     OverflowTrunkSettings,
@@ -17,7 +18,6 @@ from hotline.config.settings import (
     WideningSettings,
 )
 from hotline.crm_bridge.assembler import CallAssembler
-from hotline.crm_bridge.models import Disposition
 from tests.helpers.queue_events import T0, answer, feed, join, leave, stats
 
 STEPS = WideningSettings(

@@ -18,13 +18,13 @@ from hotline.acd import callbacks
 from hotline.acd.callbacks import CallbackStatus
 from hotline.acd.estimate import estimated_wait, over_limit
 from hotline.agi.menu import DEFAULT_MENU_FILE
-from hotline.agi.messages import order_from_message, recording_key
+from hotline.agi.messages import order_from_message
 from hotline.agi.services import NoServices
 from hotline.agi.tree import IvrConfig, load_ivr
 from hotline.agi.waiting import WaitRules
 from hotline.config.settings import CallbackSettings, WaitingSettings, WideningSettings
 from hotline.kernel.db import make_engine, upgrade
-from hotline.recordings.models import Recording
+from hotline.recordings.models import Recording, message_key
 from hotline.workorders.models import WorkOrder, WorkOrderAttachment
 from tests.helpers.fake_asterisk import CALLER, QUEUES, AgiServerFactory, FakeAsterisk
 
@@ -329,7 +329,7 @@ def test_a_message_is_one_draft_order_with_its_recording(engine: Engine) -> None
         assert order.caller_number == CALLER and "录音" in order.content
         attachments = list(s.exec(select(WorkOrderAttachment)))
         assert [(a.kind, a.path) for a in attachments] == [("recording", path)]
-        rec = s.exec(select(Recording).where(Recording.linkedid == recording_key("L4"))).one()
+        rec = s.exec(select(Recording).where(Recording.linkedid == message_key("L4"))).one()
         assert rec.path == path and rec.work_order_number == order.number
         assert rec.status == "pending"
         assert len(list(s.exec(select(WorkOrder)))) == 1

@@ -12,7 +12,7 @@ import pytest
 
 from hotline.app.call import CallResult, failure, parse_keys, sip_answers
 from hotline.app.cli_call import describe
-from hotline.crm_bridge.models import CallRecord
+from hotline.calls.models import CallRecord
 from hotline.recordings.models import Recording
 from hotline.workorders.models import WorkOrder
 

@@ -42,7 +42,7 @@ HEAVY_OURS = {
     "hotline.config.settings",
     "hotline.kernel.db",
     "hotline.app.supervisor",
-    "hotline.asterisk.render",
+    "hotline.app.render",
 }
 
 # Renders the help of every group and command of the app, then lists the modules.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.asterisk import render
+from hotline.app import render
 from hotline.config.settings import (
     AcdSettings,
     AgentSettings,

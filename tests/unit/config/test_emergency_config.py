@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from hotline.asterisk import render
+from hotline.app import render
 from hotline.config.settings import ConfigError, Settings, load_settings
 
 # these load configuration files without a var_dir: the test's own, not the checkout's

@@ -65,7 +65,7 @@ def test_namespace_follows_the_install() -> None:
 
 def test_two_installs_keep_apart_in_redis_and_mqtt() -> None:
     from hotline.acd import live_keys
-    from hotline.recordings.alarms import alarm_topic
+    from hotline.kernel.alarms import alarm_topic
 
     a = Settings(var_dir=Path("/srv/hotline-a/var"))
     b = Settings(var_dir=Path("/srv/hotline-b/var"))

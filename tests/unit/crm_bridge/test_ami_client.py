@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import AmiSettings
-from hotline.crm_bridge.ami import AmiClient
 
 
 def closed_port() -> int:

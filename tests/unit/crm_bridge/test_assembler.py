@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from hotline.calls.models import CallRecord, Disposition
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
-from hotline.crm_bridge.models import CallRecord, Disposition
 from hotline.crm_bridge.service import store_call
 from hotline.recordings.models import Recording
 from hotline.workorders.calendar import WorkCalendar

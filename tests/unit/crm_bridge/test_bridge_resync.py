@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hotline.calls.models import Disposition
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import CdrRow
-from hotline.crm_bridge.models import Disposition
 from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
 from tests.helpers.ami_transcript import load
 

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from hotline.calls.models import EmergencyLinkage, EmergencyParty
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.journal import decode, encode
-from hotline.crm_bridge.models import EmergencyLinkage, EmergencyParty
 from hotline.crm_bridge.service import store_call
 from hotline.workorders.calendar import WorkCalendar
 from hotline.workorders.models import WorkOrder

@@ -205,7 +205,7 @@ async def test_worker_tick_runs_the_queue_at_low_priority(env: Env) -> None:
 async def test_disk_guard_alarms_once_and_moves_recording_to_the_secondary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hotline.recordings.alarms import Alarm
+    from hotline.kernel.alarms import Alarm
     from hotline.recordings.diskguard import SpaceReport
 
     env = make_env(tmp_path, secondary_dir="/var/spool/second", min_free_mb=100)

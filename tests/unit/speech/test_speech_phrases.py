@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.agi.menu import DEFAULT_MENU_FILE
+from hotline.agi.phrases import PhraseList, check_phrases, missing_words, phrase_lists
 from hotline.agi.tree import load_ivr
 from hotline.config.settings import DEFAULT_QUEUES, EmergencySettings, Settings
 from hotline.speech.model import shared_model
-from hotline.speech.phrases import PhraseList, check_phrases, missing_words, phrase_lists
 
 
 def korean_model() -> Path:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from hotline.config.settings import DutyCallSettings, ServiceUrl, Settings
-from hotline.recordings.alarms import Alarm
+from hotline.kernel.alarms import Alarm
 from hotline.workorders import duty_service
 from hotline.workorders.duty_calls import DutyCall, DutyCallAttempt
 from hotline.workorders.duty_service import DutyCallService

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hotline.acd.agents import find
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 from hotline.crm_bridge.privacy import mask_number
 from hotline.workorders.models import RevisitTask
 from hotline.workorders.revisits import record_result
@@ -111,7 +112,6 @@ async def run_revisit_call(
     settings: Settings, engine: Engine, task_id: int, agent_id: str
 ) -> tuple[RevisitTask, CallOutcome]:
     """Place the call of one revisit task from an agent's phone and record the result."""
-    from hotline.acd.agents import find
 
     rules = load_rules().revisit
     try:

@@ -4,11 +4,12 @@ dropped from the grammar by Vosk, so its phrase could never be heard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from hotline.agi.tree import IvrConfig, MenuNode
+from hotline.agi.menu import menu_file
+from hotline.agi.tree import IvrConfig, MenuNode, load_ivr
 from hotline.config.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,3 +50,17 @@ def check_phrases(model: vosk.Model, lists: list[PhraseList]) -> list[str]:
                     " (write the model's words separated by spaces, or choose another phrase)"
                 )
     return problems
+
+
+def menu_phrase_check(settings: Settings) -> Callable[[vosk.Model], list[str]]:
+    """The check the speech service runs once its model is loaded: the menu file's phrase
+    lists against the model (a broken menu file is reported by the FastAGI server itself)."""
+
+    def check(model: vosk.Model) -> list[str]:
+        try:
+            ivr = load_ivr(menu_file(), settings.queue_names())
+        except Exception as exc:
+            return [f"phrase lists not checked: {exc}"]
+        return check_phrases(model, list(phrase_lists(ivr, settings)))
+
+    return check
