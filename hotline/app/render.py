@@ -11,10 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.acd.agents import all_agents
+from hotline.asterisk import TEMPLATES
 from hotline.asterisk.root import asterisk_ids, in_chroot, restore_kept_samples
 from hotline.config.settings import Settings, asterisk_queue
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 NOLOAD = [
     # channel drivers and services that would open ports or need hardware

@@ -9,6 +9,7 @@ import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hotline.app import render
+from hotline.asterisk import TEMPLATES
 from hotline.config.settings import ConfigError, Settings, load_settings
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
@@ -101,7 +102,7 @@ def test_mistakes_are_explained(tmp_path: Path, text: str, where: str, allowed: 
 
 def rendered(settings: Settings, name: str) -> str:
     env = Environment(
-        loader=FileSystemLoader(render.TEMPLATES),
+        loader=FileSystemLoader(TEMPLATES),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - Asterisk config
