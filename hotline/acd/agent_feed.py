@@ -27,9 +27,9 @@ from hotline.acd.screen_pop import (
 )
 from hotline.auth.gate import Recheck
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.names import REQUEST_TYPE_TITLES
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.redis_conn import redis_client
 from hotline.workorders.models import Channel, WorkOrder
 

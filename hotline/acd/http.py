@@ -34,11 +34,11 @@ from hotline.acd.supervision import (
     find_agent,
     spy,
 )
+from hotline.asterisk.ami import AmiClient
 from hotline.auth import gate
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal as User
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 from hotline.kernel.redis_conn import redis_client
 from hotline.kernel.web import EngineDep, SettingsDep
 

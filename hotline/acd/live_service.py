@@ -28,10 +28,10 @@ from redis.exceptions import RedisError
 from hotline.acd import emergency_mark, live_keys
 from hotline.acd.agents import all_agents
 from hotline.acd.live_stats import TOTAL, LiveStats
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
+from hotline.kernel.alarms import Alarm, alarm_topic
 from hotline.kernel.redis_conn import redis_client
-from hotline.recordings.alarms import Alarm, alarm_topic
 
 log = logging.getLogger(__name__)
 

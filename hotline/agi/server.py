@@ -18,6 +18,8 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
 from hotline.acd.widening import LiveServiceLevel
 from hotline.agi.channel import AGIChannel
 from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
@@ -29,7 +31,8 @@ from hotline.agi.services import DbServices, IvrServices, NoServices
 from hotline.agi.speech import SpeechClient, supervisor_flag
 from hotline.agi.survey import survey
 from hotline.agi.tree import IvrConfig, load_ivr
-from hotline.agi.variables import (
+from hotline.agi.waiting import WaitRules, callback, message
+from hotline.asterisk.variables import (
     GENERAL_QUEUE,
     HOTLINE_HANGUP,
     HOTLINE_IVR_RESULT,
@@ -37,7 +40,6 @@ from hotline.agi.variables import (
     HOTLINE_TRANSFER,
     RESULT_ERROR,
 )
-from hotline.agi.waiting import WaitRules, callback, message
 from hotline.config.settings import (
     AgiSettings,
     ConfigError,
@@ -280,12 +282,9 @@ def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
     return load
 
 
-def make_agi_server(settings: Settings) -> FastAGIServer:
+def make_agi_server(settings: Settings, engine: Engine) -> FastAGIServer:
     """The FastAGI server with the IVR, the database services and reload on SIGHUP."""
-    from hotline.kernel.db import make_engine
-
     store = ConfigStore(config_loader(settings), settings.run_dir)
-    engine = make_engine(settings.db_url)
     services = DbServices(
         engine,
         ZoneInfo(settings.timezone),
@@ -308,9 +307,9 @@ def pid_file(settings: Settings) -> Path:
     return settings.run_dir / PID_FILE
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, engine: Engine) -> None:
     """`hotline serve agi`: load the IVR, then serve until cancelled."""
-    server = make_agi_server(settings)
+    server = make_agi_server(settings, engine)
     try:
         await server.serve_forever()
     finally:

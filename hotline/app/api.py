@@ -27,9 +27,9 @@ from hotline.auth.audit import AuditWrites
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.crm_bridge import http as crm_bridge_http
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
 from hotline.recordings import http as recordings_http
 from hotline.workorders import http as workorders_http

@@ -78,7 +78,7 @@ def _add_sim_agents(settings: Settings, count: int) -> tuple[list[int], list[Age
     """Desk phones sim01… on 127.0.0.1:5100, 5102, …, known to Asterisk: (ports, agents)."""
     from hotline.acd import agents as agent_store
     from hotline.acd.simulate import AGENT_PORT_BASE
-    from hotline.asterisk import render
+    from hotline.app import render
     from hotline.asterisk import root as asterisk_root
 
     ports = [AGENT_PORT_BASE + 2 * i for i in range(count)]
@@ -129,11 +129,11 @@ def _report(
 ) -> None:
     """The table of service levels; exit 1 when the system's differs from the records'."""
     from hotline.acd.simulate import QUEUE, LiveNumbersError, outcome, read_live
-    from hotline.kernel.db import make_engine
+    from hotline.app.tables import open_engine
 
     try:
         got = outcome(
-            make_engine(settings.db_url),
+            open_engine(settings.db_url),
             plan,
             prefix,
             offered,

@@ -26,8 +26,8 @@ from hotline.config.names import REQUEST_TYPE_TITLES
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from hotline.calls.models import CallRecord
     from hotline.config.settings import Settings
-    from hotline.crm_bridge.models import CallRecord
     from hotline.recordings.models import Recording
     from hotline.workorders.models import WorkOrder
 
@@ -172,9 +172,9 @@ def _stored(
     work order and recording; None when no record came within wait_s."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hotline.kernel.db import make_engine
+    from hotline.app.tables import open_engine
 
-    engine = make_engine(settings.db_url)
+    engine = open_engine(settings.db_url)
     deadline = time.monotonic() + wait_s
     try:
         while True:
@@ -194,7 +194,7 @@ def _read(
 ) -> tuple[CallRecord, WorkOrder | None, Recording | None] | None:
     from sqlmodel import Session, col, select
 
-    from hotline.crm_bridge.models import CallRecord
+    from hotline.calls.models import CallRecord
     from hotline.recordings.models import Recording
     from hotline.workorders.models import WorkOrder
 

@@ -28,10 +28,11 @@ app = typer.Typer(
 def _session(settings: Settings) -> Session:
     from sqlmodel import Session
 
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return Session(make_engine(settings.db_url))
+    return Session(open_engine(settings.db_url))
 
 
 @app.command()

@@ -22,17 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from hotline.app import render
 from hotline.app.health import asterisk_ok, tcp_open
-from hotline.asterisk import prompts, render
+from hotline.app.tables import open_engine
+from hotline.asterisk import prompts
 from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
-from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.db import upgrade
 from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from hotline.crm_bridge.ami import AmiClient
+    from hotline.asterisk.ami import AmiClient
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +260,7 @@ class Supervisor:
         tasks: list[asyncio.Task[Any]] = []
         if "agi" in self.services:
             tasks.append(await self._start_agi())
-        engine = make_engine(self.settings.db_url)
+        engine = open_engine(self.settings.db_url)
         ami: AmiClient | None = None
         if "bridge" in self.services:
             ami, bridge = await self._start_bridge(engine)
@@ -274,7 +276,7 @@ class Supervisor:
     async def _start_agi(self) -> asyncio.Task[Any]:
         from hotline.agi.server import make_agi_server
 
-        agi = make_agi_server(self.settings)
+        agi = make_agi_server(self.settings, open_engine(self.settings.db_url))
         await agi.start()
         return asyncio.create_task(agi.serve_forever(), name="agi")
 
@@ -321,16 +323,17 @@ class Supervisor:
 
     async def _ami(self) -> AmiClient:
         """A new AMI connection (its own event queue)."""
-        from hotline.crm_bridge.ami import AmiClient
+        from hotline.asterisk.ami import AmiClient
 
         ami = AmiClient(self.settings.ami)
         await ami.connect()
         return ami
 
     async def _start_speech(self) -> asyncio.Task[Any]:
+        from hotline.agi.phrases import menu_phrase_check
         from hotline.speech.service import SpeechService
 
-        speech = SpeechService(self.settings)
+        speech = SpeechService(self.settings, menu_phrase_check(self.settings))
         await speech.start()
         return asyncio.create_task(speech.serve_forever(), name="speech")
 

@@ -13,7 +13,7 @@ from hotline.auth import gate
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
-from hotline.crm_bridge.models import EmergencyLinkage, EmergencyParty
+from hotline.calls.models import EmergencyLinkage, EmergencyParty
 from hotline.kernel.web import EngineDep, SettingsDep
 
 

@@ -17,9 +17,9 @@ from dataclasses import asdict, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hotline.calls.models import Disposition, RecordSource
 from hotline.crm_bridge.assembler import FinishedCall, Speech
 from hotline.crm_bridge.linkage import FinishedLinkage, is_helper_leg
-from hotline.crm_bridge.models import Disposition, RecordSource
 
 # What the assembler reads (crm_bridge/assembler.py); everything else is not kept.
 USED_EVENTS = frozenset(

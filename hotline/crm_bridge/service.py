@@ -17,12 +17,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from hotline.asterisk.ami import AmiClient
+from hotline.calls.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import read_cdr
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
 from hotline.crm_bridge.privacy import mask_number
 from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
 from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan

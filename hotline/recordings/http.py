@@ -18,8 +18,8 @@ from hotline.auth import gate
 from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal as User
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.crm_bridge.privacy import mask_number
 from hotline.kernel.web import EngineDep, SettingsDep, engine_of
 from hotline.recordings import service

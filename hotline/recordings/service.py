@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from hotline.auth.roles import Role
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.recordings.access import may_hear
 from hotline.recordings.archive import SAMPLE_RATE, ensure_private_dir, load_source
 from hotline.recordings.models import Recording, RecordingAccess, RecordingStatus

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
-from hotline.recordings.alarms import Alarm, publish
+from hotline.kernel.alarms import Alarm, publish
 from hotline.recordings.archive import (
     ArchiveError,
     ArchiveResult,
