@@ -4,6 +4,7 @@ Numbers are computed in memory (acd/live_stats.py) and written out about once a
 second; Redis or the broker being down loses nothing: what was not written is
 written when it is back. Waiting callers are rebuilt from AMI QueueStatus at every
 AMI login, today's counters from Redis when the service starts.
+`LiveReader` (at the end) reads them back for the live routes and the wallboard.
 """
 
 from __future__ import annotations
