@@ -39,7 +39,7 @@ from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
 from hotline.config.names import REQUEST_TYPE_TITLES
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders.models import Channel, WorkOrder
 
 log = logging.getLogger(__name__)

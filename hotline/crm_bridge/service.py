@@ -23,9 +23,9 @@ from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import read_cdr
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.privacy import mask_number
 from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
 from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
+from hotline.kernel.masking import mask_number
 from hotline.recordings.models import Recording
 from hotline.workorders.calendar import WorkCalendar, load_calendar
 from hotline.workorders.drafts import draft_from_call, mark_orders_emergency

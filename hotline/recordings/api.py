@@ -22,7 +22,7 @@ from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal as User
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.recordings.access import may_hear
 from hotline.recordings.archive import SAMPLE_RATE, ensure_private_dir, load_source
 from hotline.recordings.models import Recording, RecordingAccess, RecordingStatus

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from hotline.auth.gate import Gate
 from hotline.auth.roles import Perm
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders import duty_calls
 from hotline.workorders.context import service_session
 from hotline.workorders.duty_calls import DutyCall
