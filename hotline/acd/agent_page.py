@@ -27,7 +27,7 @@ from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal
 from hotline.config.names import REQUEST_TYPE_TITLES
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.kernel.web import EngineDep, SettingsDep, engine_of, settings_of
 from hotline.speech.search import search_orders
 from hotline.workorders.context import service_session

@@ -25,8 +25,8 @@ from hotline.acd.supervision import ActionError
 from hotline.asterisk.ami import AmiClient
 from hotline.asterisk.variables import EMERGENCY_PRIORITY
 from hotline.config.settings import Settings, queue_from_asterisk
-from hotline.crm_bridge.privacy import mask_number
 from hotline.kernel.alarms import Alarm, publish
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

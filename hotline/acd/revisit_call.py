@@ -22,7 +22,7 @@ from sqlmodel import Session
 from hotline.acd.agents import find
 from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders.models import RevisitTask
 from hotline.workorders.revisits import record_result
 from hotline.workorders.rules import RevisitRules, load_rules

@@ -25,7 +25,7 @@ from hotline.agi.channel import AGIChannel
 from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from hotline.agi.ivr import ivr
 from hotline.agi.menu import menu_file
-from hotline.agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
+from hotline.agi.protocol import AGIError, AGIHangup, AGIProtocolError, parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
 from hotline.agi.speech import SpeechClient, supervisor_flag
@@ -47,6 +47,7 @@ from hotline.config.settings import (
     Settings,
     WaitingSettings,
 )
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

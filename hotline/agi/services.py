@@ -23,7 +23,7 @@ from sqlmodel import Session
 from hotline.acd import callbacks
 from hotline.agi import blocks, messages
 from hotline.agi.models import SurveyResult
-from hotline.agi.protocol import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders.progress import OrderProgress, find_order_for_caller, open_orders_for_caller
 from hotline.workorders.revisits import create_revisit_task
 

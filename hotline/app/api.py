@@ -7,14 +7,12 @@ is audited."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -30,6 +28,7 @@ from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.crm_bridge import http as crm_bridge_http
+from hotline.crm_bridge.record import CallOut, call_out
 from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
 from hotline.recordings import http as recordings_http
 from hotline.workorders import http as workorders_http
@@ -42,72 +41,6 @@ DOCS_FILES = {
     "swagger-ui.css": "text/css",
     "favicon-32x32.png": "image/png",
 }
-
-
-class CallOut(BaseModel):
-    linkedid: str
-    caller_number: str
-    started_at: datetime
-    ended_at: datetime
-    ivr_choice: str
-    ivr_result: str
-    request_type: str
-    emergency: bool
-    queue: str
-    queues: list[str]
-    queue_joined_at: datetime | None
-    wait_seconds: float | None
-    agent: str
-    answered_at: datetime | None
-    talk_seconds: float | None
-    hangup_cause: int | None
-    hangup_cause_text: str
-    disposition: str
-    recording_path: str
-    survey: str = ""
-    emergency_line: str = ""
-    widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
-    widening_pace: str = ""
-    source: str = "ami"  # "cdr": made by the backstop from Asterisk's CDR alone
-    speech_text: str = ""
-    speech_confidence: float | None = None
-    speech_choice: str = ""
-    speech_keyword_line: str = ""
-    speech_keyword: str = ""
-
-
-def _call_out(r: CallRecord) -> CallOut:
-    return CallOut(
-        linkedid=r.linkedid,
-        caller_number=r.caller_number,
-        started_at=r.started_at,
-        ended_at=r.ended_at,
-        ivr_choice=r.ivr_choice,
-        ivr_result=r.ivr_result,
-        request_type=r.request_type,
-        emergency=r.emergency,
-        queue=r.queue,
-        queues=[q for q in r.queues.split(",") if q],
-        queue_joined_at=r.queue_joined_at,
-        wait_seconds=r.wait_seconds,
-        agent=r.agent,
-        answered_at=r.answered_at,
-        talk_seconds=r.talk_seconds,
-        hangup_cause=r.hangup_cause,
-        hangup_cause_text=r.hangup_cause_text,
-        disposition=r.disposition,
-        recording_path=r.recording_path,
-        survey=r.survey,
-        emergency_line=r.emergency_line,
-        widening=[w for w in r.widening.split(",") if w],
-        widening_pace=r.widening_pace,
-        source=r.source,
-        speech_text=r.speech_text,
-        speech_confidence=r.speech_confidence,
-        speech_choice=r.speech_choice,
-        speech_keyword_line=r.speech_keyword_line,
-        speech_keyword=r.speech_keyword,
-    )
 
 
 router = APIRouter()
@@ -128,7 +61,7 @@ def list_calls(
         q = select(CallRecord).order_by(col(CallRecord.started_at).desc()).limit(limit)
         if caller:
             q = q.where(CallRecord.caller_number == caller)
-        return masked([_call_out(r) for r in s.exec(q)], who, settings)
+        return masked([call_out(r) for r in s.exec(q)], who, settings)
 
 
 @router.get("/openapi.json", include_in_schema=False)

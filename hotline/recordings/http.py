@@ -20,7 +20,7 @@ from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal as User
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.kernel.web import EngineDep, SettingsDep, engine_of
 from hotline.recordings import service
 from hotline.recordings.models import Recording

@@ -11,7 +11,6 @@ from hotline.agi.protocol import (
     AGIProtocolError,
     AGIResult,
     format_command,
-    mask_number,
     parse_headers,
     parse_result_line,
     quote,
@@ -64,22 +63,6 @@ def test_verb_must_be_plain_words() -> None:
         format_command('SET VARIABLE "X" "1"\nHANGUP')
     with pytest.raises(ValueError):
         format_command("answer")
-
-
-# Numbers in logs ---------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("number", "masked"),
-    [
-        ("13800138000", "138******00"),
-        ("+8613800138000", "+86*********00"),
-        ("07712345678", "077******78"),
-        ("12345", "*****"),
-        ("", ""),
-        ("unknown", "unknown"),
-    ],
-)
-def test_mask_number(number: str, masked: str) -> None:
-    assert mask_number(number) == masked
 
 
 # Headers ------------------------------------------------------------------------
