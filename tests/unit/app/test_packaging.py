@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,9 +12,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_the_wheel_holds_one_top_level_name_and_its_data(tmp_path: Path) -> None:
+    # built from a copy: setuptools writes build/ and *.egg-info beside the sources
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "hotline", src / "hotline", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
     build = ["wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path)]
     subprocess.run(
-        [sys.executable, "-m", "pip", *build, str(ROOT)],
+        [sys.executable, "-m", "pip", *build, str(src)],
         check=True,
         capture_output=True,
     )
