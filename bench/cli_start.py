@@ -1,7 +1,7 @@
 """Measurement 11: how long `hotline --help` takes to start, against a bare `python -c pass`.
 
 The integration tests run the CLI hundreds of times, and a person types it: its start is
-the import of what it needs (tests/unit/test_cli_imports.py keeps heavy modules out). Each
+the import of what it needs (tests/unit/app/test_cli_imports.py keeps heavy modules out). Each
 round runs every command once, in turn (interleaved, so a busy moment hits all alike);
 the figures are wall-clock medians and quartiles over the rounds.
 """

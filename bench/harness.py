@@ -30,11 +30,11 @@ import yaml
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from hotline.app.render import BENCH_CLASSIC_AGI, BENCH_NUMBERS
 from hotline.asterisk.prompts import tone
-from hotline.asterisk.render import BENCH_CLASSIC_AGI, BENCH_NUMBERS
 from hotline.asterisk.root import ensure_packages, exclusive_use, in_chroot
+from hotline.calls.models import CallRecord
 from hotline.config.settings import load_settings
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.db import make_engine
 
 HERE = Path(__file__).resolve().parent

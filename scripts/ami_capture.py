@@ -9,8 +9,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import load_settings
-from hotline.crm_bridge.ami import AmiClient
 
 
 async def main(out: Path, seconds: float) -> None:

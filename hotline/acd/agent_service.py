@@ -27,9 +27,9 @@ from sqlmodel import Session, col, select
 from hotline.acd.agent_state import AgentBook, AgentView
 from hotline.acd.agents import all_agents
 from hotline.acd.screen_pop import Ring, RingTracker
+from hotline.asterisk.ami import AmiClient
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.redis_conn import redis_client
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from hotline.acd import callbacks
 from hotline.acd.callbacks import Callback, CallbackStatus
-from hotline.agi.protocol import mask_number
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings, asterisk_queue
-from hotline.crm_bridge.ami import AmiClient
-from hotline.recordings.alarms import Alarm, publish
+from hotline.kernel.alarms import Alarm, publish
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from sqlmodel import Session
 from hotline.acd import membership
 from hotline.acd.models import AgentAction
 from hotline.acd.supervision import ActionError
-from hotline.agi.variables import EMERGENCY_PRIORITY
+from hotline.asterisk.ami import AmiClient
+from hotline.asterisk.variables import EMERGENCY_PRIORITY
 from hotline.config.settings import Settings, queue_from_asterisk
-from hotline.crm_bridge.ami import AmiClient
-from hotline.crm_bridge.privacy import mask_number
-from hotline.recordings.alarms import Alarm, publish
+from hotline.kernel.alarms import Alarm, publish
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

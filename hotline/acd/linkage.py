@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from hotline.acd import membership
 from hotline.acd.supervision import ActionError, Actor, _audit, _rows, find_agent
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import EMERGENCY_LINES, Settings
-from hotline.crm_bridge.ami import AmiClient
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ Numbers are computed in memory (acd/live_stats.py) and written out about once a
 second; Redis or the broker being down loses nothing: what was not written is
 written when it is back. Waiting callers are rebuilt from AMI QueueStatus at every
 AMI login, today's counters from Redis when the service starts.
+`LiveReader` (at the end) reads them back for the live routes and the wallboard.
 """
 
 from __future__ import annotations
@@ -15,20 +16,23 @@ import logging
 import random
 import time
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiomqtt
 import redis.asyncio as aioredis
+from pydantic import BaseModel
 from redis.exceptions import RedisError
 
-from hotline.acd import live_keys
+from hotline.acd import emergency_mark, live_keys
+from hotline.acd.agents import all_agents
 from hotline.acd.live_stats import TOTAL, LiveStats
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
+from hotline.kernel.alarms import Alarm, alarm_topic
 from hotline.kernel.redis_conn import redis_client
-from hotline.recordings.alarms import Alarm, alarm_topic
 
 log = logging.getLogger(__name__)
 
@@ -284,3 +288,108 @@ class LiveService:
                 exc,
             )
             self._redis_down = True
+
+
+# What the live service and the agent-state service keep in Redis, read back for the
+# live routes and the wallboard (acd/live_api.py).
+AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
+
+
+class AgentLive(BaseModel):
+    id: str
+    name: str
+    state: str
+    since: str
+    state_seconds: int | None
+    reason: str
+    queues: list[str]
+    calls_handled: int
+
+
+def _agent(agent_id: str, raw: dict[str, str], names: dict[str, str], now: datetime) -> AgentLive:
+    since, seconds = raw.get("since", ""), None
+    with contextlib.suppress(ValueError, TypeError):  # absent, or not ISO-8601 with a zone
+        seconds = max(0, int((now - datetime.fromisoformat(since)).total_seconds()))
+    try:
+        handled = int(raw.get("calls_handled", "0") or 0)
+    except ValueError:
+        handled = 0
+    state = raw.get("state", "")
+    return AgentLive(
+        id=agent_id,
+        name=names.get(agent_id, ""),
+        state=state if state in AGENT_STATES else (state or "logged_out"),
+        since=since,
+        state_seconds=seconds,
+        reason=raw.get("reason", ""),
+        queues=[q for q in raw.get("queues", "").split(",") if q],
+        calls_handled=handled,
+    )
+
+
+def _texts(values: Iterable[bytes | str]) -> set[str]:
+    return {v.decode() if isinstance(v, bytes) else v for v in values}
+
+
+class LiveReader:
+    """Reads what the live service and the agent-state service keep in Redis."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.tenant = settings.live_namespace
+        self.redis = redis_client(settings, 2.0, fail_fast=True)
+
+    async def queues(self) -> list[dict[str, Any]]:
+        t = self.tenant
+        known = _texts(await self.redis.smembers(live_keys.queues_key(t)))
+        order = self.settings.queue_names()
+        names = [n for n in order if n in known] + sorted(n for n in known if n not in order)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for n in names:
+                pipe.hget(live_keys.queue_key(t, n), "json")
+            raw = await pipe.execute()
+        titles = {q.name: q.title for q in self.settings.queues}
+        out = []
+        for body in raw:
+            if body:
+                snap = json.loads(body)
+                snap["title"] = titles.get(snap["queue"], snap["queue"])
+                out.append(snap)
+        return out
+
+    async def total(self) -> dict[str, Any] | None:
+        body = await self.redis.hget(live_keys.total_key(self.tenant), "json")
+        return json.loads(body) if body else None
+
+    async def agents(self) -> list[AgentLive]:
+        t = self.tenant
+        ids = sorted(_texts(await self.redis.smembers(live_keys.agents_key(t))))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for agent_id in ids:
+                pipe.hgetall(live_keys.agent_key(t, agent_id))
+            rows = await pipe.execute()
+        names = {a.id: a.name for a in await asyncio.to_thread(all_agents, self.settings)}
+        now = datetime.now(UTC)
+        return [_agent(i, r, names, now) for i, r in zip(ids, rows, strict=True) if r]
+
+    async def board(self) -> dict[str, Any]:
+        """Everything the wallboard shows, in one message."""
+        live = self.settings.live
+        return {
+            "city_name": self.settings.city_name,
+            "at": datetime.now(UTC).isoformat(),
+            "thresholds": live.service_level_seconds,
+            "target_percent": live.target_percent,
+            "window_minutes": live.window_minutes,
+            "queues": await self.queues(),
+            "total": await self.total(),
+            "agents": [a.model_dump() for a in await self.agents()],
+            "emergencies": await self.emergencies(),
+        }
+
+    async def emergencies(self) -> list[dict[str, Any]]:
+        """Calls marked as emergency matters (紧急标记) in the last hour, newest first."""
+        return await emergency_mark.shown(self.redis, self.tenant)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()

@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hotline.agi.protocol import mask_number
 from hotline.config.settings import queue_from_asterisk
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

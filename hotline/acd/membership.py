@@ -12,8 +12,8 @@ from typing import Any
 
 from hotline.acd.agent_state import PauseReason
 from hotline.acd.agents import Agent
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings, asterisk_queue
-from hotline.crm_bridge.ami import AmiClient
 
 
 class AmiRefused(Exception):

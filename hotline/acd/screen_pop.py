@@ -189,31 +189,8 @@ def build_screen_pop(
         "joined_at": _iso(ring.joined_at),
         "rang_at": _iso(ring.rang_at),
         "wait_seconds": max(0, round((now - since).total_seconds())),
-        "previous_calls": [
-            {
-                "linkedid": c.linkedid,
-                "started_at": _iso(c.started_at),
-                "disposition": c.disposition,
-                "request_type": c.request_type,
-                "request_type_title": REQUEST_TYPE_TITLES.get(c.request_type, ""),
-                "agent": c.agent,
-                "talk_seconds": c.talk_seconds,
-            }
-            for c in earlier
-        ],
-        "open_orders": [
-            {
-                "number": o.number,
-                "status": o.status,
-                "request_type": o.request_type,
-                "request_type_title": REQUEST_TYPE_TITLES.get(o.request_type, o.request_type),
-                "accepted_at": _iso(o.accepted_at),
-                "due_at": _iso(o.due_at),
-                "topic": o.topic,
-                "content": o.content[:200],
-            }
-            for o in still_open
-        ],
+        "previous_calls": [_past_call(c) for c in earlier],
+        "open_orders": [_open_order(o) for o in still_open],
         "form": {
             "linkedid": ring.linkedid,
             "request_type": rtype or "consultation",
@@ -221,4 +198,29 @@ def build_screen_pop(
             "caller_number": ring.caller,
             "contact": ring.caller,
         },
+    }
+
+
+def _past_call(c: PastCall) -> dict[str, Any]:
+    return {
+        "linkedid": c.linkedid,
+        "started_at": _iso(c.started_at),
+        "disposition": c.disposition,
+        "request_type": c.request_type,
+        "request_type_title": REQUEST_TYPE_TITLES.get(c.request_type, ""),
+        "agent": c.agent,
+        "talk_seconds": c.talk_seconds,
+    }
+
+
+def _open_order(o: OpenOrder) -> dict[str, Any]:
+    return {
+        "number": o.number,
+        "status": o.status,
+        "request_type": o.request_type,
+        "request_type_title": REQUEST_TYPE_TITLES.get(o.request_type, o.request_type),
+        "accepted_at": _iso(o.accepted_at),
+        "due_at": _iso(o.due_at),
+        "topic": o.topic,
+        "content": o.content[:200],
     }

@@ -32,8 +32,8 @@ from sqlmodel import Session, col, select
 
 from hotline.acd import live_keys
 from hotline.acd.erlang import service_level
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp"
 # Simulated agents' desk phones and the callers use these local ports.

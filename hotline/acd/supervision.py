@@ -20,8 +20,8 @@ from hotline.acd import agents as agent_store
 from hotline.acd import membership
 from hotline.acd.agent_state import pause_reason
 from hotline.acd.models import AgentAction
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 from hotline.kernel.db import utcnow
 
 log = logging.getLogger(__name__)

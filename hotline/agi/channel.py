@@ -55,7 +55,7 @@ class AGIChannel:
 
     @property
     def callerid(self) -> str:
-        """The caller's number. Log it only through protocol.mask_number."""
+        """The caller's number. Log it only through kernel.masking.mask_number."""
         return self._headers.get("agi_callerid", "")
 
     @property

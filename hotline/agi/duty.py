@@ -20,8 +20,9 @@ from sqlalchemy import Engine
 from hotline.agi import say
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
-from hotline.agi.variables import HOTLINE_DUTY_RESULT
+from hotline.asterisk.variables import HOTLINE_DUTY_RESULT
 from hotline.config.settings import DutyCallSettings, Settings
+from hotline.workorders.context import service_session
 from hotline.workorders.duty_calls import KeyResult, Outcome, press_one
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,6 @@ class DbDutyBook:
         self.engine = engine
 
     async def press_one(self, attempt_id: int) -> KeyResult | None:
-        from hotline.workorders.context import service_session
 
         def run() -> KeyResult:
             with service_session(self.settings, self.engine) as svc:

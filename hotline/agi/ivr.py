@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from hotline.agi.call import Call, Exit
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
 from hotline.agi.speech import SpeechClient
-from hotline.agi.variables import (
+from hotline.agi.waiting import WaitRules, offer_at_join, set_widening
+from hotline.agi.walk import walk
+from hotline.asterisk.variables import (
     HOTLINE_EMERGENCY,
     HOTLINE_HANGUP,
     HOTLINE_IVR_CHOICE,
@@ -26,8 +29,6 @@ from hotline.agi.variables import (
     RESULT_BLOCKED,
     RETURNING_PRIORITY,
 )
-from hotline.agi.waiting import WaitRules, offer_at_join, set_widening
-from hotline.agi.walk import Call, Exit, walk
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from hotline.recordings.models import Recording
+from hotline.recordings.models import Recording, message_key
 from hotline.workorders.calendar import load_calendar
 from hotline.workorders.deadlines import RequestType
 from hotline.workorders.drafts import draft_from_call
@@ -20,11 +20,6 @@ from hotline.workorders.models import WorkOrder, WorkOrderAttachment
 MESSAGE_CONTENT = "市民排队等候时的语音留言，内容见录音附件，请收听后补全工单。"
 # A message that chose no request type in the menu is a consultation until an agent says otherwise.
 DEFAULT_TYPE = RequestType.CONSULTATION
-
-
-def recording_key(linkedid: str) -> str:
-    """The message's own entry in the recordings index (the call's is the linkedid)."""
-    return f"{linkedid}-message"
 
 
 def order_from_message(
@@ -70,7 +65,7 @@ def order_from_message(
             order_id=order.id or 0, kind="recording", name="语音留言", path=path, added_at=now
         )
     )
-    key = recording_key(linkedid)
+    key = message_key(linkedid)
     if session.exec(select(Recording).where(Recording.linkedid == key)).first() is None:
         session.add(
             Recording(linkedid=key, path=path, created_at=now, work_order_number=order.number)

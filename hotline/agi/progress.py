@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from hotline.agi import say
+from hotline.agi.call import Call, Exit
 from hotline.agi.tree import SubflowNode
-from hotline.agi.variables import RESULT_PROGRESS_FAILED
-from hotline.agi.walk import Call, Exit
+from hotline.asterisk.variables import RESULT_PROGRESS_FAILED
 from hotline.workorders.progress import OrderProgress
 
 log = logging.getLogger(__name__)

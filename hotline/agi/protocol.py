@@ -110,16 +110,6 @@ def split_args(line: str) -> list[str]:
     return out
 
 
-def mask_number(number: str) -> str:
-    """A caller number fit for a log: first 3 and last 2 kept, e.g. 138******00."""
-    s = number.strip()
-    if not any(c.isdigit() for c in s):
-        return s  # "unknown", "anonymous", "": nothing to hide
-    if len(s) <= 5:
-        return "*" * len(s)
-    return s[:3] + "*" * (len(s) - 5) + s[-2:]
-
-
 def parse_headers(block: bytes | str) -> dict[str, str]:
     """The `agi_xxx: value` block Asterisk sends first, ended by an empty line."""
     text = block.decode("utf-8", errors="replace") if isinstance(block, bytes) else block

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from hotline.agi import say
+from hotline.agi.call import Call, Exit
 from hotline.agi.tree import SubflowNode
-from hotline.agi.walk import Call, Exit
 
 log = logging.getLogger(__name__)
 

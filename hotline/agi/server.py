@@ -18,18 +18,21 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
+
 from hotline.acd.widening import LiveServiceLevel
 from hotline.agi.channel import AGIChannel
 from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from hotline.agi.ivr import ivr
 from hotline.agi.menu import menu_file
-from hotline.agi.protocol import AGIError, AGIHangup, AGIProtocolError, mask_number, parse_headers
+from hotline.agi.protocol import AGIError, AGIHangup, AGIProtocolError, parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
 from hotline.agi.speech import SpeechClient, supervisor_flag
 from hotline.agi.survey import survey
 from hotline.agi.tree import IvrConfig, load_ivr
-from hotline.agi.variables import (
+from hotline.agi.waiting import WaitRules, callback, message
+from hotline.asterisk.variables import (
     GENERAL_QUEUE,
     HOTLINE_HANGUP,
     HOTLINE_IVR_RESULT,
@@ -37,7 +40,6 @@ from hotline.agi.variables import (
     HOTLINE_TRANSFER,
     RESULT_ERROR,
 )
-from hotline.agi.waiting import WaitRules, callback, message
 from hotline.config.settings import (
     AgiSettings,
     ConfigError,
@@ -45,6 +47,7 @@ from hotline.config.settings import (
     Settings,
     WaitingSettings,
 )
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 
@@ -280,12 +283,9 @@ def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
     return load
 
 
-def make_agi_server(settings: Settings) -> FastAGIServer:
+def make_agi_server(settings: Settings, engine: Engine) -> FastAGIServer:
     """The FastAGI server with the IVR, the database services and reload on SIGHUP."""
-    from hotline.kernel.db import make_engine
-
     store = ConfigStore(config_loader(settings), settings.run_dir)
-    engine = make_engine(settings.db_url)
     services = DbServices(
         engine,
         ZoneInfo(settings.timezone),
@@ -308,9 +308,9 @@ def pid_file(settings: Settings) -> Path:
     return settings.run_dir / PID_FILE
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, engine: Engine) -> None:
     """`hotline serve agi`: load the IVR, then serve until cancelled."""
-    server = make_agi_server(settings)
+    server = make_agi_server(settings, engine)
     try:
         await server.serve_forever()
     finally:

@@ -23,8 +23,9 @@ from sqlmodel import Session
 from hotline.acd import callbacks
 from hotline.agi import blocks, messages
 from hotline.agi.models import SurveyResult
-from hotline.agi.protocol import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders.progress import OrderProgress, find_order_for_caller, open_orders_for_caller
+from hotline.workorders.revisits import create_revisit_task
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,6 @@ class DbServices:
         return await asyncio.to_thread(run)
 
     async def save_survey(self, linkedid: str, caller: str, answer: str) -> None:
-        from hotline.workorders.revisits import create_revisit_task
 
         def run() -> None:
             with Session(self.engine) as s:

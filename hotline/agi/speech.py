@@ -18,13 +18,16 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hotline.acd.emergency_mark import mark
+from hotline.acd.membership import ami_session
 from hotline.agi.protocol import AGIError
 from hotline.agi.tree import MenuNode, SpeechMenu, TransferNode
 from hotline.config.settings import Settings
+from hotline.kernel.redis_conn import redis_client
 from hotline.speech.grammar import Outcome
 
 if TYPE_CHECKING:
-    from hotline.agi.walk import Call
+    from hotline.agi.call import Call
 
 log = logging.getLogger(__name__)
 
@@ -177,9 +180,6 @@ def supervisor_flag(settings: Settings) -> Flag:
     does; a failure is logged, the caller is served regardless."""
 
     async def flag(linkedid: str, line: str, word: str) -> None:
-        from hotline.acd.emergency_mark import mark
-        from hotline.acd.membership import ami_session
-        from hotline.kernel.redis_conn import redis_client
 
         r = redis_client(settings)
         try:

@@ -11,7 +11,7 @@ import logging
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
-from hotline.agi.variables import HOTLINE_SURVEY
+from hotline.asterisk.variables import HOTLINE_SURVEY
 
 log = logging.getLogger(__name__)
 

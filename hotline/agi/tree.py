@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hotline.agi.menu import Menu as FlatMenu
-from hotline.agi.menu import PhoneKey, QueueName, _UniqueKeyLoader
+from hotline.agi.menu import PhoneKey, QueueName, _UniqueKeyLoader, load_menu
 from hotline.config.settings import ConfigError
 from hotline.workorders.deadlines import RequestType
 
@@ -357,8 +357,6 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 def _from_flat(
     path: Path, data: dict[str, Any], queues: frozenset[str], sounds_dir: Path | None
 ) -> IvrConfig:
-    from hotline.agi.menu import load_menu
-
     del data  # load_menu reads and checks it again, with its own messages
     menu: FlatMenu = load_menu(path, queues)
     nodes: dict[str, Any] = {

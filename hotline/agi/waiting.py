@@ -21,7 +21,7 @@ from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
 from hotline.agi.tree import IvrConfig
-from hotline.agi.variables import (
+from hotline.asterisk.variables import (
     GENERAL_QUEUE,
     HOTLINE_CALLBACK,
     HOTLINE_MESSAGE_ORDER,

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Literal
 
-from hotline.agi.channel import AGIChannel
-from hotline.agi.services import IvrServices
-from hotline.agi.speech import SpeechClient, speech_menu
+from hotline.agi.call import Call, Exit
+from hotline.agi.flows import run_flow
+from hotline.agi.speech import speech_menu
 from hotline.agi.tree import (
     CollectNode,
     HangupNode,
-    IvrConfig,
     MenuNode,
     PlayNode,
     QueueNode,
     SubflowNode,
     TransferNode,
-    Tree,
 )
-from hotline.agi.variables import RESULT_CHOSEN, RESULT_FAILED, RESULT_NO_SKILL
+from hotline.asterisk.variables import RESULT_CHOSEN, RESULT_FAILED, RESULT_NO_SKILL
 from hotline.config.settings import asterisk_queue
-from hotline.speech.grammar import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -30,55 +25,8 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 60
 
 
-@dataclass(frozen=True)
-class Exit:
-    """How the call leaves the IVR."""
-
-    kind: Literal["queue", "transfer", "hangup"]
-    result: str = RESULT_CHOSEN
-    queue: str = ""
-    request_type: str = ""
-    number: str = ""  # transfer
-    emergency: bool = False
-
-
-@dataclass
-class Call:
-    """One call's walk: the config it started on (a reload does not change it)."""
-
-    agi: AGIChannel
-    config: IvrConfig
-    tree: Tree
-    services: IvrServices
-    keys: list[str] = field(default_factory=list)  # menu choices, in order
-    failed: bool = False  # a menu ran out of attempts
-    matter: str = ""  # the work order the caller looked up: their call is about it
-    speech: SpeechClient | None = None  # None: no speech navigation (key menus only)
-    heard: Outcome | None = None  # what speech navigation heard last
-
-    def sound(self, prompt: str) -> str:
-        return self.config.sound(prompt)
-
-    async def play(self, prompt: str, escape: str = "") -> str | None:
-        return await self.agi.stream_file(self.sound(prompt), escape)
-
-    async def play_all(self, prompts: list[str], escape: str = "") -> str | None:
-        """Fragments one after another; a key stops them and is returned."""
-        for prompt in prompts:
-            key = await self.play(prompt, escape)
-            if key:
-                return key
-        return None
-
-    @property
-    def choice(self) -> str:
-        return "".join(self.keys)[:8] if self.keys else "none"
-
-
 async def walk(call: Call, start: str, first_key: str | None = None) -> Exit:
     """From node `start` to an exit. first_key: a key pressed before (barge-in)."""
-    from hotline.agi.flows import run_flow  # flows use walk's types
-
     name, key = start, first_key
     for _ in range(MAX_STEPS):
         node = call.tree.node(name)

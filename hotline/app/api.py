@@ -1,4 +1,5 @@
-"""HTTP API (FastAPI) on 127.0.0.1:8345: calls, work orders, status. Docs at /docs.
+"""HTTP API (FastAPI) on 127.0.0.1:8345: every package's routes (its `http.py`), and here
+the calls, the status and the API's own docs (/docs, Swagger UI served from the package).
 
 Every route but /api/status, /api/login and /login needs a token (auth/); every write
 is audited."""
@@ -6,115 +7,106 @@ is audited."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel
+from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from hotline.acd.agent_page import agent_page_router
-from hotline.acd.api import agents_router
-from hotline.acd.live_api import live_router
-from hotline.agi.api import blocks_router
+from hotline.acd import http as acd_http
+from hotline.agi import http as agi_http
 from hotline.app.health import check_all
-from hotline.auth.api import auth_router
+from hotline.auth import gate
+from hotline.auth import http as auth_http
 from hotline.auth.audit import AuditWrites
-from hotline.auth.gate import Gate
-from hotline.auth.masking import masked, sees_full_numbers
-from hotline.auth.roles import Perm, Role
+from hotline.auth.masking import masked
+from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.linkage_api import linkage_router
-from hotline.crm_bridge.models import CallRecord
-from hotline.recordings.api import recordings_router
-from hotline.workorders.api import router as workorders_router
-from hotline.workorders.duty_api import router as duty_calls_router
-from hotline.workorders.models import WorkOrder
-from hotline.workorders.scope import unit_order_ids
+from hotline.crm_bridge import http as crm_bridge_http
+from hotline.crm_bridge.record import CallOut, call_out
+from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
+from hotline.recordings import http as recordings_http
+from hotline.workorders import http as workorders_http
+
+# Swagger UI for /docs, from the package (static/swagger-ui/README.md: version, hashes)
+SWAGGER_UI_VERSION = "5.35.0"
+DOCS_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
+DOCS_FILES = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 
 
-class CallOut(BaseModel):
-    linkedid: str
-    caller_number: str
-    started_at: datetime
-    ended_at: datetime
-    ivr_choice: str
-    ivr_result: str
-    request_type: str
-    emergency: bool
-    queue: str
-    queues: list[str]
-    queue_joined_at: datetime | None
-    wait_seconds: float | None
-    agent: str
-    answered_at: datetime | None
-    talk_seconds: float | None
-    hangup_cause: int | None
-    hangup_cause_text: str
-    disposition: str
-    recording_path: str
-    survey: str = ""
-    emergency_line: str = ""
-    widening: list[str] = []  # steps taken while waiting, "general@15" (acd/widening.py)
-    widening_pace: str = ""
-    source: str = "ami"  # "cdr": made by the backstop from Asterisk's CDR alone
-    speech_text: str = ""
-    speech_confidence: float | None = None
-    speech_choice: str = ""
-    speech_keyword_line: str = ""
-    speech_keyword: str = ""
+router = APIRouter()
+ANYONE = Depends(gate.anyone())
+PAGE = Depends(gate.page(None))
 
 
-class WorkOrderOut(BaseModel):
-    number: str
-    status: str
-    request_type: str
-    channel: str
-    emergency: bool
-    caller_number: str
-    linkedid: str
-    agent: str
-    accepted_at: datetime
-    due_date: date | None
-    due_working_days: int | None
+@router.get("/api/calls", response_model=list[CallOut])
+def list_calls(
+    settings: SettingsDep,
+    engine: EngineDep,
+    who: Principal = Depends(gate.require(Perm.CALLS_READ)),  # noqa: B008
+    caller: str | None = Query(None, description="the caller's full number"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[CallOut]:
+    gate.caller_search(settings, who, caller)
+    with Session(engine) as s:
+        q = select(CallRecord).order_by(col(CallRecord.started_at).desc()).limit(limit)
+        if caller:
+            q = q.where(CallRecord.caller_number == caller)
+        return masked([call_out(r) for r in s.exec(q)], who, settings)
 
 
-def _call_out(r: CallRecord) -> CallOut:
-    return CallOut(
-        linkedid=r.linkedid,
-        caller_number=r.caller_number,
-        started_at=r.started_at,
-        ended_at=r.ended_at,
-        ivr_choice=r.ivr_choice,
-        ivr_result=r.ivr_result,
-        request_type=r.request_type,
-        emergency=r.emergency,
-        queue=r.queue,
-        queues=[q for q in r.queues.split(",") if q],
-        queue_joined_at=r.queue_joined_at,
-        wait_seconds=r.wait_seconds,
-        agent=r.agent,
-        answered_at=r.answered_at,
-        talk_seconds=r.talk_seconds,
-        hangup_cause=r.hangup_cause,
-        hangup_cause_text=r.hangup_cause_text,
-        disposition=r.disposition,
-        recording_path=r.recording_path,
-        survey=r.survey,
-        emergency_line=r.emergency_line,
-        widening=[w for w in r.widening.split(",") if w],
-        widening_pace=r.widening_pace,
-        source=r.source,
-        speech_text=r.speech_text,
-        speech_confidence=r.speech_confidence,
-        speech_choice=r.speech_choice,
-        speech_keyword_line=r.speech_keyword_line,
-        speech_keyword=r.speech_keyword,
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, _: Principal = ANYONE) -> dict[str, Any]:
+    return request.app.openapi()  # type: ignore[no-any-return]
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(_: Principal = PAGE) -> HTMLResponse:
+    """Swagger UI, its script, style and icon from the package: nothing from the internet."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="12345 hotline API",
+        swagger_js_url="/docs/swagger-ui-bundle.js",
+        swagger_css_url="/docs/swagger-ui.css",
+        swagger_favicon_url="/docs/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge from validator.swagger.io
     )
+
+
+@router.get("/docs/{name}", include_in_schema=False)
+def docs_file(name: str, _: Principal = PAGE) -> FileResponse:
+    if name not in DOCS_FILES:
+        raise HTTPException(404, "no such file")
+    return FileResponse(DOCS_DIR / name, media_type=DOCS_FILES[name])
+
+
+@router.get("/api/status")
+async def status(request: Request) -> dict[str, Any]:
+    bridge_connected: Callable[[], bool] | None = request.app.state.bridge_connected
+    connected = bridge_connected() if bridge_connected else None
+    return await check_all(settings_of(request), bridge_connected=connected)
+
+
+# Every package's routes, in the order they are tried: one explicit table (nothing
+# registers itself at import).
+ROUTERS: tuple[APIRouter, ...] = (
+    router,  # this module's: calls, status, the docs
+    auth_http.router,
+    recordings_http.router,
+    agi_http.router,
+    workorders_http.router,
+    acd_http.router,  # agents and supervisors, live numbers and the wallboard, agent page
+    crm_bridge_http.router,
+)
 
 
 def create_app(
@@ -124,67 +116,14 @@ def create_app(
         title="12345 hotline",
         description="Calls, work orders (工单) and health of the 12345 call-handling engine.",
         version="0.1.0",
-        docs_url=None,  # served below, behind the login
+        docs_url=None,  # served by `docs` above, behind the login
         redoc_url=None,
         openapi_url=None,
     )
+    attach(app, settings, engine)
+    app.state.bridge_connected = bridge_connected
     # every write, allowed or refused, into audit_log (auth/audit.py)
     app.add_middleware(AuditWrites, engine=engine)
-    gate = Gate(settings, engine)
-
-    def by_caller(who: Principal, caller: str | None) -> None:
-        if caller and not sees_full_numbers(settings, who):
-            raise HTTPException(403, f"role {who.role} may not search by a caller's number")
-
-    @app.get("/api/calls", response_model=list[CallOut])
-    def list_calls(
-        who: Principal = Depends(gate.require(Perm.CALLS_READ)),  # noqa: B008
-        caller: str | None = Query(None, description="the caller's full number"),
-        limit: int = Query(100, ge=1, le=1000),
-    ) -> list[CallOut]:
-        by_caller(who, caller)
-        with Session(engine) as s:
-            q = select(CallRecord).order_by(col(CallRecord.started_at).desc()).limit(limit)
-            if caller:
-                q = q.where(CallRecord.caller_number == caller)
-            return masked([_call_out(r) for r in s.exec(q)], who, settings)
-
-    @app.get("/api/workorders", response_model=list[WorkOrderOut])
-    def list_workorders(
-        who: Principal = Depends(gate.require(Perm.ORDERS_READ)),  # noqa: B008
-        caller: str | None = Query(None, description="the caller's full number"),
-        limit: int = Query(100, ge=1, le=1000),
-    ) -> list[WorkOrderOut]:
-        by_caller(who, caller)
-        with Session(engine) as s:
-            q = select(WorkOrder).order_by(col(WorkOrder.accepted_at).desc()).limit(limit)
-            if caller:
-                q = q.where(WorkOrder.caller_number == caller)
-            if who.role == Role.UNIT_STAFF:
-                q = q.where(col(WorkOrder.id).in_(unit_order_ids(s, who.unit)))
-            out = [WorkOrderOut.model_validate(w.model_dump()) for w in s.exec(q)]
-        return masked(out, who, settings)
-
-    @app.get("/openapi.json", include_in_schema=False)
-    def openapi(_: Principal = Depends(gate.anyone())) -> dict[str, Any]:  # noqa: B008
-        return app.openapi()
-
-    @app.get("/docs", include_in_schema=False)
-    def docs(_: Principal = Depends(gate.page(None))) -> HTMLResponse:  # noqa: B008
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="12345 hotline API")
-
-    @app.get("/api/status")
-    async def status() -> dict[str, Any]:
-        connected = bridge_connected() if bridge_connected else None
-        return await check_all(settings, bridge_connected=connected)
-
-    app.include_router(auth_router(settings, engine))
-    app.include_router(recordings_router(settings, engine))
-    app.include_router(blocks_router(settings, engine))
-    app.include_router(workorders_router(settings, engine))
-    app.include_router(duty_calls_router(settings, engine))
-    app.include_router(agents_router(settings, engine))
-    app.include_router(live_router(settings, engine))
-    app.include_router(linkage_router(settings, engine))
-    app.include_router(agent_page_router(settings, engine))
+    for routes in ROUTERS:
+        app.include_router(routes)
     return app

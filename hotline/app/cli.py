@@ -26,7 +26,7 @@ from hotline.app import (
 from hotline.app.cli_settings import settings_or_exit
 from hotline.asterisk import root as asterisk_root
 
-# Light imports only: `hotline --help` must start at once (tests/unit/test_cli_imports.py).
+# Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
 from hotline.config.names import ConfigError
 from hotline.kernel.service_names import ALL_SERVICES as SERVICE_NAMES
@@ -206,7 +206,8 @@ def asterisk_install(
     ] = None,
 ) -> None:
     """Build (once, cached) the Debian root with Asterisk, render config, speak prompts."""
-    from hotline.asterisk import prompts, render
+    from hotline.app import render
+    from hotline.asterisk import prompts
 
     _logging()
     settings = _settings()
@@ -225,7 +226,7 @@ def asterisk_install(
 @asterisk_app.command("render")
 def asterisk_render() -> None:
     """Render Asterisk's config files from asterisk/templates and config/."""
-    from hotline.asterisk import render
+    from hotline.app import render
 
     settings = _settings()
     for path in render.render_all(settings):
@@ -235,7 +236,7 @@ def asterisk_render() -> None:
 @asterisk_app.command("reload")
 def asterisk_reload() -> None:
     """Render, then make the running Asterisk reload its configuration."""
-    from hotline.asterisk import render
+    from hotline.app import render
 
     settings = _settings()
     render.render_all(settings)
@@ -337,7 +338,7 @@ def agent_add(
 ) -> None:
     """Add (or replace) an agent; the running Asterisk learns it at once."""
     from hotline.acd import agents as agent_store
-    from hotline.asterisk import render
+    from hotline.app import render
 
     settings = _settings()
     try:

@@ -11,7 +11,10 @@ import typer
 from hotline.app.cli_settings import settings_or_exit
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hotline.acd.agents import Agent
+    from hotline.acd.simulate import LiveFigures, Plan
     from hotline.config.settings import Settings
 
 SIM_AGENT = "sim{:02d}"
@@ -38,40 +41,47 @@ def simulate(
     calls too: log them out first for a clean measurement. Other calls in the general
     queue during the run are counted by the system too (the output says so).
     """
-    import asyncio
-
-    from hotline.acd import agents as agent_store
-    from hotline.acd.simulate import (
-        AGENT_PORT_BASE,
-        QUEUE,
-        LiveNumbersError,
-        Plan,
-        drive,
-        outcome,
-        read_live,
-        threshold_key,
-    )
-    from hotline.asterisk import render
-    from hotline.asterisk import root as asterisk_root
-    from hotline.kernel.db import make_engine
+    from hotline.acd.simulate import Plan
 
     settings = _settings()
     plan = Plan(agents, calls_per_hour, aht, minutes, target)
-    live_before = None
-    if threshold_key(target) in {str(t) for t in settings.live.service_level_seconds}:
-        try:
-            live_before = read_live(settings, QUEUE)
-        except LiveNumbersError as exc:
-            typer.echo(f"simulate: the system's live numbers: {exc}", err=True)
-            raise typer.Exit(1) from None
-    else:
+    live_before = _live_before(settings, target)
+    ports, sim = _add_sim_agents(settings, agents)
+    work = settings.var_dir / "simulate" / time.strftime("%Y%m%d-%H%M%S")
+    work.mkdir(parents=True, exist_ok=True)
+    prefix = f"199{int(time.time()) % 100_000:05d}"  # the callers' numbers begin so
+    offered = _run(settings, plan, sim, ports, work, prefix)
+    _report(settings, plan, prefix, offered, live_before)
+
+
+def _live_before(settings: Settings, target: float) -> LiveFigures | None:
+    """The general queue's live numbers before the run; None when the system reports no
+    service level at `target` seconds."""
+    from hotline.acd.simulate import QUEUE, LiveNumbersError, read_live, threshold_key
+
+    if threshold_key(target) not in {str(t) for t in settings.live.service_level_seconds}:
         typer.echo(
             f"simulate: the system reports no {target:g} s service level "
             f"(live.service_level_seconds {settings.live.service_level_seconds}); "
             "only the call records' figure is given",
             err=True,
         )
-    ports = [AGENT_PORT_BASE + 2 * i for i in range(agents)]
+        return None
+    try:
+        return read_live(settings, QUEUE)
+    except LiveNumbersError as exc:
+        typer.echo(f"simulate: the system's live numbers: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _add_sim_agents(settings: Settings, count: int) -> tuple[list[int], list[Agent]]:
+    """Desk phones sim01… on 127.0.0.1:5100, 5102, …, known to Asterisk: (ports, agents)."""
+    from hotline.acd import agents as agent_store
+    from hotline.acd.simulate import AGENT_PORT_BASE
+    from hotline.app import render
+    from hotline.asterisk import root as asterisk_root
+
+    ports = [AGENT_PORT_BASE + 2 * i for i in range(count)]
     sim = [
         agent_store.add(
             settings,
@@ -88,12 +98,20 @@ def simulate(
         capture_output=True,
         check=False,
     )
-    work = settings.var_dir / "simulate" / time.strftime("%Y%m%d-%H%M%S")
-    work.mkdir(parents=True, exist_ok=True)
-    prefix = f"199{int(time.time()) % 100_000:05d}"  # the callers' numbers begin so
+    return ports, sim
+
+
+def _run(
+    settings: Settings, plan: Plan, sim: list[Agent], ports: list[int], work: Path, prefix: str
+) -> int:
+    """The callers and the agents' phones, with the agents logged in for the run only."""
+    import asyncio
+
+    from hotline.acd.simulate import drive
+
     try:
         asyncio.run(_membership(settings, sim, login=True))
-        offered = drive(
+        return drive(
             plan,
             work=work,
             target=f"127.0.0.1:{settings.sip.port}",
@@ -104,9 +122,18 @@ def simulate(
         )
     finally:
         asyncio.run(_membership(settings, sim, login=False))
+
+
+def _report(
+    settings: Settings, plan: Plan, prefix: str, offered: int, live_before: LiveFigures | None
+) -> None:
+    """The table of service levels; exit 1 when the system's differs from the records'."""
+    from hotline.acd.simulate import QUEUE, LiveNumbersError, outcome, read_live
+    from hotline.app.tables import open_engine
+
     try:
         got = outcome(
-            make_engine(settings.db_url),
+            open_engine(settings.db_url),
             plan,
             prefix,
             offered,

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from hotline.acd.supervision import Actor, SpyMode
+    from hotline.asterisk.ami import AmiClient
     from hotline.config.settings import Settings
-    from hotline.crm_bridge.ami import AmiClient
 
 AgentId = Annotated[str, typer.Argument(metavar="AGENT")]
 By = Annotated[str, typer.Option("--by", help="who acts, for the audit (default: your login)")]
@@ -31,10 +31,11 @@ _settings = settings_or_exit
 
 
 def _engine(settings: Settings) -> Engine:
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return make_engine(settings.db_url)
+    return open_engine(settings.db_url)
 
 
 def _run(

@@ -47,11 +47,12 @@ def reconcile_command(
     """Compare Asterisk's CDR with the call records; create and report the missing calls."""
     import asyncio
 
+    from hotline.app.tables import open_engine
     from hotline.crm_bridge.journal import Journal
-    from hotline.crm_bridge.privacy import mask_number
     from hotline.crm_bridge.reconcile import made_from_cdr, reconcile, report
     from hotline.crm_bridge.service import journal_path, store_calls
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.kernel.db import upgrade
+    from hotline.kernel.masking import mask_number
     from hotline.workorders.calendar import load_calendar
 
     settings = settings_or_exit()
@@ -67,7 +68,7 @@ def reconcile_command(
     finally:
         journal.close()
     upgrade(settings.db_url)
-    engine = make_engine(settings.db_url)
+    engine = open_engine(settings.db_url)
     calendar, tz = load_calendar(), ZoneInfo(settings.timezone)
 
     def store(calls: list[FinishedCall]) -> None:

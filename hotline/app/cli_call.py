@@ -26,13 +26,14 @@ from hotline.config.names import REQUEST_TYPE_TITLES
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from hotline.calls.models import CallRecord
     from hotline.config.settings import Settings
-    from hotline.crm_bridge.models import CallRecord
     from hotline.recordings.models import Recording
     from hotline.workorders.models import WorkOrder
 
 SIP_PORTS_FROM = 5161  # the citizen's SIP port: the first free one from here
 MEDIA_PORTS_FROM = 26000  # its RTP ports (4 in a row), above Asterisk's default range
+LOCAL_IP = "127.0.0.1"  # where the citizen's SIPp calls from
 
 
 def call(
@@ -66,63 +67,91 @@ def call(
     stored: menu choice, queue, agent, call record, work order. Exit 1 when the call could
     not be placed or no record came."""
     settings = settings_or_exit()
+    steps = _steps(keys, first, gap)
+    host, number = _reachable_hotline(settings, to)
+    pressed = " ".join(k for _, k in steps) or "none"
+    target = f"sip:{number}@{host}:{settings.sip.port}"
+    typer.echo(f"calling {target} from {caller}: keys {pressed}, talking {talk:g} s")
+    placed_at = datetime.now(UTC)
+    why = sipp_call.failure(_place(settings, host, number, caller, steps, talk))
+    failed = bool(why) and why != "the hotline hung up first"
+    if failed:
+        typer.echo(f"the call failed: {why}", err=True)
+    else:
+        took = (datetime.now(UTC) - placed_at).total_seconds()
+        typer.echo(f"call ended after {took:.1f} s" + (f" ({why})" if why else ""))
+    wait_s = min(record_wait, 5.0) if failed else record_wait
+    _show_stored(settings, caller, placed_at, wait_s, failed)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _steps(keys: str, first: float, gap: float) -> list[tuple[int, str]]:
+    """The keys as SIPp's steps (pause in ms, key); exit 2 on bad keys or without SIPp."""
     try:
         steps = sipp_call.parse_keys(keys, first_ms=round(first * 1000), gap_ms=round(gap * 1000))
         sipp_call.sipp()
     except (ValueError, RuntimeError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    return steps
+
+
+def _reachable_hotline(settings: Settings, to: str | None) -> tuple[str, str]:
+    """(host, number dialled) of the hotline; exit 1 when nothing answers SIP there."""
     host = "127.0.0.1" if settings.sip.host in ("0.0.0.0", "") else settings.sip.host
-    number = to or settings.sip.hotline_number
-    local_ip = "127.0.0.1"
-    if not _trunk_allows(settings.sip.trunk_match, local_ip):
+    if not _trunk_allows(settings.sip.trunk_match, LOCAL_IP):
         typer.echo(
-            f"warning: {local_ip} is not in sip.trunk_match: the hotline may refuse the call",
+            f"warning: {LOCAL_IP} is not in sip.trunk_match: the hotline may refuse the call",
             err=True,
         )
-    target = f"sip:{number}@{host}:{settings.sip.port}"
-    if not sipp_call.sip_answers(host, settings.sip.port, local_ip):
+    if not sipp_call.sip_answers(host, settings.sip.port, LOCAL_IP):
         typer.echo(
             f"the hotline is not running: nothing answers SIP at {host}:{settings.sip.port} "
             "(hotline up --detach; hotline status)",
             err=True,
         )
         raise typer.Exit(1)
-    pressed = " ".join(k for _, k in steps) or "none"
-    typer.echo(f"calling {target} from {caller}: keys {pressed}, talking {talk:g} s")
-    placed_at = datetime.now(UTC)
+    return host, to or settings.sip.hotline_number
+
+
+def _place(
+    settings: Settings,
+    host: str,
+    number: str,
+    caller: str,
+    steps: list[tuple[int, str]],
+    talk: float,
+) -> sipp_call.CallResult:
+    """The call itself, from a citizen's SIPp on free local ports."""
     with tempfile.TemporaryDirectory(prefix="hotline-call-") as tmp:
         citizen = sipp_call.Caller(
             Path(tmp),
-            port=sipp_call.free_udp_port(local_ip, SIP_PORTS_FROM),
-            media_port=sipp_call.free_udp_port(local_ip, MEDIA_PORTS_FROM, count=4),
+            port=sipp_call.free_udp_port(LOCAL_IP, SIP_PORTS_FROM),
+            media_port=sipp_call.free_udp_port(LOCAL_IP, MEDIA_PORTS_FROM, count=4),
             target=f"{host}:{settings.sip.port}",
             service=number,
-            local_ip=local_ip,
+            local_ip=LOCAL_IP,
         )
         keys_s = sum(p for p, _ in steps) / 1000
-        result = citizen.call_keys(
+        return citizen.call_keys(
             caller, steps, talk_ms=round(talk * 1000), timeout_s=round(keys_s + talk + 60)
         )
-    why = sipp_call.failure(result)
-    hung_up = why == "the hotline hung up first"
-    if why and not hung_up:
-        typer.echo(f"the call failed: {why}", err=True)
-    else:
-        took = (datetime.now(UTC) - placed_at).total_seconds()
-        typer.echo(f"call ended after {took:.1f} s" + (f" ({why})" if why else ""))
-    wait_s = record_wait if not why or hung_up else min(record_wait, 5.0)
+
+
+def _show_stored(
+    settings: Settings, caller: str, placed_at: datetime, wait_s: float, failed: bool
+) -> None:
+    """What the hotline stored of the call; exit 1 when no call record came in time."""
     found = _stored(settings, caller, placed_at, wait_s)
     if found is None:
-        hint = " (is the CRM bridge running? hotline status)" if not why or hung_up else ""
+        hint = "" if failed else " (is the CRM bridge running? hotline status)"
         typer.echo(f"no call record for {caller} within {wait_s:g} s{hint}", err=True)
         raise typer.Exit(1)
     record, order, recording = found
     tz = ZoneInfo(settings.timezone)
     titles = {q.name: q.title for q in settings.queues}
     typer.echo(describe(record, order, recording, tz=tz, queue_titles=titles))
-    if why and not hung_up:
-        raise typer.Exit(1)
 
 
 def _trunk_allows(matches: list[str], ip: str) -> bool:
@@ -143,9 +172,9 @@ def _stored(
     work order and recording; None when no record came within wait_s."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hotline.kernel.db import make_engine
+    from hotline.app.tables import open_engine
 
-    engine = make_engine(settings.db_url)
+    engine = open_engine(settings.db_url)
     deadline = time.monotonic() + wait_s
     try:
         while True:
@@ -165,7 +194,7 @@ def _read(
 ) -> tuple[CallRecord, WorkOrder | None, Recording | None] | None:
     from sqlmodel import Session, col, select
 
-    from hotline.crm_bridge.models import CallRecord
+    from hotline.calls.models import CallRecord
     from hotline.recordings.models import Recording
     from hotline.workorders.models import WorkOrder
 

@@ -68,10 +68,11 @@ def reload() -> None:
 
 
 def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return make_engine(settings.db_url)
+    return open_engine(settings.db_url)
 
 
 @block_app.command("add")

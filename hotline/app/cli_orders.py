@@ -30,15 +30,16 @@ By = Annotated[str, typer.Option("--by", help="who acts (kept in the audit trail
 
 @contextmanager
 def _svc() -> Iterator[WorkOrderService]:
+    from hotline.app.tables import open_engine
     from hotline.config.settings import load_settings
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.kernel.db import upgrade
     from hotline.workorders.context import service_session
     from hotline.workorders.lifecycle import WorkOrderError
 
     try:
         settings = load_settings()
         upgrade(settings.db_url)
-        engine = make_engine(settings.db_url)
+        engine = open_engine(settings.db_url)
         with service_session(settings, engine) as svc:
             yield svc
     except ConfigError as exc:
@@ -502,15 +503,16 @@ def revisit_call(
     """Place a revisit task's call: the agent's phone, then the citizen (via Asterisk)."""
     import asyncio
 
+    from hotline.acd.revisit_call import run_revisit_call
+    from hotline.app.tables import open_engine
     from hotline.config.settings import load_settings
-    from hotline.kernel.db import make_engine, upgrade
-    from hotline.workorders.revisit_call import run_revisit_call
+    from hotline.kernel.db import upgrade
 
     settings = load_settings()
     upgrade(settings.db_url)
     try:
         task, outcome = asyncio.run(
-            run_revisit_call(settings, make_engine(settings.db_url), task_id, agent)
+            run_revisit_call(settings, open_engine(settings.db_url), task_id, agent)
         )
     except ValueError as exc:
         typer.echo(f"refused: {exc}", err=True)

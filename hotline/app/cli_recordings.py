@@ -30,10 +30,11 @@ _settings = settings_or_exit
 def _session(settings: Settings) -> Session:
     from sqlmodel import Session
 
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return Session(make_engine(settings.db_url))
+    return Session(open_engine(settings.db_url))
 
 
 @app.command()
@@ -163,12 +164,13 @@ def holds() -> None:
 @app.command()
 def process() -> None:
     """One pass of the post-processing worker over pending recordings (normally in `hotline up`)."""
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
     from hotline.recordings.worker import process_pending
 
     settings = _settings()
     upgrade(settings.db_url)
-    for o in process_pending(settings, make_engine(settings.db_url)):
+    for o in process_pending(settings, open_engine(settings.db_url)):
         typer.echo(f"{o.linkedid} {o.status}" + (f": {o.alarm.message}" if o.alarm else ""))
 
 
@@ -184,8 +186,9 @@ def user_add(
 
     from sqlmodel import Session
 
+    from hotline.app.tables import open_engine
     from hotline.auth import tokens, users
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.kernel.db import upgrade
 
     typer.echo(
         "deprecated: use `hotline users add` and log in (POST /api/login), "
@@ -197,7 +200,7 @@ def user_add(
         raise typer.Exit(2)
     settings = _settings()
     upgrade(settings.db_url)
-    with Session(make_engine(settings.db_url)) as s:
+    with Session(open_engine(settings.db_url)) as s:
         try:
             u = users.find(s, name)
         except users.UserError:

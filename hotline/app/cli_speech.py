@@ -88,9 +88,9 @@ def check_phrases_cmd() -> None:
     """Every menu phrase and emergency keyword must be words of the installed model;
     exit 1 naming each one that is not (or when no model is installed)."""
     from hotline.agi.menu import menu_file
+    from hotline.agi.phrases import check_phrases, phrase_lists
     from hotline.agi.tree import load_ivr
     from hotline.speech.model import problem, shared_model
-    from hotline.speech.phrases import check_phrases, phrase_lists
 
     settings = settings_or_exit()
     try:

@@ -4,7 +4,6 @@ replay) and the reference receiver."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.app.cli_settings import settings_or_exit
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_numbers_in
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -28,10 +27,11 @@ app = typer.Typer(
 def _session(settings: Settings) -> Session:
     from sqlmodel import Session
 
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.app.tables import open_engine
+    from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return Session(make_engine(settings.db_url))
+    return Session(open_engine(settings.db_url))
 
 
 @app.command()
@@ -75,7 +75,7 @@ def dead(
                         "changed_at": r.changed_at.isoformat(),
                         "attempts": r.attempts,
                         "last_status": r.last_status,
-                        "last_error": mask_number_in(r.last_error),
+                        "last_error": mask_numbers_in(r.last_error),
                     }
                     for r in rows
                 ],
@@ -89,13 +89,8 @@ def dead(
     for r in rows:
         typer.echo(  # the ref is a Linkedid or an order number, never a phone number
             f"{r.id:>8} {r.kind:12} {r.ref:24} {r.changed_at:%Y-%m-%d %H:%M:%S} "
-            f"attempts {r.attempts}  {mask_number_in(r.last_error)[:160]}"
+            f"attempts {r.attempts}  {mask_numbers_in(r.last_error)[:160]}"
         )
-
-
-def mask_number_in(text: str) -> str:
-    """A platform's error may echo the body: mask long digit runs (phone numbers)."""
-    return re.sub(r"\d{7,}", lambda m: mask_number(m.group(0)), text)
 
 
 @app.command()

@@ -34,13 +34,14 @@ Generate = Annotated[
 def _session() -> Iterator[Session]:
     from sqlmodel import Session
 
+    from hotline.app.tables import open_engine
     from hotline.auth.users import UserError
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.kernel.db import upgrade
 
     settings = settings_or_exit()
     upgrade(settings.db_url)
     try:
-        with Session(make_engine(settings.db_url)) as s:
+        with Session(open_engine(settings.db_url)) as s:
             yield s
     except (UserError, ValueError) as exc:
         typer.echo(f"refused: {exc}", err=True)
@@ -198,8 +199,9 @@ def audit_log(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object a line")] = False,
 ) -> None:
     """The audit log: every write through the API (allowed or refused) and every login."""
+    from hotline.app.tables import open_engine
     from hotline.auth.audit import entries
-    from hotline.kernel.db import make_engine, upgrade
+    from hotline.kernel.db import upgrade
 
     settings = settings_or_exit()
     upgrade(settings.db_url)
@@ -208,7 +210,7 @@ def audit_log(
     except ValueError as exc:
         typer.echo(f"refused: --since {since!r}: give YYYY-MM-DD", err=True)
         raise typer.Exit(2) from exc
-    rows = entries(make_engine(settings.db_url), user=user or None, since=start, limit=limit)
+    rows = entries(open_engine(settings.db_url), user=user or None, since=start, limit=limit)
     for e in reversed(rows):
         if as_json:
             typer.echo(json.dumps(e.model_dump(mode="json", exclude={"id"}), ensure_ascii=False))

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import text
 
+from hotline.app.tables import open_engine
 from hotline.asterisk.root import asterisk_cmd, is_ready
 from hotline.config.settings import Settings
-from hotline.kernel.db import make_engine
 
 
 async def tcp_open(host: str, port: int, timeout: float = 1.0) -> bool:
@@ -68,7 +68,7 @@ def asterisk_ok(settings: Settings) -> tuple[bool, str]:
 
 def database_ok(settings: Settings) -> tuple[bool, str]:
     try:
-        engine = make_engine(settings.db_url)
+        engine = open_engine(settings.db_url)
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()

@@ -18,16 +18,23 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from hotline.app import render
 from hotline.app.health import asterisk_ok, tcp_open
-from hotline.asterisk import prompts, render
+from hotline.app.tables import open_engine
+from hotline.asterisk import prompts
 from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
-from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.db import upgrade
 from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from hotline.asterisk.ami import AmiClient
 
 log = logging.getLogger(__name__)
 
@@ -248,64 +255,92 @@ class Supervisor:
             log.info("hotline stopped")
 
     async def start_services(self) -> list[asyncio.Task[Any]]:
+        """The chosen services, each as a task named after it, started in this order; the
+        API last (it reports the bridge's AMI connection)."""
+        tasks: list[asyncio.Task[Any]] = []
+        if "agi" in self.services:
+            tasks.append(await self._start_agi())
+        engine = open_engine(self.settings.db_url)
+        ami: AmiClient | None = None
+        if "bridge" in self.services:
+            ami, bridge = await self._start_bridge(engine)
+            tasks.append(bridge)
+        tasks += await self._start_ami_services(engine)
+        if "speech" in self.services:
+            tasks.append(await self._start_speech())
+        tasks += self._start_workers(engine)
+        if "api" in self.services:
+            tasks.append(await self._start_api(engine, ami))
+        return tasks
+
+    async def _start_agi(self) -> asyncio.Task[Any]:
         from hotline.agi.server import make_agi_server
-        from hotline.app.api import create_app
-        from hotline.crm_bridge.ami import AmiClient
+
+        agi = make_agi_server(self.settings, open_engine(self.settings.db_url))
+        await agi.start()
+        return asyncio.create_task(agi.serve_forever(), name="agi")
+
+    async def _start_bridge(self, engine: Engine) -> tuple[AmiClient, asyncio.Task[Any]]:
+        """The CRM bridge and its AMI connection, once logged in (30 s at most)."""
         from hotline.crm_bridge.service import BridgeService
 
         s = self.settings
-        tasks: list[asyncio.Task[Any]] = []
-        if "agi" in self.services:
-            agi = make_agi_server(s)
-            await agi.start()
-            tasks.append(asyncio.create_task(agi.serve_forever(), name="agi"))
-        engine = make_engine(s.db_url)
-        ami: AmiClient | None = None
-        if "bridge" in self.services:
-            ami = AmiClient(s.ami)
-            await ami.connect()
-            bridge = BridgeService(s, engine, ami)
-            tasks.append(asyncio.create_task(bridge.run(), name="bridge"))
-            try:
-                await asyncio.wait_for(ami.logged_in.wait(), 30)
-            except TimeoutError as exc:
-                raise StartError(
-                    f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
-                ) from exc
+        ami = await self._ami()
+        task = asyncio.create_task(BridgeService(s, engine, ami).run(), name="bridge")
+        try:
+            await asyncio.wait_for(ami.logged_in.wait(), 30)
+        except TimeoutError as exc:
+            raise StartError(
+                f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
+            ) from exc
+        return ami, task
+
+    async def _start_ami_services(self, engine: Engine) -> list[asyncio.Task[Any]]:
+        """acd, live, callbacks, duty: each on an AMI connection of its own (the bridge
+        drains its connection's events; its event queue is the bridge's alone)."""
+        s = self.settings
+        tasks = []
         if "acd" in self.services:
             from hotline.acd.agent_service import AgentService
 
-            acd_ami = AmiClient(s.ami)
-            await acd_ami.connect()
-            agents = AgentService(s, engine, acd_ami)
+            agents = AgentService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(agents.run(), name="acd"))
         if "live" in self.services:
             from hotline.acd.live_service import LiveService
 
-            live_ami = AmiClient(s.ami)  # its own connection: the bridge drains its events
-            await live_ami.connect()
-            tasks.append(asyncio.create_task(LiveService(s, live_ami).run(), name="live"))
+            tasks.append(asyncio.create_task(LiveService(s, await self._ami()).run(), name="live"))
         if "callbacks" in self.services:
             from hotline.acd.callback_service import CallbackService
 
-            # its own AMI connection: the bridge's event queue is the bridge's alone
-            callback_ami = AmiClient(s.ami)
-            await callback_ami.connect()
-            callback_service = CallbackService(s, engine, callback_ami)
+            callback_service = CallbackService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
         if "duty" in self.services:
             from hotline.workorders.duty_service import DutyCallService
 
-            duty_ami = AmiClient(s.ami)  # its own connection and event queue, as callbacks
-            await duty_ami.connect()
-            duty_service = DutyCallService(s, engine, duty_ami)
+            duty_service = DutyCallService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
-        if "speech" in self.services:
-            from hotline.speech.service import SpeechService
+        return tasks
 
-            speech = SpeechService(s)
-            await speech.start()
-            tasks.append(asyncio.create_task(speech.serve_forever(), name="speech"))
+    async def _ami(self) -> AmiClient:
+        """A new AMI connection (its own event queue)."""
+        from hotline.asterisk.ami import AmiClient
+
+        ami = AmiClient(self.settings.ami)
+        await ami.connect()
+        return ami
+
+    async def _start_speech(self) -> asyncio.Task[Any]:
+        from hotline.agi.phrases import menu_phrase_check
+        from hotline.speech.service import SpeechService
+
+        speech = SpeechService(self.settings, menu_phrase_check(self.settings))
+        await speech.start()
+        return asyncio.create_task(speech.serve_forever(), name="speech")
+
+    def _start_workers(self, engine: Engine) -> list[asyncio.Task[Any]]:
+        """recordings, transcripts, upstream: database workers, no connection of their own."""
+        s = self.settings
+        tasks = []
         if "recordings" in self.services:
             from hotline.recordings.worker import RecordingWorker
 
@@ -321,17 +356,23 @@ class Supervisor:
 
             sender = UpstreamSender(s, engine)
             tasks.append(asyncio.create_task(sender.run(), name="upstream"))
-        if "api" in self.services:
-            connected = (lambda: ami.connected) if ami is not None else None
-            app = create_app(s, engine, bridge_connected=connected)
-            server = _QuietServer(
-                uvicorn.Config(
-                    app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"
-                )
-            )
-            tasks.append(asyncio.create_task(server.serve(), name="api"))
-            await self._wait_api(server)
         return tasks
+
+    async def _start_api(self, engine: Engine, ami: AmiClient | None) -> asyncio.Task[Any]:
+        """The HTTP API, once it listens (20 s at most)."""
+        from hotline.app.api import create_app
+
+        s = self.settings
+        connected = (lambda: ami.connected) if ami is not None else None
+        app = create_app(s, engine, bridge_connected=connected)
+        server = _QuietServer(
+            uvicorn.Config(
+                app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"
+            )
+        )
+        task = asyncio.create_task(server.serve(), name="api")
+        await self._wait_api(server)
+        return task
 
     async def _wait_api(self, server: uvicorn.Server) -> None:
         deadline = time.monotonic() + 20

@@ -10,6 +10,7 @@ import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import anyio
 from fastapi import HTTPException, WebSocket
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -17,9 +18,11 @@ from starlette.requests import HTTPConnection
 
 from hotline.auth import tokens
 from hotline.auth.audit import PRINCIPAL_KEY
+from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm, allowed, roles_with
 from hotline.auth.tokens import Principal, TokenRefused
 from hotline.config.settings import Settings
+from hotline.kernel.web import engine_of
 
 SESSION_COOKIE = "hotline_session"
 # WebSocket close codes (4000-4999 are the application's own)
@@ -48,17 +51,17 @@ class Requirement:
     """A FastAPI dependency: the caller's Principal, if their role has `perm` (None: any).
 
     401 without a valid token, 403 when the role lacks the permission; pages (`page=True`)
-    send a browser without a token to the login page instead.
+    send a browser without a token to the login page instead. The token is looked up in
+    the app's database (kernel/web.py, engine_of).
     """
 
-    def __init__(self, gate: Gate, perm: Perm | None, page: bool = False) -> None:
-        self.gate = gate
+    def __init__(self, perm: Perm | None, page: bool = False) -> None:
         self.perm = perm
         self.page = page
 
     def __call__(self, request: HTTPConnection) -> Principal:
         try:
-            who = self.gate.principal(token_of(request))
+            who = principal(engine_of(request), token_of(request))
         except TokenRefused as exc:
             if self.page:
                 query = f"?{request.url.query}" if request.url.query else ""
@@ -67,68 +70,72 @@ class Requirement:
             raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
         setattr(request.state, PRINCIPAL_KEY, who)
         if self.perm is not None:
-            self.gate.check(who, self.perm)
+            check(who, self.perm)
         return who
 
 
-class Gate:
-    def __init__(self, settings: Settings, engine: Engine) -> None:
-        self.settings = settings
-        self.engine = engine
+def principal(engine: Engine, token: str) -> Principal:
+    with Session(engine) as s:
+        return tokens.resolve(s, token)
 
-    def principal(self, token: str) -> Principal:
-        with Session(self.engine) as s:
-            return tokens.resolve(s, token)
 
-    def require(self, perm: Perm) -> Requirement:
-        return Requirement(self, perm)
+def require(perm: Perm) -> Requirement:
+    return Requirement(perm)
 
-    def anyone(self) -> Requirement:
-        """Any logged-in user, whatever the role (log out, who am I)."""
-        return Requirement(self, None)
 
-    def page(self, perm: Perm | None) -> Requirement:
-        return Requirement(self, perm, page=True)
+def anyone() -> Requirement:
+    """Any logged-in user, whatever the role (log out, who am I)."""
+    return Requirement(None)
 
-    @staticmethod
-    def check(who: Principal, perm: Perm) -> None:
-        if not allowed(who.role, perm):
-            raise HTTPException(
-                403,
-                f"role {who.role} may not do this ({perm.value}); "
-                f"allowed: {', '.join(roles_with(perm))}",
-            )
 
-    async def websocket(self, websocket: WebSocket, perm: Perm) -> Principal | None:
-        """The caller of a WebSocket, or None after closing it with 4401/4403 and why.
+def page(perm: Perm | None) -> Requirement:
+    return Requirement(perm, page=True)
 
-        Accepted first: a close before the handshake reaches a browser as a bare 1006.
-        """
-        reason, code = "", CLOSE_UNAUTHORISED
-        who: Principal | None = None
-        if not _same_origin(websocket):
-            reason, code = "cross-site WebSocket refused", CLOSE_FORBIDDEN
+
+def check(who: Principal, perm: Perm) -> None:
+    if not allowed(who.role, perm):
+        raise HTTPException(
+            403,
+            f"role {who.role} may not do this ({perm.value}); "
+            f"allowed: {', '.join(roles_with(perm))}",
+        )
+
+
+def caller_search(settings: Settings, who: Principal, caller: str | None) -> None:
+    """Refuse a search by a caller's number to a role that sees numbers masked."""
+    if caller and not sees_full_numbers(settings, who):
+        raise HTTPException(403, f"role {who.role} may not search by a caller's number")
+
+
+async def websocket_user(websocket: WebSocket, perm: Perm) -> Principal | None:
+    """The caller of a WebSocket, or None after closing it with 4401/4403 and why.
+
+    Accepted first: a close before the handshake reaches a browser as a bare 1006.
+    """
+    reason, code = "", CLOSE_UNAUTHORISED
+    who: Principal | None = None
+    if not _same_origin(websocket):
+        reason, code = "cross-site WebSocket refused", CLOSE_FORBIDDEN
+    else:
+        try:
+            who = await _in_thread(principal, engine_of(websocket), token_of(websocket))
+        except TokenRefused as exc:
+            reason = str(exc)
         else:
-            try:
-                who = await _in_thread(self.principal, token_of(websocket))
-            except TokenRefused as exc:
-                reason = str(exc)
-            else:
-                if not allowed(who.role, perm):
-                    reason, code = f"role {who.role} may not ({perm.value})", CLOSE_FORBIDDEN
-        if reason:
-            await websocket.accept()
-            await websocket.close(code=code, reason=reason[:120])
-            return None
-        return who
+            if not allowed(who.role, perm):
+                reason, code = f"role {who.role} may not ({perm.value})", CLOSE_FORBIDDEN
+    if reason:
+        await websocket.accept()
+        await websocket.close(code=code, reason=reason[:120])
+        return None
+    return who
 
 
 class Recheck:
     """A WebSocket outlives its login: ask again now and then (`every` seconds) whether
     the token still holds (not expired, logged out or disabled): RECHECK_SECONDS."""
 
-    def __init__(self, gate: Gate, websocket: WebSocket) -> None:
-        self.gate = gate
+    def __init__(self, websocket: WebSocket) -> None:
         self.websocket = websocket
         self.every = RECHECK_SECONDS
         self.next = time.monotonic() + self.every
@@ -139,7 +146,7 @@ class Recheck:
             return True
         self.next = time.monotonic() + self.every
         try:
-            await _in_thread(self.gate.principal, token_of(self.websocket))
+            await _in_thread(principal, engine_of(self.websocket), token_of(self.websocket))
         except TokenRefused as exc:
             await self.websocket.close(code=CLOSE_UNAUTHORISED, reason=str(exc)[:120])
             return False
@@ -147,7 +154,5 @@ class Recheck:
 
 
 async def _in_thread(fn: Any, *args: Any) -> Principal:
-    import anyio
-
     result: Principal = await anyio.to_thread.run_sync(fn, *args)
     return result

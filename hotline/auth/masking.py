@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from hotline.auth.tokens import Principal
 from hotline.config.settings import Settings
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 
 # the fields of our answers that hold a citizen's number
 NUMBER_FIELDS = frozenset({"caller_number", "caller", "contact", "citizen_number"})

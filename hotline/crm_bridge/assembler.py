@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from hotline.calls.models import Disposition, RecordSource
 from hotline.config.settings import queue_from_asterisk
 from hotline.crm_bridge.linkage import FinishedLinkage, LinkageTracker, is_helper_leg
-from hotline.crm_bridge.models import Disposition, RecordSource
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import fields, is_dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from functools import cache
 from pathlib import Path
+from types import UnionType
+from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from hotline.crm_bridge.assembler import FinishedCall, Speech
+from hotline.crm_bridge.assembler import FinishedCall
 from hotline.crm_bridge.linkage import FinishedLinkage, is_helper_leg
-from hotline.crm_bridge.models import Disposition, RecordSource
+
+R = TypeVar("R")
 
 # What the assembler reads (crm_bridge/assembler.py); everything else is not kept.
 USED_EVENTS = frozenset(
@@ -53,8 +58,6 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-_DATES = {f.name for f in fields(FinishedCall) if "datetime" in str(f.type)}
-
 
 def used(event: Mapping[str, str]) -> bool:
     return (
@@ -64,30 +67,65 @@ def used(event: Mapping[str, str]) -> bool:
     )
 
 
+# A finished call as a JSON object, field by field of its declaration (assembler.py
+# FinishedCall): times ISO 8601, enumerations their value, tuples lists, a linkage its own
+# form (FinishedLinkage.to_json), another record (Speech) an object of its fields. A field
+# added there needs nothing here; a field absent from an older journal takes its default.
 def encode(call: FinishedCall) -> str:
-    data = asdict(call)
-    for name in _DATES:
-        if data[name] is not None:
-            data[name] = data[name].isoformat()
-    data["disposition"] = call.disposition.value
-    data["source"] = call.source.value
-    data["queues"] = list(call.queues)
-    data["linkages"] = [lk.to_json() for lk in call.linkages]
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(_plain(call), ensure_ascii=False)
 
 
 def decode(body: str) -> FinishedCall:
     data = json.loads(body)
-    for name in _DATES:
-        if data[name] is not None:
-            data[name] = datetime.fromisoformat(data[name])
-    data["disposition"] = Disposition(data["disposition"])
-    data["source"] = RecordSource(data.get("source", RecordSource.AMI.value))  # older journals
-    data["queues"] = tuple(data["queues"])
-    data["linkages"] = tuple(FinishedLinkage.from_json(d) for d in data.get("linkages", ()))
-    heard = data.get("speech")
-    data["speech"] = Speech(**heard) if isinstance(heard, dict) else None
-    return FinishedCall(**data)
+    if not isinstance(data, dict):
+        raise ValueError(f"a finished call is a JSON object, not {body[:40]!r}")
+    return _record(FinishedCall, data)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, FinishedLinkage):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def _record(kind: Callable[..., R], data: Mapping[str, object]) -> R:
+    hints = _hints(kind)
+    # Any: each value is converted by its declared type (_value), which mypy cannot follow
+    values: dict[str, Any] = {name: _value(hints[name], raw) for name, raw in data.items()}
+    return kind(**values)
+
+
+@cache
+def _hints(kind: object) -> dict[str, object]:
+    return get_type_hints(kind)
+
+
+def _value(kind: object, raw: object) -> object:
+    """A JSON value back into the declared type `kind`."""
+    if raw is None:
+        return None
+    if get_origin(kind) in (Union, UnionType):  # X | None
+        (kind,) = (k for k in get_args(kind) if k is not type(None))
+    if get_origin(kind) is tuple and isinstance(raw, list):  # tuple[X, ...]
+        item = get_args(kind)[0]
+        return tuple(_value(item, v) for v in raw)
+    if kind is datetime and isinstance(raw, str):
+        return datetime.fromisoformat(raw)
+    if kind is FinishedLinkage and isinstance(raw, dict):
+        return FinishedLinkage.from_json(raw)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(raw)
+    if isinstance(kind, type) and is_dataclass(kind) and isinstance(raw, dict):
+        return _record(kind, raw)
+    return raw
 
 
 class Journal:

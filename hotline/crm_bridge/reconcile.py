@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from hotline.calls.models import CallRecord, RecordSource
 from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import FinishedCall
 from hotline.crm_bridge.cdr import CdrRow, read_cdr
 from hotline.crm_bridge.cdr_calls import call_from_cdr, group_by_call
-from hotline.crm_bridge.models import CallRecord, RecordSource
-from hotline.crm_bridge.privacy import mask_number
-from hotline.recordings.alarms import Alarm, publish
+from hotline.kernel.alarms import Alarm, publish
+from hotline.kernel.masking import mask_number
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,16 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from hotline.asterisk.ami import AmiClient
+from hotline.calls.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import read_cdr
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
-from hotline.crm_bridge.privacy import mask_number
 from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
+from hotline.crm_bridge.record import copy_call
 from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
+from hotline.kernel.masking import mask_number
 from hotline.recordings.models import Recording
 from hotline.workorders.calendar import WorkCalendar, load_calendar
 from hotline.workorders.drafts import draft_from_call, mark_orders_emergency
@@ -46,53 +47,10 @@ def store_call(
     tz: ZoneInfo,
     recording_size: int | None = None,
 ) -> CallRecord:
-    """Write one finished call, idempotently (keyed by Linkedid)."""
-    record = session.exec(select(CallRecord).where(CallRecord.linkedid == call.linkedid)).first()
-    if record is None:
-        record = CallRecord(
-            linkedid=call.linkedid,
-            tenant=tenant,
-            started_at=call.started_at,
-            ended_at=call.ended_at,
-            disposition=call.disposition.value,
-        )
-    record.caller_number = call.caller_number
-    record.caller_name = call.caller_name
-    record.started_at = call.started_at
-    record.ivr_left_at = call.ivr_left_at
-    record.ivr_choice = call.ivr_choice
-    record.ivr_result = call.ivr_result
-    record.request_type = call.request_type
-    record.emergency = call.emergency
-    record.queue = call.queue
-    record.queues = ",".join(call.queues)
-    record.queue_joined_at = call.queue_joined_at
-    record.wait_seconds = call.wait_seconds
-    record.agent = call.agent
-    record.answered_at = call.answered_at
-    record.talk_seconds = call.talk_seconds
-    record.ended_at = call.ended_at
-    record.hangup_cause = call.hangup_cause
-    record.hangup_cause_text = call.hangup_cause_text
-    record.disposition = call.disposition.value
-    record.recording_path = call.recording
-    record.survey, record.emergency_line = call.survey, call.emergency_line
-    record.widening, record.widening_pace = call.widening, call.widening_pace
-    record.source = call.source.value
-    if call.speech is not None:
-        record.speech_text, record.speech_confidence = call.speech.text, call.speech.confidence
-        record.speech_choice = call.speech.choice
-        record.speech_keyword_line, record.speech_keyword = (
-            call.speech.keyword_line,
-            call.speech.keyword,
-        )
-    session.add(record)
-    if call.recording:
-        rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()
-        if rec is None:
-            rec = Recording(linkedid=call.linkedid, path=call.recording, created_at=call.started_at)
-        rec.size_bytes = recording_size
-        session.add(rec)
+    """Write one finished call, idempotently (keyed by Linkedid): its record, its recording's
+    row, its emergency linkages, and the draft work order of an answered request."""
+    record = store_record(session, call, tenant=tenant)
+    store_recording(session, call, recording_size)
     store_linkages(session, call)
     if call.disposition is Disposition.ANSWERED and call.request_type and call.answered_at:
         draft_from_call(
@@ -107,6 +65,33 @@ def store_call(
             tz=tz,
         )
     return record
+
+
+def store_record(session: Session, call: FinishedCall, *, tenant: str) -> CallRecord:
+    """The call's record, new or replaced (a backstop's record by the events' one)."""
+    record = session.exec(select(CallRecord).where(CallRecord.linkedid == call.linkedid)).first()
+    if record is None:  # the columns without a default, then all of them
+        record = CallRecord(
+            linkedid=call.linkedid,
+            tenant=tenant,
+            started_at=call.started_at,
+            ended_at=call.ended_at,
+            disposition=call.disposition.value,
+        )
+    copy_call(record, call)
+    session.add(record)
+    return record
+
+
+def store_recording(session: Session, call: FinishedCall, size: int | None) -> None:
+    """The recording's row (the recordings worker archives it), when the call has one."""
+    if not call.recording:
+        return
+    rec = session.exec(select(Recording).where(Recording.linkedid == call.linkedid)).first()
+    if rec is None:
+        rec = Recording(linkedid=call.linkedid, path=call.recording, created_at=call.started_at)
+    rec.size_bytes = size
+    session.add(rec)
 
 
 def store_linkages(session: Session, call: FinishedCall) -> None:

@@ -1,1 +1,2 @@
-"""The kernel: database, column types, Redis, service names; imports nothing of ours above it."""
+"""The kernel: database, column types, Redis, service names, what routes read from the web
+app (web.py); imports nothing of ours above it but the settings."""

@@ -7,33 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-# Every table module, so that SQLModel.metadata is complete for Alembic.
-from hotline.acd.callbacks import Callback  # noqa: F401
-from hotline.acd.models import AgentAction  # noqa: F401
-from hotline.agi.models import BlockedNumber  # noqa: F401
-from hotline.auth.models import AuditEntry  # noqa: F401
-from hotline.crm_bridge.models import CallRecord  # noqa: F401
-from hotline.crm_bridge.upstream import capture
-from hotline.crm_bridge.upstream.models import UpstreamChange  # noqa: F401
-from hotline.recordings.models import Recording  # noqa: F401
-from hotline.speech.transcripts import Transcript  # noqa: F401
-from hotline.workorders.duty_calls import DutyCall  # noqa: F401
-from hotline.workorders.models import WorkOrder  # noqa: F401
-
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
-
-metadata = SQLModel.metadata
 
 
 def make_engine(url: str) -> Engine:
-    # every process that writes records makes an engine first: changes of call records
-    # and work orders are captured into the upstream outbox (when upstream.url is set)
-    capture.install()
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 15})

@@ -1,6 +1,6 @@
 from alembic import context
 
-from hotline.kernel.db import make_engine, metadata
+from hotline.app.tables import metadata, open_engine
 
 config = context.config
 
@@ -12,7 +12,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(url)
+    engine = open_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -100,3 +100,8 @@ class RecordingAccess(SQLModel, table=True):
     status_code: int
     remote: str = Field(default="", max_length=64)
     detail: str = Field(default="", max_length=255)
+
+
+def message_key(linkedid: str) -> str:
+    """A message's own entry in the recordings index (the call's is the linkedid)."""
+    return f"{linkedid}-message"

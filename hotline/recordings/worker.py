@@ -24,10 +24,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge.models import CallRecord
-from hotline.recordings.alarms import Alarm, publish
-from hotline.recordings.archive import ArchiveError, archive_one, ensure_private_dir
+from hotline.kernel.alarms import Alarm, publish
+from hotline.recordings.archive import (
+    ArchiveError,
+    ArchiveResult,
+    archive_one,
+    ensure_private_dir,
+)
 from hotline.recordings.diskguard import check_space, describe
 from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import append
@@ -110,12 +115,44 @@ def _retry(engine: Engine, rec_id: int, error: str) -> int:
         return rec.attempts
 
 
+@dataclass(frozen=True)
+class _Job:
+    """A pending recording with what its call says of it."""
+
+    rec_id: int
+    linkedid: str
+    path: str  # as Asterisk wrote it
+    created: datetime
+    started: datetime
+    ended: datetime | None
+    expected: float | None  # the call's length, seconds
+    common: dict[str, object]  # the row's values whatever the outcome
+
+
 def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) -> Outcome:
-    cfg = settings.recordings
+    """Archive one pending recording: missing, failed (after MAX_ATTEMPTS), or archived."""
+    job = _job(settings, engine, rec_id, now)
+    if job is None:
+        return Outcome("", "skipped")
+    src = spool_file(settings, job.path)
+    if not src.exists():
+        if now - (job.ended or job.created) < timedelta(seconds=MISSING_GRACE_SECONDS):
+            return Outcome(job.linkedid, "retry")
+        return _missing(engine, job, now)
+    dst = settings.recordings_archive_dir / archive_subdir(settings, job.started)
+    try:
+        result = archive_one(src, dst, settings.recordings.archive_format, name=job.linkedid)
+    except (ArchiveError, OSError) as exc:
+        return _failed(engine, job, exc)
+    return _archived(settings, engine, job, src, result, now)
+
+
+def _job(settings: Settings, engine: Engine, rec_id: int, now: datetime) -> _Job | None:
+    """The recording if still pending, with its call and work order; None otherwise."""
     with Session(engine) as s:
         rec = s.get(Recording, rec_id)
         if rec is None or rec.status != RecordingStatus.PENDING:
-            return Outcome("", "skipped")
+            return None
         call = s.exec(select(CallRecord).where(CallRecord.linkedid == rec.linkedid)).first()
         order = s.exec(select(WorkOrder).where(WorkOrder.linkedid == rec.linkedid)).first()
         linkedid, path, created = rec.linkedid, rec.path, rec.created_at
@@ -130,38 +167,45 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
         "queue": call.queue if call else "",
         "work_order_number": order.number if order else known_order,
         "processed_at": now,
-        "expires_at": add_years(started, cfg.retention_years),
+        "expires_at": add_years(started, settings.recordings.retention_years),
     }
-    src = spool_file(settings, path)
-    if not src.exists():
-        if now - (ended or created) < timedelta(seconds=MISSING_GRACE_SECONDS):
-            return Outcome(linkedid, "retry")
-        values = {**common, "status": RecordingStatus.MISSING, "truncated": True,
-                  "duration_seconds": 0.0, "last_error": f"no file {path}"}  # fmt: skip
-        if _finish(engine, rec_id, values, ManifestKind.MISSING, linkedid=linkedid, at=now):
-            msg = f"call {linkedid}: Asterisk left no recording at {path}"
-            return Outcome(linkedid, "missing", Alarm("recording_missing", msg, linkedid))
-        return Outcome(linkedid, "skipped")
+    return _Job(rec_id, linkedid, path, created, started, ended, expected, common)
 
-    dst = settings.recordings_archive_dir / archive_subdir(settings, started)
-    try:
-        result = archive_one(src, dst, cfg.archive_format, name=linkedid)
-    except (ArchiveError, OSError) as exc:
-        attempts = _retry(engine, rec_id, str(exc))
-        if attempts < MAX_ATTEMPTS:
-            return Outcome(linkedid, "retry")
-        values = {**common, "status": RecordingStatus.FAILED, "last_error": str(exc)[:500]}
-        with Session(engine) as s:
-            s.exec(update(Recording).where(col(Recording.id) == rec_id).values(**values))
-            s.commit()
-        return Outcome(linkedid, "failed", Alarm("recording_failed", str(exc), linkedid))
 
-    truncated = expected is not None and (
-        result.duration_seconds < expected - cfg.truncation_tolerance_seconds
+def _missing(engine: Engine, job: _Job, now: datetime) -> Outcome:
+    """No file long after the call: the row says so, and an alarm."""
+    values = {**job.common, "status": RecordingStatus.MISSING, "truncated": True,
+              "duration_seconds": 0.0, "last_error": f"no file {job.path}"}  # fmt: skip
+    if _finish(engine, job.rec_id, values, ManifestKind.MISSING, linkedid=job.linkedid, at=now):
+        msg = f"call {job.linkedid}: Asterisk left no recording at {job.path}"
+        return Outcome(job.linkedid, "missing", Alarm("recording_missing", msg, job.linkedid))
+    return Outcome(job.linkedid, "skipped")
+
+
+def _failed(engine: Engine, job: _Job, exc: Exception) -> Outcome:
+    """Retried later, or failed (with an alarm) after MAX_ATTEMPTS."""
+    attempts = _retry(engine, job.rec_id, str(exc))
+    if attempts < MAX_ATTEMPTS:
+        return Outcome(job.linkedid, "retry")
+    values = {**job.common, "status": RecordingStatus.FAILED, "last_error": str(exc)[:500]}
+    with Session(engine) as s:
+        s.exec(update(Recording).where(col(Recording.id) == job.rec_id).values(**values))
+        s.commit()
+    return Outcome(job.linkedid, "failed", Alarm("recording_failed", str(exc), job.linkedid))
+
+
+def _archived(
+    settings: Settings, engine: Engine, job: _Job, src: Path, result: ArchiveResult, now: datetime
+) -> Outcome:
+    """The row archived with its chain link, the spool file gone (unless kept); an alarm
+    when the recording is shorter than the call."""
+    cfg = settings.recordings
+    truncated = job.expected is not None and (
+        result.duration_seconds < job.expected - cfg.truncation_tolerance_seconds
     )
     rel = result.path.relative_to(settings.recordings_archive_dir).as_posix()
     values = {
-        **common,
+        **job.common,
         "status": RecordingStatus.ARCHIVED,
         "archive_path": rel,
         "archive_format": result.format,
@@ -174,10 +218,10 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
     }
     done = _finish(
         engine,
-        rec_id,
+        job.rec_id,
         values,
         ManifestKind.ARCHIVED,
-        linkedid=linkedid,
+        linkedid=job.linkedid,
         path=rel,
         size=result.size,
         duration_seconds=result.duration_seconds,
@@ -185,25 +229,25 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
         at=now,
     )
     if not done:
-        return Outcome(linkedid, "skipped")
+        return Outcome(job.linkedid, "skipped")
     if not cfg.keep_spool:
         src.unlink(missing_ok=True)
     log.info(
         "archived call %s: %.1f s of %.1f s, %s %d bytes, sha256 %s",
-        linkedid,
+        job.linkedid,
         result.duration_seconds,
-        expected or 0.0,
+        job.expected or 0.0,
         result.format,
         result.size,
         result.sha256[:12],
     )
     if truncated:
         msg = (
-            f"call {linkedid}: recording truncated, {result.duration_seconds:.1f} s of a "
-            f"{expected:.1f} s call (disk full or write error?)"
+            f"call {job.linkedid}: recording truncated, {result.duration_seconds:.1f} s of a "
+            f"{job.expected:.1f} s call (disk full or write error?)"
         )
-        return Outcome(linkedid, "archived", Alarm("recording_truncated", msg, linkedid))
-    return Outcome(linkedid, "archived")
+        return Outcome(job.linkedid, "archived", Alarm("recording_truncated", msg, job.linkedid))
+    return Outcome(job.linkedid, "archived")
 
 
 def process_pending(

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -73,9 +74,15 @@ class Session:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
 
+# The menu's phrase lists checked against a loaded model: one line per problem. The
+# composition root passes the IVR's check (agi/phrases.py); speech knows no menus.
+PhraseCheck = Callable[["vosk.Model"], list[str]]
+
+
 class SpeechService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, check_phrases: PhraseCheck | None = None) -> None:
         self.settings = settings
+        self.check_phrases = check_phrases
         self.pool = RecogniserPool(pool_size(settings.speech.pool_size))
         self.model: vosk.Model | None = None
         self.unavailable: str | None = "the speech model is loading"
@@ -116,17 +123,9 @@ class SpeechService:
 
     def _check_phrases(self) -> None:
         """Log each configured phrase the model cannot hear (hotline speech check-phrases)."""
-        from hotline.agi.menu import menu_file
-        from hotline.agi.tree import load_ivr
-        from hotline.speech.phrases import check_phrases, phrase_lists
-
-        try:
-            ivr = load_ivr(menu_file(), self.settings.queue_names())
-        except Exception as exc:  # the FastAGI server reports a broken IVR file itself
-            log.warning("phrase lists not checked: %s", exc)
+        if self.check_phrases is None or self.model is None:
             return
-        assert self.model is not None
-        for problem_line in check_phrases(self.model, list(phrase_lists(ivr, self.settings))):
+        for problem_line in self.check_phrases(self.model):
             log.warning("%s", problem_line)
 
     @property
@@ -323,9 +322,9 @@ async def _reply(writer: asyncio.StreamWriter, data: dict[str, Any]) -> None:
     await writer.drain()
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, check_phrases: PhraseCheck | None = None) -> None:
     """`hotline serve speech`: the service alone."""
-    service = SpeechService(settings)
+    service = SpeechService(settings, check_phrases)
     await service.start()
     try:
         await service.serve_forever()

@@ -24,10 +24,9 @@ from pathlib import Path
 from sqlalchemy import Engine, case
 from sqlmodel import Session, col, select
 
-from hotline.agi.messages import recording_key
 from hotline.config.settings import Settings
 from hotline.recordings.archive import load_source
-from hotline.recordings.models import Recording, RecordingStatus
+from hotline.recordings.models import Recording, RecordingStatus, message_key
 from hotline.recordings.worker import spool_file
 from hotline.speech.install import NAME_FILE
 from hotline.speech.model import problem, shared_model
@@ -35,7 +34,7 @@ from hotline.speech.transcripts import Transcript, TranscriptKind, TranscriptSta
 
 log = logging.getLogger(__name__)
 
-MESSAGE_SUFFIX = recording_key("")  # a message's entry in the recordings index ends so
+MESSAGE_SUFFIX = message_key("")  # a message's entry in the recordings index ends so
 MAX_ATTEMPTS = 5
 RETRY_FIRST_SECONDS = 30.0
 CHUNK_FRAMES = 4000

@@ -102,7 +102,7 @@ def mark_orders_emergency(session: Session, linkedid: str) -> list[WorkOrder]:
 
 def call_was_emergency(session: Session, linkedid: str) -> bool:
     """Whether the stored call brought in an emergency line (or the IVR transferred it)."""
-    from hotline.crm_bridge.models import CallRecord
+    from hotline.calls.models import CallRecord
 
     record = session.exec(select(CallRecord).where(CallRecord.linkedid == linkedid)).first()
     return bool(record and record.emergency)

@@ -17,8 +17,8 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from hotline.config.settings import DutyCallSettings
-from hotline.crm_bridge.privacy import mask_number
 from hotline.kernel.dbtypes import UTCDateTime
+from hotline.kernel.masking import mask_number
 from hotline.workorders.duty_plan import SIGNS, Role, Step, escalation_plan, minutes_late
 from hotline.workorders.lifecycle import WorkOrderError
 from hotline.workorders.models import OrgUnit, WorkOrder, WorkOrderStatus

@@ -22,10 +22,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
-from hotline.crm_bridge.ami import AmiClient
-from hotline.crm_bridge.privacy import mask_number
-from hotline.recordings.alarms import Alarm, publish
+from hotline.kernel.alarms import Alarm, publish
+from hotline.kernel.masking import mask_number
 from hotline.workorders import duty_calls
 from hotline.workorders.duty_calls import DutyCall, DutyStatus, Outcome, Pending
 from hotline.workorders.models import OrgUnit, WorkOrder

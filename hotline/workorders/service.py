@@ -420,6 +420,31 @@ class WorkOrderService:
         """延期申请: before the deadline, all extensions together at most the original time."""
         order = self.get(number)
         _need(reason, "a reason for the extension")
+        now = self.now()
+        self._check_extension(order, days, now)
+        req = ExtensionRequest(
+            order_id=order.id or 0,
+            unit_id=order.lead_unit_id,
+            days=days,
+            reason=reason,
+            requested_at=now,
+        )
+        self.session.add(req)
+        record(
+            self.session,
+            order,
+            "extension_requested",
+            actor=actor,
+            at=now,
+            reason=f"{days} working days: {reason}",
+            unit_id=order.lead_unit_id,
+        )
+        self.session.flush()
+        return req
+
+    def _check_extension(self, order: WorkOrder, days: int, now: datetime) -> None:
+        """WorkOrderError unless `days` more working days may be asked for now (art. 26.2.9)."""
+        number = order.number
         if order.status not in (S.DISPATCHED, S.SIGNED):
             raise WorkOrderError(
                 f"work order {number} is {order.status}: an extension is asked for while it is "
@@ -432,7 +457,6 @@ class WorkOrderService:
             )
         if order.due_at is None:
             raise WorkOrderError(f"work order {number} has no deadline to extend")
-        now = self.now()
         if now > order.due_at:
             raise WorkOrderError(
                 f"extension refused: work order {number} was due {self.local(order.due_at)}; "
@@ -456,25 +480,6 @@ class WorkOrderService:
                 f"{self.limits.base_days(order)} (at most {most}; it may at most double the "
                 "time, art. 26.2.9)"
             )
-        req = ExtensionRequest(
-            order_id=order.id or 0,
-            unit_id=order.lead_unit_id,
-            days=days,
-            reason=reason,
-            requested_at=now,
-        )
-        self.session.add(req)
-        record(
-            self.session,
-            order,
-            "extension_requested",
-            actor=actor,
-            at=now,
-            reason=f"{days} working days: {reason}",
-            unit_id=order.lead_unit_id,
-        )
-        self.session.flush()
-        return req
 
     def decide_extension(self, request_id: int, actor: str, approve: bool) -> ExtensionRequest:
         """The hotline approves or refuses; approval moves the deadline."""

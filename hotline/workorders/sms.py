@@ -16,7 +16,7 @@ from typing import Protocol
 
 import httpx
 
-from hotline.crm_bridge.privacy import mask_number
+from hotline.kernel.masking import mask_number
 from hotline.workorders.rules import SmsRules
 
 log = logging.getLogger(__name__)

@@ -12,13 +12,12 @@ from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings import worker
 from hotline.recordings.integrity import verify
 from hotline.recordings.models import ManifestEntry
-from hotline.recordings.testing import Env, add_call, make_env
-from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
+from tests.helpers.recordings_env import Env, add_call, make_env
 
 
 def test_archive_chain_and_insert_only_on_postgresql(
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
 ) -> None:
     upgrade(pg_url)
     env = Env(make_env(tmp_path).settings, make_engine(pg_url))

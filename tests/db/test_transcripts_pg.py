@@ -7,18 +7,17 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from hotline.kernel.db import make_engine, upgrade
-from hotline.recordings.testing import Env, make_env
 from hotline.recordings.worker import process_pending
 from hotline.speech.search import search_orders
 from hotline.speech.transcribe import TranscriptionWorker
 from hotline.speech.transcripts import Transcript
-from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
-from tests.unit.test_speech_transcripts import KOREAN_MODEL, leave_message, with_speech
+from tests.helpers.left_messages import KOREAN_MODEL, leave_message, with_speech
+from tests.helpers.recordings_env import Env, make_env
 
 
 def test_a_message_transcribed_and_found_on_postgresql(
     tmp_path: Path,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
 ) -> None:
     upgrade(pg_url)
     env = Env(make_env(tmp_path).settings, make_engine(pg_url))

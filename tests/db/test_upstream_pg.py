@@ -16,13 +16,12 @@ from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
 from hotline.crm_bridge.upstream.sender import UpstreamSender
 from hotline.kernel.db import make_engine, upgrade
-from hotline.workorders.testing import FixedClock, make_service, sample_units
-from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
+from tests.helpers.workorders_env import FixedClock, make_service, sample_units
 
 SECRET = "pg-test-secret"
 
 
-async def test_upstream_on_postgresql(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+async def test_upstream_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     upgrade(pg_url)
     engine = make_engine(pg_url)
     capture.set_enabled(True)

@@ -10,14 +10,13 @@ from sqlmodel import Session
 
 from hotline.kernel.db import make_engine, upgrade
 from hotline.workorders import assessment, satisfaction, supervision
-from hotline.workorders.testing import FixedClock, make_service, sample_units
 from hotline.workorders.units import find_unit
-from tests.db.test_postgres import pg_url  # noqa: F401  (the throw-away database fixture)
+from tests.helpers.workorders_env import FixedClock, make_service, sample_units
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def test_lifecycle_on_postgresql(pg_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_lifecycle_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     upgrade(pg_url)
     engine = make_engine(pg_url)
     clock = FixedClock(datetime(2025, 6, 9, 10, tzinfo=SH))

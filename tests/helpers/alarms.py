@@ -8,7 +8,7 @@ import threading
 import time
 from typing import Any
 
-from tests.integration.conftest import OWN_SERVICE_PORTS
+from tests.helpers.session_hotline import OWN_SERVICE_PORTS
 
 
 class AlarmListener:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotline.crm_bridge.models import CallRecord
+from hotline.calls.models import CallRecord
 from hotline.kernel.db import make_engine
-from tests.integration.conftest import HOTLINE, REPO, Hotline
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 
 
 class SecondBridge:

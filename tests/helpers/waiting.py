@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
@@ -16,3 +18,14 @@ def until(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
             return value
         time.sleep(0.3)
     raise AssertionError(f"{what}: not within {timeout:.0f} s")
+
+
+def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f}s (last: {value!r})")
+        time.sleep(0.2)

@@ -27,18 +27,17 @@ import pytest
 import redis
 
 from hotline.app.supervisor import redis_command
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import AmiSettings, ServiceUrl, Settings
-from hotline.crm_bridge.ami import AmiClient
-from tests.helpers.ports import SIP_TARGET
-from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
-from tests.integration.conftest import (
+from tests.helpers.ports import PORTS, SIP_TARGET
+from tests.helpers.session_hotline import (
     ACD_AGENTS,
     NAMESPACE,
     OWN_SERVICE_PORTS,
-    PORTS,
     Hotline,
     port_open,
 )
+from tests.helpers.sipp import HERE, AgentPhone, Caller, sipp
 
 TENANT = NAMESPACE
 SUPERVISOR = "1005"
@@ -254,7 +253,7 @@ def test_log_in_pause_and_wrap_up_change_who_gets_the_next_call(
 
 
 def hotline_cmd() -> list[str]:
-    from tests.integration.conftest import HOTLINE
+    from tests.helpers.session_hotline import HOTLINE
 
     return HOTLINE
 

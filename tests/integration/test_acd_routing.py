@@ -17,7 +17,7 @@ import pytest
 from hotline.acd.widening import plan
 from hotline.config.settings import WideningSettings
 from tests.helpers.ivr_calls import Phone, walk
-from tests.integration.conftest import AGENTS, HELP_WIDENING, OVERFLOW_CENTRE, WIDENING, Hotline
+from tests.helpers.session_hotline import AGENTS, HELP_WIDENING, OVERFLOW_CENTRE, WIDENING, Hotline
 
 pytestmark = pytest.mark.usefixtures("tone_ivr")
 

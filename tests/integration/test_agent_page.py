@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 
 from tests.helpers.chromium import Browser
+from tests.helpers.session_hotline import Hotline, user_password
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import Hotline, user_password
-from tests.integration.test_live_numbers import eventually
+from tests.helpers.waiting import eventually
 
 NUMBER = "13900005501"
 AGENT = "1001"  # the complaint skill at proficiency 5: key 3 rings this phone first

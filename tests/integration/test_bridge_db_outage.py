@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from hotline.calls.models import CallRecord
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.models import CallRecord
 from hotline.kernel.db import make_engine
 from tests.helpers.bridge import SecondBridge
 from tests.helpers.private_pg import PrivatePostgres
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller, CallInProgress
-from tests.integration.conftest import Hotline
 
 # (caller, key): a complaint (agent 1001), the general queue, three hung up in the menu
 CALLS = [

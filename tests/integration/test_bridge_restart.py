@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.bridge import SecondBridge
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import Hotline
 
 
 def up_channels(hotline: Hotline) -> int:

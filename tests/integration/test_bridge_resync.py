@@ -21,9 +21,10 @@ import pytest
 
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.bridge import SecondBridge
+from tests.helpers.ports import PORTS
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller
 from tests.helpers.tcp_proxy import SilentCutProxy
-from tests.integration.conftest import PORTS, Hotline
 
 # Keep-alive every 1 s with a 2 s timeout (a cut is noticed within 3 s); the CDR is
 # compared every second, for calls that ended over a second ago.

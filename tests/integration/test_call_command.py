@@ -8,7 +8,7 @@ import subprocess
 from datetime import date
 
 from tests.helpers.ports import SIP_TARGET
-from tests.integration.conftest import HOTLINE, REPO, Hotline
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 
 
 def test_hotline_call_3_shows_complaint_agent_record_and_due_date(hotline: Hotline) -> None:

@@ -8,8 +8,9 @@ import time
 import wave
 from datetime import date
 
+from tests.helpers.ports import PORTS
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import PORTS, Hotline
 
 
 def test_press_3_complaint_answered_recorded_and_drafted(hotline: Hotline, caller: Caller) -> None:

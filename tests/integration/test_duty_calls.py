@@ -17,8 +17,8 @@ import pytest
 
 from hotline.app.dtmf_pcap import write_walk
 from tests.helpers.ivr_calls import Phone
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.waiting import until
-from tests.integration.conftest import Hotline
 
 PHONES_PORT = 5086
 

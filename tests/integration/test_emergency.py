@@ -23,11 +23,12 @@ import httpx
 import pytest
 
 from hotline.app.dtmf_pcap import write_walk
+from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import AmiSettings
-from hotline.crm_bridge.ami import AmiClient
 from tests.helpers.ivr_calls import Phone, walk
+from tests.helpers.ports import PORTS
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import AUDIO, CallInProgress
-from tests.integration.conftest import PORTS, Hotline
 
 BYE_BY_AGENT = """\
   <send retrans="500">

@@ -12,9 +12,9 @@ import httpx
 
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import walk
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import CallInProgress
 from tests.helpers.waiting import until
-from tests.integration.conftest import Hotline
 
 
 def in_line(hotline: Hotline) -> list[str]:

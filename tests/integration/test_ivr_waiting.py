@@ -25,9 +25,9 @@ from hotline.recordings.models import Recording
 from hotline.workorders.models import WorkOrder, WorkOrderAttachment
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import Phone, walk
+from tests.helpers.session_hotline import Hotline, heard_by
 from tests.helpers.sipp import CallInProgress, CallResult
 from tests.helpers.waiting import until
-from tests.integration.conftest import Hotline, heard_by
 
 CITIZEN_PHONE = 5092
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from hotline.kernel.db import make_engine
 from tests.helpers.ivr_calls import Phone, walk
-from tests.integration.conftest import ACD_AGENTS, Hotline, heard_by
+from tests.helpers.session_hotline import ACD_AGENTS, Hotline, heard_by
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def test_reload_refuses_a_broken_menu_and_keeps_the_running_one(
 ) -> None:
     import subprocess
 
-    from tests.integration.conftest import HOTLINE, REPO
+    from tests.helpers.session_hotline import HOTLINE, REPO
 
     old = ivr.read_text(encoding="utf-8")
     try:

@@ -9,14 +9,8 @@ from __future__ import annotations
 import json
 
 from hotline.app.supervisor import pid_alive
-from tests.integration.conftest import (
-    AGENTS,
-    OWN_SERVICE_PORTS,
-    PORTS,
-    SERVICES,
-    Hotline,
-    port_open,
-)
+from tests.helpers.ports import PORTS
+from tests.helpers.session_hotline import AGENTS, OWN_SERVICE_PORTS, SERVICES, Hotline, port_open
 
 
 def test_status_reports_every_component(hotline: Hotline) -> None:

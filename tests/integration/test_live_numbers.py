@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -21,28 +20,17 @@ import redis
 
 from hotline.acd import live_keys
 from tests.helpers.chromium import Browser
-from tests.helpers.sipp import Caller
-from tests.integration.conftest import (
+from tests.helpers.session_hotline import (
     AGENTS,
     NAMESPACE,
     OWN_SERVICE_PORTS,
     Hotline,
     user_password,
 )
+from tests.helpers.sipp import Caller
+from tests.helpers.waiting import eventually
 
 TENANT = NAMESPACE
-T = TypeVar("T")
-
-
-def eventually(check: Callable[[], T | None], what: str, timeout: float = 20) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f}s (last: {value!r})")
-        time.sleep(0.2)
 
 
 class MqttWatch:

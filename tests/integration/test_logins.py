@@ -7,7 +7,7 @@ import json
 
 import httpx
 
-from tests.integration.conftest import Hotline, user_password
+from tests.helpers.session_hotline import Hotline, user_password
 
 
 def test_login_token_roles_audit_and_logout(hotline: Hotline) -> None:

@@ -26,8 +26,8 @@ from hotline.app.call import CALLER_SCENARIO
 from hotline.kernel.db import make_engine
 from hotline.recordings.models import ManifestEntry
 from tests.helpers.alarms import AlarmListener
+from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import Hotline
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 from tests.helpers.sipp import AgentPhone
-from tests.integration.conftest import HOTLINE, REPO, Hotline
 
 CITIZEN_PORT = 5090
 

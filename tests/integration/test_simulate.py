@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.integration.conftest import Hotline
+from tests.helpers.session_hotline import Hotline
 
 
 def test_a_short_simulation_accounts_for_every_call_and_the_service_levels_agree(

