@@ -32,6 +32,7 @@ from hotline.crm_bridge.record import CallOut, call_out
 from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
 from hotline.recordings import http as recordings_http
 from hotline.workorders import http as workorders_http
+from hotline.workorders.units import unit_problem
 
 # Swagger UI for /docs, from the package (static/swagger-ui/README.md: version, hashes)
 SWAGGER_UI_VERSION = "5.35.0"
@@ -121,6 +122,7 @@ def create_app(
         openapi_url=None,
     )
     attach(app, settings, engine)
+    app.state.unit_problem = unit_problem  # auth's check of a unit's staff (auth/users.py)
     app.state.bridge_connected = bridge_connected
     # every write, allowed or refused, into audit_log (auth/audit.py)
     app.add_middleware(AuditWrites, engine=engine)

@@ -98,10 +98,13 @@ def add(
 ) -> None:
     """Add a user. The password is prompted for, read from stdin, or generated (shown once)."""
     from hotline.auth import users
+    from hotline.workorders.units import unit_problem
 
     password, generated = _password(password_stdin, generate)
     with _session() as s:
-        u = users.add(s, name, role, password, agent_id=agent_id, unit=unit)
+        u = users.add(
+            s, name, role, password, agent_id=agent_id, unit=unit, unit_problem=unit_problem
+        )
         _audit(s, "add", name, detail=f"role {role}")
         s.commit()
         typer.echo(f"user {u.name} added ({u.role})")

@@ -155,11 +155,17 @@ def list_users(engine: EngineDep, _: Principal = ADMIN) -> list[UserOut]:
 
 
 @router.post("/api/users", response_model=UserOut, status_code=201)
-def add_user(body: UserIn, engine: EngineDep, _: Principal = ADMIN) -> UserOut:
+def add_user(body: UserIn, request: Request, engine: EngineDep, _: Principal = ADMIN) -> UserOut:
     with Session(engine) as s:
         try:
             u = users.add(
-                s, body.name, body.role, body.password, agent_id=body.agent_id, unit=body.unit
+                s,
+                body.name,
+                body.role,
+                body.password,
+                agent_id=body.agent_id,
+                unit=body.unit,
+                unit_problem=getattr(request.app.state, "unit_problem", None),
             )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc

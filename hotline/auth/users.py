@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,10 @@ from hotline.auth import passwords, tokens
 from hotline.auth.models import User
 from hotline.auth.roles import Role
 from hotline.config.settings import AGENT_ID_RE, AuthSettings
+
+# The units belong to the work orders (workorders/units.py, unit_problem); the composition
+# root passes their check in: None when the code names a unit, else what is wrong.
+UnitProblem = Callable[[Session, str], str | None]
 
 USER_RE = r"^[A-Za-z0-9_.@-]{1,64}$"
 
@@ -35,8 +40,10 @@ def add(
     *,
     agent_id: str = "",
     unit: str = "",
+    unit_problem: UnitProblem | None = None,
 ) -> User:
-    """A new user (caller commits). Password "" : no password login (API tokens only)."""
+    """A new user (caller commits). Password "" : no password login (API tokens only).
+    A unit's staff needs `unit_problem`, the work orders' check of the unit's code."""
     if not re.match(USER_RE, name):
         raise UserError(f"user name {name!r}: letters, digits and _.@- only, 1-64 characters")
     try:
@@ -48,7 +55,7 @@ def add(
     if role != Role.AGENT and agent_id:
         raise UserError("--agent-id is for role agent only")
     if role == Role.UNIT_STAFF:
-        _check_unit(session, unit)
+        _check_unit(session, unit, unit_problem)
     elif unit:
         raise UserError("--unit is for role unit_staff only")
     if session.exec(select(User).where(User.name == name)).first() is not None:
@@ -66,16 +73,14 @@ def add(
     return user
 
 
-def _check_unit(session: Session, unit: str) -> None:
-    from hotline.workorders.lifecycle import WorkOrderError
-    from hotline.workorders.units import find_unit
-
+def _check_unit(session: Session, unit: str, unit_problem: UnitProblem | None) -> None:
     if not unit:
         raise UserError("a unit's staff needs --unit (the unit's code; `hotline orders units`)")
-    try:
-        find_unit(session, unit)
-    except WorkOrderError as exc:
-        raise UserError(str(exc)) from exc
+    if unit_problem is None:
+        raise UserError("units cannot be checked here: add a unit's staff with `hotline users add`")
+    problem = unit_problem(session, unit)
+    if problem is not None:
+        raise UserError(problem)
 
 
 def all_users(session: Session) -> list[User]:

@@ -24,13 +24,13 @@ from pathlib import Path
 from sqlalchemy import Engine, case
 from sqlmodel import Session, col, select
 
+from hotline.calls.transcripts import Transcript, TranscriptKind, TranscriptStatus, save_once
 from hotline.config.settings import Settings
 from hotline.recordings.archive import load_source
 from hotline.recordings.models import Recording, RecordingStatus, message_key
 from hotline.recordings.worker import spool_file
 from hotline.speech.install import NAME_FILE
 from hotline.speech.model import problem, shared_model
-from hotline.speech.transcripts import Transcript, TranscriptKind, TranscriptStatus, save_once
 
 log = logging.getLogger(__name__)
 

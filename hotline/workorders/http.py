@@ -22,10 +22,10 @@ from hotline.auth import gate
 from hotline.auth.masking import masked
 from hotline.auth.roles import UNIT_ACTIONS, Perm, Role
 from hotline.auth.tokens import Principal
+from hotline.calls.transcripts import transcripts_of_order
 from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
 from hotline.kernel.web import EngineDep, SettingsDep
-from hotline.speech.transcripts import transcripts_of_order
 from hotline.workorders import (
     analysis,
     assessment,

@@ -26,6 +26,15 @@ def find_unit(session: Session, code: str) -> OrgUnit:
     return unit
 
 
+def unit_problem(session: Session, code: str) -> str | None:
+    """None when `code` names a unit, else why not (auth's check of a unit's staff)."""
+    try:
+        find_unit(session, code)
+    except WorkOrderError as exc:
+        return str(exc)
+    return None
+
+
 def add_unit(
     session: Session,
     *,

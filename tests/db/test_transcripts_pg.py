@@ -6,11 +6,11 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from hotline.calls.transcripts import Transcript
 from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings.worker import process_pending
 from hotline.speech.search import search_orders
 from hotline.speech.transcribe import TranscriptionWorker
-from hotline.speech.transcripts import Transcript
 from tests.helpers.left_messages import KOREAN_MODEL, leave_message, with_speech
 from tests.helpers.recordings_env import Env, make_env
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from hotline.auth import tokens, users
 from hotline.config.settings import Settings
+from hotline.workorders.units import unit_problem
 
 
 def token_for(engine: Engine, name: str, role: str, agent_id: str = "", unit: str = "") -> str:
@@ -17,7 +18,9 @@ def token_for(engine: Engine, name: str, role: str, agent_id: str = "", unit: st
         try:
             user = users.find(s, name)
         except users.UserError:
-            user = users.add(s, name, role, "", agent_id=agent_id, unit=unit)
+            user = users.add(
+                s, name, role, "", agent_id=agent_id, unit=unit, unit_problem=unit_problem
+            )
         token = tokens.issue(s, user, datetime.now(UTC) + timedelta(hours=1))
         s.commit()
     return token

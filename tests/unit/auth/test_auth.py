@@ -26,6 +26,7 @@ from hotline.auth.roles import MATRIX, Perm, Role, allowed
 from hotline.auth.tokens import Principal, TokenRefused
 from hotline.config.settings import AuthSettings, Settings
 from hotline.kernel.web import attach
+from hotline.workorders.units import unit_problem
 from tests.helpers.auth_tokens import bearer
 from tests.helpers.workorders_env import migrated_engine, sample_units
 
@@ -53,6 +54,7 @@ def client(settings: Settings, engine: Engine) -> TestClient:
     app = FastAPI()
     app.add_middleware(AuditWrites, engine=engine)
     attach(app, settings, engine)
+    app.state.unit_problem = unit_problem
     app.include_router(router)
     return TestClient(app)
 
@@ -154,12 +156,12 @@ def test_users_are_checked_when_added(engine: Engine) -> None:
         with pytest.raises(users.UserError, match="needs --unit"):
             users.add(s, "x", "unit_staff", PASSWORD)
         with pytest.raises(users.UserError, match="no unit with code 'nope'"):
-            users.add(s, "x", "unit_staff", PASSWORD, unit="nope")
+            users.add(s, "x", "unit_staff", PASSWORD, unit="nope", unit_problem=unit_problem)
         with pytest.raises(users.UserError, match="allowed: agent, supervisor, unit_staff"):
             users.add(s, "x", "root", PASSWORD)
         with pytest.raises(users.UserError, match="exists already"):
             users.add(s, "li", "auditor", PASSWORD)
-        staff = users.add(s, "sw-li", "unit_staff", PASSWORD, unit="sw")
+        staff = users.add(s, "sw-li", "unit_staff", PASSWORD, unit="sw", unit_problem=unit_problem)
         assert (staff.role, staff.unit) == ("unit_staff", "sw")
 
 

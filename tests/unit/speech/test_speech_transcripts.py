@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from hotline.calls.transcripts import Transcript, save_once
 from hotline.recordings.worker import process_pending
 from hotline.speech import transcribe
 from hotline.speech.search import search_orders
 from hotline.speech.transcribe import TranscriptionWorker, due, tidy
-from hotline.speech.transcripts import Transcript, save_once
 from hotline.workorders.models import WorkOrder
 from tests.helpers.left_messages import KOREAN_MODEL, leave_message, with_speech
 from tests.helpers.recordings_env import Env, make_env
