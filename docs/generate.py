@@ -4,7 +4,7 @@
     python docs/generate.py --check   exit 1 naming each stale, missing or extra page
 
 The pages: the CLI (the Typer app's click tree), the settings (the pydantic models), the
-channel variables (hotline/agi/variables.py), the HTTP API (the FastAPI app's OpenAPI
+channel variables (hotline/asterisk/variables.py), the HTTP API (the FastAPI app's OpenAPI
 schema and its routes' login requirements) and the alarms (every `Alarm(...)` in the
 code, with the text for operators kept in ALARMS below). The output is deterministic:
 no timestamps, no absolute paths, the same bytes for the same code.
@@ -428,7 +428,7 @@ def _sentence(text: str) -> str:
 def variables_page() -> str:
     """A comment block applies to the assignments that follow it up to the next comment
     block or blank line; a trailing comment to its own line."""
-    path = ROOT / "hotline" / "agi" / "variables.py"
+    path = ROOT / "hotline" / "asterisk" / "variables.py"
     source = path.read_text(encoding="utf-8")
     tree = ast.parse(source)
     lines = source.splitlines()
@@ -463,7 +463,7 @@ def variables_page() -> str:
             HEADER,
             "# Channel variables\n\n",
             md(" ".join(paragraphs(ast.get_docstring(tree) or ""))),
-            " They are spelled once, in `hotline/agi/variables.py`; the dialplan "
+            " They are spelled once, in `hotline/asterisk/variables.py`; the dialplan "
             "(`hotline/asterisk/templates/extensions.conf.j2`) reads them. The meanings are "
             "the source's comments.\n\n",
             "## Variables set on the channel\n\n",
@@ -527,11 +527,25 @@ def _route_auth(route: Any) -> str:
     return _who(perms, bool(needs))
 
 
+def _handler_source(function: Any, depth: int = 2) -> str:
+    """A handler's source and that of the functions of its module it calls (the login may
+    be checked in a helper such as `_open_feed`)."""
+    source = inspect.getsource(function)
+    if depth:
+        module = inspect.getmodule(function)
+        for name in sorted(set(re.findall(r"\b(\w+)\(", source))):
+            called = getattr(module, name, None)
+            ours = inspect.isfunction(called) and called.__module__ == function.__module__
+            if ours and called is not function:
+                source += _handler_source(called, depth - 1)
+    return source
+
+
 def _handler_auth(route: Any) -> str:
     """WebSockets and pages that check the login inside the handler (gate.websocket)."""
     from hotline.auth.roles import Perm
 
-    source = inspect.getsource(route.endpoint)
+    source = _handler_source(route.endpoint)
     perms = sorted({Perm[m] for m in re.findall(r"Perm\.([A-Z_]+)", source)}, key=str)
     needs = _requirements(route.dependant) if hasattr(route, "dependant") else []
     perms = sorted({*perms, *(n.perm for n in needs if n.perm is not None)}, key=str)
@@ -685,7 +699,7 @@ def _constants(tree: ast.Module) -> dict[str, str]:
 
 def _raised_alarms() -> dict[str, dict[str, set[str]]]:
     """kind → {"where": modules and functions, "severity": …} for every Alarm(...) call."""
-    from hotline.recordings.alarms import Alarm
+    from hotline.kernel.alarms import Alarm
 
     default_severity = str(Alarm.__dataclass_fields__["severity"].default)
     found: dict[str, dict[str, set[str]]] = {}
@@ -744,7 +758,7 @@ def _enclosing(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
 
 
 def alarms_page() -> str:
-    from hotline.recordings.alarms import Alarm
+    from hotline.kernel.alarms import Alarm
 
     raised = _raised_alarms()
     undocumented = sorted(set(raised) - set(ALARMS))
