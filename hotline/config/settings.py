@@ -51,58 +51,122 @@ class Section(BaseModel):
 
 
 class SipSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=5060, ge=1, le=65535)
-    hotline_number: str = Field(default="12345", pattern=r"^[0-9]{3,15}$")
-    # Addresses the carrier's INVITEs come from (PJSIP identify match).
-    trunk_match: list[str] = Field(default_factory=lambda: ["127.0.0.1"])
-    rtp_start: int = Field(default=10000, ge=1024, le=65535)
-    rtp_end: int = Field(default=20000, ge=1024, le=65535)
-    realm: str = "hotline"
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address Asterisk's PJSIP transports (UDP and TCP) bind to; 0.0.0.0 to "
+        "take calls and softphones from the LAN.",
+    )
+    port: int = Field(default=5060, ge=1, le=65535, description="SIP port (UDP and TCP).")
+    hotline_number: str = Field(
+        default="12345",
+        pattern=r"^[0-9]{3,15}$",
+        description="The number citizens dial; `hotline call` calls it.",
+    )
+    trunk_match: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Addresses the carrier's INVITEs come from (PJSIP identify match).",
+    )
+    rtp_start: int = Field(
+        default=10000, ge=1024, le=65535, description="First RTP (audio) port (rtp.conf)."
+    )
+    rtp_end: int = Field(
+        default=20000, ge=1024, le=65535, description="Last RTP (audio) port (rtp.conf)."
+    )
+    realm: str = Field(
+        default="hotline",
+        description="SIP digest realm of the softphones' registrations; the stored HA1 of "
+        "each agent's password is computed with it.",
+    )
 
 
 class AmiSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=5038, ge=1, le=65535)
-    username: str = "hotline"
-    # Generated at install into var/secrets.env; never a default in git.
-    secret: str = ""
-    # Keep-alive: a Ping this often, and a connection that leaves it (or the login)
-    # unanswered this long is dropped and opened again. A dead link, even one cut
-    # without a close, is so noticed within ping_every + ping_timeout (10 s by default).
-    ping_every_seconds: float = Field(default=5.0, gt=0, le=300)
-    ping_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    host: str = Field(default="127.0.0.1", description="Where Asterisk's AMI listens.")
+    port: int = Field(default=5038, ge=1, le=65535, description="AMI port.")
+    username: str = Field(
+        default="hotline",
+        description="The services' least-privilege AMI user (manager.conf).",
+    )
+    secret: str = Field(
+        default="",
+        description="The AMI user's secret: generated at install into var/secrets.env "
+        "(HOTLINE_AMI__SECRET); never a default in git.",
+    )
+    ping_every_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Keep-alive: each AMI connection sends its own Ping this often.",
+    )
+    ping_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="A connection that leaves a Ping (or the login) unanswered this long is "
+        "dropped and opened again: a dead link, even one cut without a close, is noticed "
+        "within ping_every_seconds + ping_timeout_seconds (10 s by default).",
+    )
 
 
 class BridgeSettings(Section):
     """The CRM bridge's backstop: Asterisk's own CDR compared with our call records."""
 
-    reconcile_every_seconds: float = Field(default=300.0, gt=0, le=86400)
-    # A CDR younger than this is left to the events (its call record may be on its way).
-    reconcile_grace_seconds: float = Field(default=120.0, ge=0, le=86400)
-    # How far back each scheduled comparison looks (`hotline bridge reconcile --since`
-    # looks further).
-    reconcile_lookback_hours: float = Field(default=24.0, gt=0, le=24 * 90)
+    reconcile_every_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86400,
+        description="How often the bridge compares Asterisk's CDR with the call records.",
+    )
+    reconcile_grace_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        le=86400,
+        description="A CDR younger than this is left to the events (its call record may be "
+        "on its way).",
+    )
+    reconcile_lookback_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 90,
+        description="How far back each scheduled comparison looks (never before the bridge's "
+        "journal first ran; `hotline bridge reconcile --since` looks further).",
+    )
 
 
 class AgiSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=4573, ge=1, le=65535)
-    # Peers allowed to connect (Asterisk's address). Loopback by default.
-    allowed_peers: list[str] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
-    call_timeout_seconds: float = Field(default=120.0, gt=0)
-    header_timeout_seconds: float = Field(default=5.0, gt=0)
+    host: str = Field(default="127.0.0.1", description="Address the FastAGI server binds to.")
+    port: int = Field(default=4573, ge=1, le=65535, description="FastAGI port.")
+    allowed_peers: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Peers allowed to connect (Asterisk's address); any other is refused. "
+        "Loopback by default.",
+    )
+    call_timeout_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Longest a route may run for one call; then it is cut off and the "
+        "dialplan sees AGISTATUS=FAILURE (the call goes on to the general queue).",
+    )
+    header_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Time a new connection has to send its whole AGI header block; a peer "
+        "that sends half a header or nothing is dropped.",
+    )
 
 
 class ApiSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(default=8345, ge=1, le=65535)
+    host: str = Field(default="127.0.0.1", description="Address the HTTP API and pages bind to.")
+    port: int = Field(default=8345, ge=1, le=65535, description="HTTP port of the API and pages.")
 
 
 class ServiceUrl(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(ge=1, le=65535)
-    start_if_absent: bool = True
+    host: str = Field(default="127.0.0.1", description="The server's address.")
+    port: int = Field(ge=1, le=65535, description="The server's port.")
+    start_if_absent: bool = Field(
+        default=True,
+        description="`hotline up` starts a server of its own on this address when none "
+        "answers (and `hotline down` stops only that one).",
+    )
 
 
 class WideningSettings(Section):
@@ -114,12 +178,35 @@ class WideningSettings(Section):
     overflow trunk to another centre.
     """
 
-    secondary_after_seconds: int = Field(default=5, ge=0, le=600)
-    general_after_seconds: int = Field(default=15, ge=1, le=3600)
-    trunk_after_seconds: int | None = Field(default=None, ge=1, le=3600)
-    # While the queue's live service level (last live.window_minutes, the regulation's
-    # threshold) is below live.target_percent, every step comes this much sooner.
-    behind_factor: float = Field(default=0.5, gt=0, le=1)
+    secondary_after_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=600,
+        description="Every agent with the skill (proficiency 1-4) may answer from this "
+        "second on; 0: from the start.",
+    )
+    general_after_seconds: int = Field(
+        default=15,
+        ge=1,
+        le=3600,
+        description="The caller moves to the general queue (every agent), keeping their "
+        "place; not before secondary_after_seconds.",
+    )
+    trunk_after_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        le=3600,
+        description="The call is offered once to another centre over acd.overflow (after "
+        "general_after_seconds); none: never.",
+    )
+    behind_factor: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="While the queue's live service level (last live.window_minutes, the "
+        "regulation's threshold) is below live.target_percent, every step comes this much "
+        "sooner (times this factor).",
+    )
 
     @model_validator(mode="after")
     def _in_order(self) -> WideningSettings:
@@ -141,20 +228,48 @@ class WideningSettings(Section):
 class OverflowTrunkSettings(Section):
     """Another centre that takes calls waiting too long: sip:<number>@<address>."""
 
-    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")  # PJSIP endpoint
-    address: str = Field(pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
-    number: str = Field(default="12345", pattern=r"^[0-9+*#]{1,20}$")
-    ring_seconds: int = Field(default=20, ge=5, le=120)
+    endpoint: str = Field(
+        default="carrier",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PJSIP endpoint (trunk) the other centre is dialled through.",
+    )
+    address: str = Field(
+        pattern=r"^[A-Za-z0-9_.:\[\]-]+$",
+        description="host:port of the other centre (sip:<number>@<address>).",
+    )
+    number: str = Field(
+        default="12345",
+        pattern=r"^[0-9+*#]{1,20}$",
+        description="The number dialled at the other centre.",
+    )
+    ring_seconds: int = Field(
+        default=20,
+        ge=5,
+        le=120,
+        description="How long the other centre may ring; no answer: back in the general "
+        "queue at the same place.",
+    )
 
 
 class QueueSettings(Section):
-    name: str = Field(pattern=NAME_RE)
-    title: str = ""
-    # This queue's own widening steps; none: acd.widening.
-    widening: WideningSettings | None = None
-    # After-call work (wrap-up) before this queue offers the agent another call;
-    # none: acd.wrapup_seconds.
-    wrapup_seconds: int | None = Field(default=None, ge=0, le=3600)
+    name: str = Field(
+        pattern=NAME_RE,
+        description="The queue's name (a request type, or general); app_queue's name is "
+        "hotline-<name>.",
+    )
+    title: str = Field(
+        default="", description="The Chinese title shown on the wallboard and agent page."
+    )
+    widening: WideningSettings | None = Field(
+        default=None, description="This queue's own widening steps; none: acd.widening."
+    )
+    wrapup_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=3600,
+        description="After-call work (wrap-up) before this queue offers the agent another "
+        "call; none: acd.wrapup_seconds.",
+    )
 
     @property
     def asterisk_name(self) -> str:
@@ -176,11 +291,25 @@ def skill_parts(skill: str) -> tuple[str, int]:
 
 
 class AgentSettings(Section):
-    id: str = Field(pattern=AGENT_ID_RE)
-    name: str = ""
-    skills: list[str] = Field(default_factory=list)
-    password: str | None = None
-    contact: str | None = None
+    id: str = Field(
+        pattern=AGENT_ID_RE, description="The agent's id: also the SIP user of their phone."
+    )
+    name: str = Field(default="", description="The agent's name.")
+    skills: list[str] = Field(
+        default_factory=list,
+        description="Queue names, each optionally with :1-5 for the proficiency (5 best, the "
+        "default), e.g. complaint or complaint:3; every agent also serves general.",
+    )
+    password: str | None = Field(
+        default=None,
+        description="A softphone's password (it registers); only its digest HA1 is stored. "
+        "Give this or contact.",
+    )
+    contact: str | None = Field(
+        default=None,
+        description="SIP URI of a desk phone at a fixed address (sip:1001@192.0.2.10:5060). "
+        "Give this or password.",
+    )
 
     @field_validator("skills")
     @classmethod
@@ -205,11 +334,22 @@ class AgentSettings(Section):
 class AcdSettings(Section):
     """Agents' states (the ACD issue): wrap-up after each call."""
 
-    # After-call work (话后处理) in seconds before an agent is offered the next call.
-    wrapup_seconds: int = Field(default=15, ge=0, le=3600)
-    widening: WideningSettings = Field(default_factory=WideningSettings)
-    # Another centre for calls that wait too long (a queue's trunk_after_seconds).
-    overflow: OverflowTrunkSettings | None = None
+    wrapup_seconds: int = Field(
+        default=15,
+        ge=0,
+        le=3600,
+        description="After-call work (话后处理) in seconds before an agent is offered the next "
+        "call (queues.conf wrapuptime).",
+    )
+    widening: WideningSettings = Field(
+        default_factory=WideningSettings,
+        description="Every queue's widening steps, unless the queue has its own.",
+    )
+    overflow: OverflowTrunkSettings | None = Field(
+        default=None,
+        description="Another centre for calls that wait too long (a queue's "
+        "trunk_after_seconds); none: no overflow trunk.",
+    )
 
 
 RecordingRole = Literal["agent", "supervisor", "auditor"]
@@ -220,18 +360,27 @@ Role = Literal["agent", "supervisor", "unit_staff", "auditor", "admin"]
 class AuthSettings(Section):
     """Logins, tokens and masking (auth/)."""
 
-    # how long a login's token lasts: a shift and a bit
-    token_hours: float = Field(default=12.0, gt=0, le=24 * 31)
-    # failed logins in a row that lock a user, and for how long
-    max_failed_logins: int = Field(default=5, ge=1, le=100)
-    lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
-    # who sees citizens' full phone numbers in API answers (others: 139******01);
-    # unit_staff only ever sees its own unit's orders
-    full_number_roles: list[Role] = Field(
-        default_factory=lambda: ["supervisor"]  # type: ignore[arg-type]
+    token_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 31,
+        description="How long a login's token lasts: a shift and a bit.",
     )
-    # the session cookie of the login page; true behind HTTPS
-    cookie_secure: bool = False
+    max_failed_logins: int = Field(
+        default=5, ge=1, le=100, description="Failed logins in a row that lock a user."
+    )
+    lockout_minutes: float = Field(
+        default=15.0, gt=0, le=24 * 60, description="How long such a lock lasts."
+    )
+    full_number_roles: list[Role] = Field(
+        default_factory=lambda: ["supervisor"],  # type: ignore[arg-type]
+        description="Who sees citizens' full phone numbers in API answers (others: "
+        "139******01); unit_staff only ever sees its own unit's orders.",
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="Set the Secure flag of the login page's session cookie; true behind HTTPS.",
+    )
 
 
 EMERGENCY_LINES = ("110", "119", "120", "122")  # police, fire, ambulance, traffic (art. 14)
@@ -249,26 +398,53 @@ HOST_RE = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$"
 class EmergencyTarget(Section):
     """One SIP destination of an emergency line: sip:<prefix><line>@<host>:<port>."""
 
-    host: str = Field(pattern=HOST_RE)
-    port: int = Field(default=5060, ge=1, le=65535)
-    prefix: str = Field(default="", pattern=r"^[0-9*#+]{0,16}$")  # dialled before the line
-    # citizen: the citizen's number goes to the operator (a call back reaches them);
-    # hotline: the hotline number (carriers that refuse a foreign caller ID)
-    caller_id: CallerIdPolicy | None = None  # none: emergency.caller_id
-    endpoint: str = Field(default="", pattern=r"^[A-Za-z0-9_.-]*$")  # none: emergency.endpoint
+    host: str = Field(pattern=HOST_RE, description="The destination's SIP host.")
+    port: int = Field(default=5060, ge=1, le=65535, description="The destination's SIP port.")
+    prefix: str = Field(
+        default="", pattern=r"^[0-9*#+]{0,16}$", description="Digits dialled before the line."
+    )
+    caller_id: CallerIdPolicy | None = Field(
+        default=None,
+        description="citizen: the citizen's number goes to the operator (a call back reaches "
+        "them); hotline: the hotline number (carriers that refuse a foreign caller ID); "
+        "none: emergency.caller_id.",
+    )
+    endpoint: str = Field(
+        default="",
+        pattern=r"^[A-Za-z0-9_.-]*$",
+        description="PJSIP endpoint (trunk) to dial through; empty: emergency.endpoint.",
+    )
 
 
 class EmergencyLine(Section):
     """One of 110/119/120/122; what is not given comes from the flat emergency settings."""
 
-    destination: EmergencyTarget | None = None
-    backup: EmergencyTarget | None = None  # tried when the destination fails
-    ring_seconds: int | None = Field(default=None, ge=5, le=600)
-    # DTMF an agent presses during a call to bring the line in (features.conf)
-    feature_code: str | None = Field(default=None, pattern=r"^[0-9*#]{2,8}$")
-    # Words that, heard during the voice menu, offer this line at once (speech/); none:
-    # DEFAULT_KEYWORDS. Mandarin words are the model's words, spaced where it splits them.
-    keywords: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = None
+    destination: EmergencyTarget | None = Field(
+        default=None,
+        description="Where the line is dialled; none: emergency.address.",
+    )
+    backup: EmergencyTarget | None = Field(
+        default=None, description="Tried when the destination fails; none: no backup."
+    )
+    ring_seconds: int | None = Field(
+        default=None,
+        ge=5,
+        le=600,
+        description="How long each destination may ring; none: emergency.ring_seconds.",
+    )
+    feature_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9*#]{2,8}$",
+        description="DTMF an agent presses during a call to bring the line in (features.conf); "
+        "none: * and the line (*119).",
+    )
+    keywords: list[Annotated[str, Field(min_length=1, max_length=32)]] | None = Field(
+        default=None,
+        description="Words that, heard during the voice menu, offer this line at once "
+        "(speech/); none: the defaults (110: 抢劫 打人, 119: 着火 火灾 冒烟 煤气, 120: 晕倒 救命 "
+        "受伤, 122: 车祸 撞车); []: no spotting for this line. Mandarin words are the model's "
+        "words, spaced where it splits them.",
+    )
 
 
 @dataclass(frozen=True)
@@ -293,11 +469,29 @@ class EmergencySettings(Section):
     """The emergency lines 110/119/120/122 (art. 14): where each is dialled, for the IVR's
     transfer and an agent's three-way call. The flat fields are every line's default."""
 
-    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")  # PJSIP endpoint
-    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
-    ring_seconds: int = Field(default=60, ge=5, le=600)
-    caller_id: CallerIdPolicy = "citizen"
-    lines: dict[str, EmergencyLine] = Field(default_factory=dict)
+    endpoint: str = Field(
+        default="carrier",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PJSIP endpoint (trunk) the lines are dialled through.",
+    )
+    address: str = Field(
+        default="127.0.0.1:5090",
+        pattern=r"^[A-Za-z0-9_.:\[\]-]+$",
+        description="host:port of every line without a destination of its own "
+        "(sip:<line>@<address>).",
+    )
+    ring_seconds: int = Field(
+        default=60, ge=5, le=600, description="How long each destination may ring."
+    )
+    caller_id: CallerIdPolicy = Field(
+        default="citizen",
+        description="citizen: the operator sees the citizen's number; hotline: 12345.",
+    )
+    lines: dict[str, EmergencyLine] = Field(
+        default_factory=dict,
+        description='Per-line overrides, keyed by "110", "119", "120" or "122" (quote them '
+        "in YAML).",
+    )
 
     @field_validator("lines", mode="before")
     @classmethod
@@ -366,14 +560,39 @@ class EmergencySettings(Section):
 class CallbackSettings(Section):
     """A caller who pressed 1 while waiting keeps their place and is called back."""
 
-    # The citizen is rung as sip:<number>@<address> through this PJSIP endpoint (the carrier).
-    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")
-    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    retry_after_seconds: int = Field(default=300, ge=1, le=86400)
-    ring_seconds: int = Field(default=30, ge=5, le=120)  # how long the citizen's phone rings
-    # How long the kept place may wait for an agent before it is put back in line.
-    hold_minutes: int = Field(default=240, ge=1, le=1440)
+    endpoint: str = Field(
+        default="carrier",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PJSIP endpoint (the carrier) the citizen is rung through.",
+    )
+    address: str = Field(
+        default="127.0.0.1:5090",
+        pattern=r"^[A-Za-z0-9_.:\[\]-]+$",
+        description="The citizen is rung as sip:<number>@<address>.",
+    )
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts to reach the citizen before the callback is failed (and the "
+        "callback_failed alarm is raised).",
+    )
+    retry_after_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=86400,
+        description="After busy, no answer or the agent hanging up, the next attempt (at the "
+        "head of the queue) this much later.",
+    )
+    ring_seconds: int = Field(
+        default=30, ge=5, le=120, description="How long the citizen's phone rings."
+    )
+    hold_minutes: int = Field(
+        default=240,
+        ge=1,
+        le=1440,
+        description="How long the kept place may wait for an agent before it is put back in line.",
+    )
 
 
 PHONE_RE = r"^\+?[0-9][0-9 -]{1,30}[0-9]$"
@@ -387,22 +606,61 @@ class DutyCallSettings(Section):
     unit (`hotline orders unit-phones`).
     """
 
-    # A phone is rung as sip:<number>@<address> through this PJSIP endpoint (the carrier).
-    endpoint: str = Field(default="carrier", pattern=r"^[A-Za-z0-9_.-]+$")
-    address: str = Field(default="127.0.0.1:5090", pattern=r"^[A-Za-z0-9_.:\[\]-]+$")
-    ring_seconds: int = Field(default=30, ge=3, le=120)
-    duty_attempts: int = Field(default=2, ge=1, le=10)
-    liaison_attempts: int = Field(default=2, ge=0, le=10)
-    supervisor_attempts: int = Field(default=1, ge=0, le=10)
-    supervisors: list[str] = Field(default_factory=list)
-    # After an attempt that did not sign, the next one (same person or the next) this later.
-    retry_after_seconds: int = Field(default=60, ge=1, le=3600)
-    # The message and "press 1" are said this many times before the call counts as no key.
-    key_rounds: int = Field(default=3, ge=1, le=10)
-    key_wait_seconds: int = Field(default=5, ge=1, le=30)
-    poll_seconds: float = Field(default=2.0, gt=0, le=60)
-    # Emergency orders dispatched longer ago than this are not called (past their 24 h).
-    pick_up_within_hours: int = Field(default=24, ge=1, le=168)
+    endpoint: str = Field(
+        default="carrier",
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="PJSIP endpoint (the carrier) the phones are rung through.",
+    )
+    address: str = Field(
+        default="127.0.0.1:5090",
+        pattern=r"^[A-Za-z0-9_.:\[\]-]+$",
+        description="A phone is rung as sip:<number>@<address>.",
+    )
+    ring_seconds: int = Field(default=30, ge=3, le=120, description="How long each attempt rings.")
+    duty_attempts: int = Field(
+        default=2, ge=1, le=10, description="Attempts on the unit's duty phone (值班电话)."
+    )
+    liaison_attempts: int = Field(
+        default=2, ge=0, le=10, description="Then attempts on the unit's liaison (联络员)."
+    )
+    supervisor_attempts: int = Field(
+        default=1, ge=0, le=10, description="Then attempts on each of supervisors."
+    )
+    supervisors: list[str] = Field(
+        default_factory=list,
+        description="Phones of the hotline's supervisors on duty (值班长), called last; they "
+        "acknowledge, they cannot sign for the unit.",
+    )
+    retry_after_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="After an attempt that did not sign, the next one (same person or the "
+        "next) this much later.",
+    )
+    key_rounds: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description='The message and "press 1" are said this many times before the call '
+        "counts as no key.",
+    )
+    key_wait_seconds: int = Field(
+        default=5, ge=1, le=30, description="Wait for the key after each round."
+    )
+    poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="How often the duty service looks for newly dispatched emergency orders.",
+    )
+    pick_up_within_hours: int = Field(
+        default=24,
+        ge=1,
+        le=168,
+        description="Emergency orders dispatched longer ago than this are not called (past "
+        "their 24 h).",
+    )
 
     @field_validator("supervisors")
     @classmethod
@@ -418,37 +676,98 @@ class DutyCallSettings(Section):
 class WaitingSettings(Section):
     """What a caller hears and may do while waiting for an agent (app_queue announcements)."""
 
-    # Position and estimated wait: on joining and then this often.
-    announce_every_seconds: int = Field(default=30, ge=5, le=600)
-    # Over this estimated wait, the caller is offered a callback (1) or a message (2).
-    offer_over_seconds: int = Field(default=20, ge=0, le=3600)
-    # Once the caller has waited offer_over_seconds, the offer is repeated this often.
-    offer_every_seconds: int = Field(default=60, ge=10, le=3600)
-    # Talk plus wrap-up time of a call, for the estimate until measured figures exist.
-    average_handle_seconds: int = Field(default=300, ge=10, le=7200)
-    message_max_seconds: int = Field(default=120, ge=10, le=600)
-    callback: CallbackSettings = Field(default_factory=CallbackSettings)
+    announce_every_seconds: int = Field(
+        default=30,
+        ge=5,
+        le=600,
+        description="The caller's place and estimated wait are said on joining and then this "
+        "often.",
+    )
+    offer_over_seconds: int = Field(
+        default=20,
+        ge=0,
+        le=3600,
+        description="Over this estimated wait, the caller is offered a callback (1) or a "
+        "message (2).",
+    )
+    offer_every_seconds: int = Field(
+        default=60,
+        ge=10,
+        le=3600,
+        description="Once the caller has waited offer_over_seconds, the offer is repeated "
+        "this often.",
+    )
+    average_handle_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=7200,
+        description="Talk plus wrap-up time of a call, for the wait estimate until measured "
+        "figures exist.",
+    )
+    message_max_seconds: int = Field(
+        default=120,
+        ge=10,
+        le=600,
+        description="Longest message a caller may leave (key 2); # ends it sooner.",
+    )
+    callback: CallbackSettings = Field(
+        default_factory=CallbackSettings,
+        description="The callback that keeps the caller's place (key 1).",
+    )
 
 
 class RecordingSettings(Section):
-    # What MixMonitor writes (the spool); "raw" is set by stereo (MixMonitor D needs it).
-    format: Literal["wav", "wav49", "gsm", "raw"] = "wav"
-    # Citizen and agent on separate channels (quality review); needs a stereo archive format.
-    stereo: bool = False
-    # What the worker archives: gsm ~100 kB/min, wav ~960 kB/min, mp3/opus 16 kbit/s.
-    archive_format: Literal["wav", "gsm", "mp3", "opus"] = "gsm"
-    archive_dir: Path | None = None  # default var/recordings
-    retention_years: int = 3
-    # A recording shorter than its call by more than this is flagged truncated.
-    truncation_tolerance_seconds: float = Field(default=2.0, ge=0)
-    min_free_mb: int = Field(default=500, ge=1)
-    # Inside the Asterisk root; recording moves there while the spool is short of space.
-    secondary_dir: str = ""
-    poll_seconds: float = Field(default=2.0, gt=0)
-    disk_check_seconds: float = Field(default=5.0, gt=0)
-    keep_spool: bool = False  # keep Asterisk's original after archiving
-    # deprecated: auth.full_number_roles (roles listed here are added to it)
-    full_number_roles: list[RecordingRole] = Field(default_factory=list)
+    format: Literal["wav", "wav49", "gsm", "raw"] = Field(
+        default="wav",
+        description='What MixMonitor writes (the spool); "raw" is set by stereo (MixMonitor D '
+        "needs it).",
+    )
+    stereo: bool = Field(
+        default=False,
+        description="Citizen and agent on separate channels (quality review); needs a stereo "
+        "archive format (wav, mp3 or opus).",
+    )
+    archive_format: Literal["wav", "gsm", "mp3", "opus"] = Field(
+        default="gsm",
+        description="What the worker archives: gsm ~100 kB/min, wav ~960 kB/min, mp3/opus "
+        "16 kbit/s.",
+    )
+    archive_dir: Path | None = Field(
+        default=None, description="Where archives are kept; none: var/recordings."
+    )
+    retention_years: int = Field(
+        default=3,
+        description="Years a recording is kept, counted from the call; less than 3 is "
+        "refused (regulation art. 28).",
+    )
+    truncation_tolerance_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="A recording shorter than its call by more than this is flagged "
+        "truncated; raise it for carriers that suppress silence on both sides.",
+    )
+    min_free_mb: int = Field(
+        default=500,
+        ge=1,
+        description="Free space below this where recordings are written or kept raises "
+        "disk_low and marks recordings down in `hotline status`.",
+    )
+    secondary_dir: str = Field(
+        default="",
+        description="Absolute path inside the Asterisk root; recording moves there while the "
+        "spool is short of space. Empty: none.",
+    )
+    poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often the worker looks for pending recordings."
+    )
+    disk_check_seconds: float = Field(
+        default=5.0, gt=0, description="How often the worker checks free space."
+    )
+    keep_spool: bool = Field(default=False, description="Keep Asterisk's original after archiving.")
+    full_number_roles: list[RecordingRole] = Field(
+        default_factory=list,
+        description="Deprecated: auth.full_number_roles (roles listed here are added to it).",
+    )
 
     @field_validator("retention_years")
     @classmethod
@@ -475,13 +794,32 @@ class RecordingSettings(Section):
 class LiveSettings(Section):
     """Live numbers and the wallboard (acd/live_stats.py)."""
 
-    # Service level is reported at each threshold, seconds from queue join:
-    # 15 s is GB/T 33358's, 20 s is the regulation's (art. 25).
-    service_level_seconds: list[int] = Field(default_factory=lambda: [15, 20])
-    # Below this share (%) of calls answered in time a queue shows an alarm.
-    target_percent: float = Field(default=95.0, gt=0, le=100)
-    window_minutes: int = Field(default=15, ge=1, le=240)
-    publish_seconds: float = Field(default=1.0, gt=0, le=60)
+    service_level_seconds: list[int] = Field(
+        default_factory=lambda: [15, 20],
+        description="Service level is reported at each threshold, seconds from the first "
+        "queue join: 15 s is GB/T 33358's, 20 s is the regulation's (art. 25); 1 to 4 "
+        "different values.",
+    )
+    target_percent: float = Field(
+        default=95.0,
+        gt=0,
+        le=100,
+        description="Below this share (%) of calls answered in time a queue shows an alarm "
+        "(service_level_low) and widening comes sooner.",
+    )
+    window_minutes: int = Field(
+        default=15,
+        ge=1,
+        le=240,
+        description="The window of the window figures (today's run from local midnight).",
+    )
+    publish_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="How often the numbers are written to Redis, published on MQTT and sent "
+        "to the wallboard's WebSocket.",
+    )
 
     @field_validator("service_level_seconds")
     @classmethod
@@ -497,25 +835,53 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 class UpstreamSettings(Section):
     """Pushing call records and work orders to the regional platform (art. 5, 16)."""
 
-    # POST endpoint of the platform, e.g. https://12345.gxzf.gov.cn/api/hotline/changes;
-    # empty: nothing is recorded for pushing and the upstream service stays idle.
-    url: str = ""
-    # The shared HMAC secret. Never in this file: HOTLINE_UPSTREAM__SECRET, or generated
-    # into var/secrets.env on first start (give it to the platform).
-    secret: str = ""
-    # A CA bundle (PEM) to verify the platform's certificate; none: the system's.
-    ca_file: Path | None = None
-    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    # Back-off after a failed attempt (5xx, timeout, no connection): doubles from
-    # retry_first_seconds up to retry_cap_seconds, with jitter.
-    retry_first_seconds: float = Field(default=1.0, gt=0)
-    retry_cap_seconds: float = Field(default=300.0, gt=0)
-    # After this many failed attempts a change goes to the dead-letter list; 0: never.
-    max_attempts: int = Field(default=0, ge=0)
-    batch: int = Field(default=100, ge=1, le=10_000)
-    poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    # Delivered changes are kept this long (to look into), then deleted.
-    keep_delivered_days: int = Field(default=7, ge=0)
+    url: str = Field(
+        default="",
+        description="POST endpoint of the platform, e.g. "
+        "https://12345.gxzf.gov.cn/api/hotline/changes (plain http only to loopback); empty: "
+        "nothing is recorded for pushing and the upstream service stays idle.",
+    )
+    secret: str = Field(
+        default="",
+        description="The shared HMAC secret. Never in the config file: "
+        "HOTLINE_UPSTREAM__SECRET, or generated into var/secrets.env on first start (give it "
+        "to the platform).",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="A CA bundle (PEM) to verify the platform's certificate; none: the system's.",
+    )
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="Per request to the platform."
+    )
+    retry_first_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="Back-off after a failed attempt (5xx, timeout, no connection): doubles "
+        "from this up to retry_cap_seconds, with jitter.",
+    )
+    retry_cap_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The longest back-off; at least retry_first_seconds.",
+    )
+    max_attempts: int = Field(
+        default=0,
+        ge=0,
+        description="After this many failed attempts a change goes to the dead-letter list; "
+        "0: never.",
+    )
+    batch: int = Field(
+        default=100, ge=1, le=10_000, description="Changes sent per pass over the outbox."
+    )
+    poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the outbox is read."
+    )
+    keep_delivered_days: int = Field(
+        default=7,
+        ge=0,
+        description="Delivered changes are kept this long (to look into), then deleted.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -561,32 +927,69 @@ DEFAULT_QUEUES = [
 class SpeechSettings(Section):
     """Speech recognition with Vosk, offline on the hotline's own machines (speech/)."""
 
-    # Model directory (a Vosk model: am/, conf/, graph/, ivector/); default
-    # var/speech/model, where `hotline speech install-model` puts it. Missing: speech off.
-    model_dir: Path | None = None
-    # Language of the model's phrase lists: zh for the Mandarin model, ko for the
-    # Korean test model (tests only).
-    language: str = Field(default="zh", pattern=r"^[a-z]{2}$")
-    # The recognition service Asterisk streams caller audio to (AudioSocket over TCP).
-    host: str = "127.0.0.1"
-    port: int = Field(default=4575, ge=1, le=65535)
-    # Recognisers running at once; 0: one per CPU core. Full pool: the key menu.
-    pool_size: int = Field(default=0, ge=0, le=256)
-    # A result below this confidence (0-1) falls back to the key menu.
-    min_confidence: float = Field(default=0.6, ge=0, le=1)
-    # Transcription (speech/transcribe.py): where `install-model` downloads the model from
-    # (a local mirror is fine: every large file's SHA-256 is checked all the same), and
-    # what the background worker turns into text: left messages, and whole call
-    # recordings only when asked (they take a recogniser for as long as the call).
-    model_url: str = "https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip"
-    transcribe_messages: bool = True
-    transcribe_recordings: bool = False
-    transcribe_poll_seconds: float = Field(default=5.0, gt=0)
-    # --- speech navigation (agi/speech.py, speech/service.py) ---
-    # After its prompt, how long the menu listens for a phrase before the key menu.
-    listen_seconds: float = Field(default=4, gt=0, le=30)
-    # How long the service waits for Asterisk's AudioSocket connection after the IVR asked.
-    connect_seconds: float = Field(default=3, gt=0, le=30)
+    model_dir: Path | None = Field(
+        default=None,
+        description="Model directory (a Vosk model: am/, conf/, graph/, ivector/); none: "
+        "var/speech/model, where `hotline speech install-model` puts it. Missing: speech off.",
+    )
+    language: str = Field(
+        default="zh",
+        pattern=r"^[a-z]{2}$",
+        description="Language of the model's phrase lists: zh for the Mandarin model, ko for "
+        "the Korean test model (tests only).",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="The recognition service Asterisk streams caller audio to (AudioSocket "
+        "over TCP).",
+    )
+    port: int = Field(default=4575, ge=1, le=65535, description="The recognition service's port.")
+    pool_size: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Recognisers running at once; 0: one per CPU core. Full pool: the key menu.",
+    )
+    min_confidence: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="A result below this confidence (0-1) falls back to the key menu.",
+    )
+    model_url: str = Field(
+        default="https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip",
+        description="Where `hotline speech install-model` downloads the model from (a local "
+        "mirror is fine: every large file's SHA-256 is checked all the same).",
+    )
+    transcribe_messages: bool = Field(
+        default=True,
+        description="The transcripts service (speech/transcribe.py) turns left messages into "
+        "text on their work order.",
+    )
+    transcribe_recordings: bool = Field(
+        default=False,
+        description="Also whole call recordings, at low priority (each takes a recogniser for "
+        "as long as the call).",
+    )
+    transcribe_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often the transcripts service looks for new recordings.",
+    )
+    listen_seconds: float = Field(
+        default=4,
+        gt=0,
+        le=30,
+        description="Speech navigation (agi/speech.py, speech/service.py): after its prompt, "
+        "how long the menu listens for a phrase before the key menu.",
+    )
+    connect_seconds: float = Field(
+        default=3,
+        gt=0,
+        le=30,
+        description="How long the service waits for Asterisk's AudioSocket connection after "
+        "the IVR asked.",
+    )
 
 
 class Settings(BaseSettings):
@@ -594,40 +997,128 @@ class Settings(BaseSettings):
         env_prefix="HOTLINE_", env_nested_delimiter="__", extra="forbid"
     )
 
-    tenant: str = Field(default="nanning", pattern=NAME_RE)
-    # This install's name in Redis keys (hotline:<namespace>:…) and MQTT topics
-    # (hotline/<namespace>/…); empty: derived from the tenant and the var directory, so two
-    # installs on one machine (two hotlines, a test run beside a hotline) never share state.
-    namespace: str = Field(default="", pattern=r"^([a-z][a-z0-9_-]{0,47})?$")
-    city_name: str = "南宁市"
-    timezone: str = "Asia/Shanghai"
-    var_dir: Path = PROJECT_ROOT / "var"
-    database_url: str = ""
-    asterisk_root: Path | None = None
-    asterisk_suite: str = "forky"
-    # bench/ only: also render the pure-dialplan reference flow on this number
-    bench_reference: bool = False
-    bench_reference_number: str = Field(default="12399", pattern=r"^[0-9]{3,15}$")
-    debian_mirror: str = ""
+    tenant: str = Field(
+        default="nanning",
+        pattern=NAME_RE,
+        description="This hotline's name: on every call record, in the upstream idempotency "
+        "keys, and the start of the default namespace.",
+    )
+    namespace: str = Field(
+        default="",
+        pattern=r"^([a-z][a-z0-9_-]{0,47})?$",
+        description="This install's name in Redis keys (hotline:<namespace>:…) and MQTT topics "
+        "(hotline/<namespace>/…); empty: <tenant>-<6 hex digits of the var directory's path>, "
+        "so two installs on one machine (two hotlines, a test run beside a hotline) never "
+        "share state.",
+    )
+    city_name: str = Field(
+        default="南宁市",
+        description="The city the welcome prompt names (art. 4); also on the wallboard and "
+        "agent page.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Local time zone: working days and deadlines, today's figures (reset at "
+        "local midnight), recording folders, times shown.",
+    )
+    var_dir: Path = Field(
+        default=PROJECT_ROOT / "var",
+        description="Runtime state: database, logs, pids, secrets, the Asterisk root link "
+        "(HOTLINE_VAR_DIR).",
+    )
+    database_url: str = Field(
+        default="",
+        description="e.g. postgresql://user@host/db; empty: SQLite <var_dir>/hotline.db.",
+    )
+    asterisk_root: Path | None = Field(
+        default=None,
+        description="Use an existing Asterisk root (or / for the host's Asterisk); none: "
+        "<var_dir>/asterisk-root, linked to the cached root `hotline asterisk install` builds.",
+    )
+    asterisk_suite: str = Field(
+        default="forky",
+        description="The Debian suite debootstrap builds the Asterisk root from (sid is the "
+        "fallback).",
+    )
+    bench_reference: bool = Field(
+        default=False,
+        description="bench/ only: also render the pure-dialplan reference flows "
+        "(HOTLINE_BENCH_REFERENCE=true).",
+    )
+    bench_reference_number: str = Field(
+        default="12399",
+        pattern=r"^[0-9]{3,15}$",
+        description="bench/ only: the number of the pure-dialplan reference flow.",
+    )
+    debian_mirror: str = Field(
+        default="",
+        description="Debian mirror for debootstrap; empty: the mirror apt already uses.",
+    )
 
-    sip: SipSettings = Field(default_factory=SipSettings)
-    ami: AmiSettings = Field(default_factory=AmiSettings)
-    bridge: BridgeSettings = Field(default_factory=BridgeSettings)
-    agi: AgiSettings = Field(default_factory=AgiSettings)
-    api: ApiSettings = Field(default_factory=ApiSettings)
-    redis: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=6379))
-    mqtt: ServiceUrl = Field(default_factory=lambda: ServiceUrl(port=1883))
-    recordings: RecordingSettings = Field(default_factory=RecordingSettings)
-    emergency: EmergencySettings = Field(default_factory=EmergencySettings)
-    live: LiveSettings = Field(default_factory=LiveSettings)
-    waiting: WaitingSettings = Field(default_factory=WaitingSettings)
-    duty_calls: DutyCallSettings = Field(default_factory=DutyCallSettings)
-    acd: AcdSettings = Field(default_factory=AcdSettings)
-    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
-    speech: SpeechSettings = Field(default_factory=SpeechSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
-    queues: list[QueueSettings] = Field(default_factory=lambda: list(DEFAULT_QUEUES))
-    agents: list[AgentSettings] = Field(default_factory=list)
+    sip: SipSettings = Field(
+        default_factory=SipSettings,
+        description="Asterisk's SIP side: where it listens, the hotline number, the carrier.",
+    )
+    ami: AmiSettings = Field(
+        default_factory=AmiSettings, description="Asterisk's manager interface (AMI)."
+    )
+    bridge: BridgeSettings = Field(
+        default_factory=BridgeSettings,
+        description="The CRM bridge's backstop against Asterisk's CDR.",
+    )
+    agi: AgiSettings = Field(default_factory=AgiSettings, description="The FastAGI server.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API and pages.")
+    redis: ServiceUrl = Field(
+        default_factory=lambda: ServiceUrl(port=6379),
+        description="Redis (agents' states, live numbers).",
+    )
+    mqtt: ServiceUrl = Field(
+        default_factory=lambda: ServiceUrl(port=1883),
+        description="The MQTT broker (Mosquitto): live numbers, agents' states, alarms.",
+    )
+    recordings: RecordingSettings = Field(
+        default_factory=RecordingSettings,
+        description="Recording, archiving, retention and the disk guard.",
+    )
+    emergency: EmergencySettings = Field(
+        default_factory=EmergencySettings,
+        description="The emergency lines 110/119/120/122.",
+    )
+    live: LiveSettings = Field(
+        default_factory=LiveSettings, description="Live numbers and the wallboard."
+    )
+    waiting: WaitingSettings = Field(
+        default_factory=WaitingSettings,
+        description="Waiting in a queue: announcements, the callback and message offer.",
+    )
+    duty_calls: DutyCallSettings = Field(
+        default_factory=DutyCallSettings,
+        description="Emergency orders phoned to their unit.",
+    )
+    acd: AcdSettings = Field(
+        default_factory=AcdSettings, description="Agents: wrap-up, widening, overflow."
+    )
+    upstream: UpstreamSettings = Field(
+        default_factory=UpstreamSettings,
+        description="The push to the regional platform.",
+    )
+    speech: SpeechSettings = Field(
+        default_factory=SpeechSettings,
+        description="Speech navigation and transcripts (Vosk).",
+    )
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings, description="Logins, tokens and masking."
+    )
+    queues: list[QueueSettings] = Field(
+        default_factory=lambda: list(DEFAULT_QUEUES),
+        description="The queues, one per request type, and general (required: the fallback "
+        "of every call).",
+    )
+    agents: list[AgentSettings] = Field(
+        default_factory=list,
+        description="Agents of the config file (`hotline agent add` adds others into "
+        "var/agents.yaml).",
+    )
 
     @field_validator("queues")
     @classmethod
