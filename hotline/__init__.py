@@ -1,5 +1,6 @@
-"""The `hotline` command and the plumbing that runs the services together.
+"""The 12345 hotline's call-handling engine: the one installed name of this project.
 
-Owns: the CLI, the Asterisk root (install, render, start, stop), process supervision.
-Must not: hold call logic; that lives in agi/, acd/, crm_bridge/, workorders/, recordings/.
+Layers, top to bottom (checked by .importlinter): app (the composition root: CLI, API app,
+supervisor), agi, acd, speech, crm_bridge, recordings, workorders, calls, auth, asterisk,
+kernel, config. A package imports only from the layers below it.
 """

@@ -1,4 +1,4 @@
-"""Agents from config/hotline.yaml plus those added at run time (var/agents.yaml).
+"""Agents from hotline/config/hotline.yaml plus those added at run time (var/agents.yaml).
 
 Passwords are never stored: a registering softphone is kept as its digest HA1
 (md5 of id:realm:password), which is what PJSIP needs to authenticate it.

@@ -3,7 +3,8 @@
 AMI Originate rings the agent's phone first; when the agent answers, Dial() calls the
 citizen out through the carrier trunk. The outcome comes from the events:
 OriginateResponse (did the agent answer) and DialEnd (did the citizen: ANSWER, NOANSWER,
-BUSY, …). Needs `originate` in the AMI user's write= line (asterisk/templates/manager.conf.j2).
+BUSY, …). Needs `originate` in the AMI user's write= line
+(hotline/asterisk/templates/manager.conf.j2).
 """
 
 from __future__ import annotations

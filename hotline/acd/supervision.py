@@ -121,7 +121,7 @@ def check_spy(settings: Settings, agent_id: str, supervisor_ext: str) -> None:
         known = ", ".join(a.id for a in agent_store.all_agents(settings))
         raise ActionError(
             f"unknown supervisor phone {supervisor_ext!r}: it must be an endpoint of `agents` "
-            f"(config/hotline.yaml or `hotline agent add`); known: {known}",
+            f"(hotline/config/hotline.yaml or `hotline agent add`); known: {known}",
             "unknown_supervisor",
             404,
         ) from None

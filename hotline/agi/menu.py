@@ -1,5 +1,5 @@
 """The flat main-menu format (one menu, keys -> queues; bench/ivr-bench.yaml uses it) and the
-shared key and queue checks. The tree format of config/ivr.yaml is agi/tree.py."""
+shared key and queue checks. The tree format of hotline/config/ivr.yaml is agi/tree.py."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ SOUND_RE = r"^[A-Za-z0-9_-]+(?:/[A-Za-z0-9_-]+)*$"
 def _known_queue(value: str, info: ValidationInfo) -> str:
     names = (info.context or {}).get("queue_names")
     if names is not None and value not in names:
-        allowed = ", ".join(sorted(names)) or "(no queues configured in config/hotline.yaml)"
+        none = "(no queues configured in hotline/config/hotline.yaml)"
+        allowed = ", ".join(sorted(names)) or none
         raise ValueError(f"unknown queue {value!r}; allowed: {allowed}")
     return value
 
@@ -89,7 +90,7 @@ class Menu(BaseModel):
 
 
 def menu_file() -> Path:
-    """config/ivr.yaml, or the file named by HOTLINE_IVR_FILE."""
+    """hotline/config/ivr.yaml, or the file named by HOTLINE_IVR_FILE."""
     return Path(os.environ.get("HOTLINE_IVR_FILE", DEFAULT_MENU_FILE))
 
 

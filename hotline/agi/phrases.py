@@ -1,4 +1,4 @@
-"""Check the phrase lists (config/ivr.yaml speech.phrases, emergency.lines.*.keywords)
+"""Check the phrase lists (hotline/config/ivr.yaml speech.phrases, emergency.lines.*.keywords)
 against the installed model's vocabulary: a word the model does not know is silently
 dropped from the grammar by Vosk, so its phrase could never be heard."""
 

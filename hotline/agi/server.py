@@ -273,7 +273,7 @@ SOUNDS_REL = "usr/share/asterisk/sounds"
 
 
 def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
-    """Load config/ivr.yaml (or HOTLINE_IVR_FILE), checking prompts against the root."""
+    """Load hotline/config/ivr.yaml (or HOTLINE_IVR_FILE), checking prompts against the root."""
     sounds = settings.root / SOUNDS_REL
     queues = settings.queue_names()
 

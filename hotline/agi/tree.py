@@ -1,4 +1,4 @@
-"""The IVR as data (config/ivr.yaml): trees of nodes, sub-centres, checked at load.
+"""The IVR as data (hotline/config/ivr.yaml): trees of nodes, sub-centres, checked at load.
 
 Node kinds: play, menu (keys -> nodes), collect (digits), queue, transfer,
 hangup (after a message) and subflow (a Python flow of agi/, e.g. progress).
@@ -491,7 +491,8 @@ def _check_prompts(config: IvrConfig, sounds_dir: Path) -> Iterator[str]:
     for prompt, places in missing.items():
         yield (
             f"{places[0]}: missing prompt file {sounds_dir / config.sound(prompt)}.wav "
-            f"(add '{prompt}' to config/prompts.yaml and run `hotline prompts`, or record it)"
+            f"(add '{prompt}' to hotline/config/prompts.yaml and run `hotline prompts`, "
+            "or record it)"
             + (f"; also used by {len(places) - 1} other place(s)" if len(places) > 1 else "")
         )
 

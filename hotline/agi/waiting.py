@@ -44,7 +44,7 @@ async def _count(agi: AGIChannel, expression: str) -> int:
 
 @dataclass(frozen=True)
 class WaitRules:
-    """config/hotline.yaml's waiting section, each queue's widening steps, and where the
+    """hotline/config/hotline.yaml's waiting section, each queue's widening steps, and where the
     queues' live service level comes from (it decides how fast the pool widens)."""
 
     settings: WaitingSettings

@@ -1,4 +1,4 @@
-"""Walk one call through a tree of config/ivr.yaml until it leaves the IVR (an Exit)."""
+"""Walk one call through a tree of hotline/config/ivr.yaml until it leaves the IVR (an Exit)."""
 
 from __future__ import annotations
 

@@ -225,7 +225,7 @@ def asterisk_install(
 
 @asterisk_app.command("render")
 def asterisk_render() -> None:
-    """Render Asterisk's config files from asterisk/templates and config/."""
+    """Render Asterisk's config files from hotline/asterisk/templates and hotline/config/."""
     from hotline.app import render
 
     settings = _settings()
@@ -268,7 +268,7 @@ def _asterisk_rx(settings: Settings, command: str) -> None:
 def prompts_cmd(
     force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False,
 ) -> None:
-    """Speak config/prompts.yaml into the Asterisk root (recorded files are kept)."""
+    """Speak hotline/config/prompts.yaml into the Asterisk root (recorded files are kept)."""
     from hotline.asterisk import prompts
 
     for path in prompts.generate(_settings(), force=force):
@@ -371,7 +371,7 @@ def agent_add(
 
 @agent_app.command("list")
 def agent_list() -> None:
-    """Agents from config/hotline.yaml and those added with `hotline agent add`."""
+    """Agents from hotline/config/hotline.yaml and those added with `hotline agent add`."""
     from hotline.acd import agents as agent_store
 
     for a in agent_store.all_agents(_settings()):

@@ -28,7 +28,7 @@ _settings = settings_or_exit
 
 
 def reload() -> None:
-    """Check config/ivr.yaml and swap it into the running FastAGI server (no restart).
+    """Check hotline/config/ivr.yaml and swap it into the running FastAGI server (no restart).
 
     Calls already in the menu finish on the old one. A file with mistakes is refused
     and the running menu stays.

@@ -1,4 +1,4 @@
-"""Render Asterisk's configuration from asterisk/templates with values from config/."""
+"""Render Asterisk's configuration from hotline/asterisk/templates with values from config/."""
 
 from __future__ import annotations
 

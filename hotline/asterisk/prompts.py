@@ -1,4 +1,4 @@
-"""Prompts are data: texts in config/prompts.yaml, spoken at set-up by espeak-ng.
+"""Prompts are data: texts in hotline/config/prompts.yaml, spoken at set-up by espeak-ng.
 
 A file that is not ours (a recorded prompt) is never overwritten: we keep a
 hash of what we generated beside each file and regenerate only our own.

@@ -1,6 +1,6 @@
 """Settings and default configuration files.
 
-Owns: loading `config/hotline.yaml` (or HOTLINE_CONFIG_FILE) and HOTLINE_* variables
+Owns: loading `hotline/config/hotline.yaml` (or HOTLINE_CONFIG_FILE) and HOTLINE_* variables
 into one validated Settings object. Must not: start services or touch Asterisk.
 
 `config.Settings` and `config.load_settings` load config.settings (pydantic) on first use,

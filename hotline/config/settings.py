@@ -449,7 +449,7 @@ class EmergencyLine(Section):
 
 @dataclass(frozen=True)
 class Dialling:
-    """A destination resolved for the dialplan (asterisk/templates/extensions.conf.j2)."""
+    """A destination resolved for the dialplan (hotline/asterisk/templates/extensions.conf.j2)."""
 
     endpoint: str
     uri: str  # sip:<prefix><line>@<host>:<port>

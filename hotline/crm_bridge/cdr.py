@@ -1,6 +1,6 @@
 """Asterisk's own call detail records (CDR), read from the SQLite file it writes.
 
-asterisk/templates/cdr_sqlite3_custom.conf.j2 makes Asterisk write one row per CDR
+hotline/asterisk/templates/cdr_sqlite3_custom.conf.j2 makes Asterisk write one row per CDR
 into `<root>/var/log/asterisk/hotline-cdr.db`, with the columns of CDR_COLUMNS and
 times as seconds since the epoch. A call (one Linkedid) has several CDRs: the
 caller's leg, each agent's leg, each Local channel. A malformed row is logged and
@@ -22,7 +22,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-# The table's columns, in the order of the template's `fields` (asterisk/templates).
+# The table's columns, in the order of the template's `fields` (hotline/asterisk/templates).
 CDR_COLUMNS = (
     "linkedid",
     "uniqueid",

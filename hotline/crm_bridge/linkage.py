@@ -1,7 +1,7 @@
 """Emergency linkage of one call (三方通话 with 110/119/120/122), from its AMI events.
 
 Pure logic, used by the assembler: the dialplan reports each step as a
-UserEvent(HotlineLinkage) (asterisk/templates/extensions.conf.j2 [hotline-linkage-*]):
+UserEvent(HotlineLinkage) (hotline/asterisk/templates/extensions.conf.j2 [hotline-linkage-*]):
 
     start    Seq, Line, Via (ivr, agent, api), Agent     on the citizen's channel
     dial     Seq, Line, Destination (primary, backup)

@@ -7,7 +7,7 @@ The State Council publishes each year's arrangement late in the year before; the
 
 For a year the package has no table for (it raises NotImplementedError), the calendar
 falls back to Monday–Friday and logs a warning once per year. The missing year is then
-filled in through `config/holidays.yaml` (see `load_calendar`).
+filled in through `hotline/config/holidays.yaml` (see `load_calendar`).
 
 Extra holidays and workdays from that file win over the package in every year, so the
 same file also carries local arrangements the national table does not know about (for
@@ -41,7 +41,7 @@ class WorkCalendar:
     """Answers "is this date a Chinese statutory working day".
 
     Order of precedence for a date:
-    1. `extra_holidays` → off; `extra_workdays` → on (both from config/holidays.yaml);
+    1. `extra_holidays` → off; `extra_workdays` → on (both from hotline/config/holidays.yaml);
     2. the national table in `chinese_calendar` for the date's year;
     3. if that year has no table: Monday–Friday on, Saturday/Sunday off (with a warning
        logged once per year, unless the extra tables already hold dates of that year).
@@ -166,7 +166,7 @@ def _parse_entry(path: Path, key: str, index: int, entry: object) -> date:
 
 
 def load_calendar(path: Path | None = None) -> WorkCalendar:
-    """Build the WorkCalendar from `config/holidays.yaml` (or `path`).
+    """Build the WorkCalendar from `hotline/config/holidays.yaml` (or `path`).
 
     The file is optional at its default location (no extras then); a `path` given
     explicitly must exist. Any mistake raises ConfigError naming the file and entry.

@@ -1,4 +1,4 @@
-"""The rule figures of the work-order lifecycle, from config/workorders.yaml.
+"""The rule figures of the work-order lifecycle, from hotline/config/workorders.yaml.
 
 Every figure defaults to the regulation's value; the file only overrides. Mistakes
 are refused with a ConfigError naming the file, the field and what is allowed.
