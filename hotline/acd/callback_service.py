@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.acd import callbacks
-from hotline.acd.callbacks import Callback, CallbackStatus
+from hotline.acd.models import Callback, CallbackStatus
 from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings, asterisk_queue
 from hotline.kernel.alarms import Alarm, publish

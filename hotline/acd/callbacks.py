@@ -1,50 +1,21 @@
 """Callbacks: a waiting caller pressed 1 and hung up; their place stays in the queue.
 
-A row is the durable record of one request, from the key press to its end:
-requested -> waiting (a placeholder call holds the place) -> dialling (an agent
-took it, the citizen's phone rings) -> completed, or back to requested for
-another attempt, or failed once every attempt is spent (reported).
+A row (the `callback` table, acd/models.py) is the durable record of one request, from
+the key press to its end: requested -> waiting (a placeholder call holds the place) ->
+dialling (an agent took it, the citizen's phone rings) -> completed, or back to requested
+for another attempt, or failed once every attempt is spent (reported).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
+from hotline.acd.models import Callback, CallbackStatus
 from hotline.config.settings import CallbackSettings
-from hotline.kernel.dbtypes import UTCDateTime
-
-
-class CallbackStatus(StrEnum):
-    REQUESTED = "requested"  # due to be put (back) in line at next_attempt_at
-    WAITING = "waiting"  # the placeholder holds the citizen's place in the queue
-    DIALLING = "dialling"  # an agent answered the placeholder; the citizen is called
-    COMPLETED = "completed"  # the citizen answered and was connected
-    FAILED = "failed"  # every attempt failed: reported to supervisors
-
 
 ACTIVE = (CallbackStatus.REQUESTED, CallbackStatus.WAITING, CallbackStatus.DIALLING)
-
-
-class Callback(SQLModel, table=True):
-    __tablename__ = "callback"
-
-    id: int | None = Field(default=None, primary_key=True)
-    linkedid: str = Field(index=True, max_length=64)  # the call in which it was asked for
-    caller_number: str = Field(max_length=40)
-    queue: str = Field(max_length=32)
-    position: int = 1  # the place kept in the queue (1 = next)
-    request_type: str = Field(default="", max_length=20)
-    status: str = Field(default=CallbackStatus.REQUESTED, index=True, max_length=16)
-    attempts: int = 0  # times the citizen's phone was rung
-    requested_at: datetime = Field(sa_type=UTCDateTime)
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-    agent: str = Field(default="", max_length=64)
-    call_linkedid: str = Field(default="", max_length=64)  # of the last callback call
-    last_result: str = Field(default="", max_length=40)  # Dial status or why it was put back
 
 
 def request(

@@ -23,7 +23,8 @@ from hotline.agi.reload import ConfigStore
 from hotline.asterisk.variables import HOTLINE_DUTY_RESULT
 from hotline.config.settings import DutyCallSettings, Settings
 from hotline.workorders.context import service_session
-from hotline.workorders.duty_calls import KeyResult, Outcome, press_one
+from hotline.workorders.duty_calls import KeyResult, press_one
+from hotline.workorders.models import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -168,7 +168,7 @@ def callbacks_list(
     """Callbacks asked for while waiting (key 1): where each one is, and the failed ones."""
     from sqlmodel import Session, col, select
 
-    from hotline.acd.callbacks import Callback, CallbackStatus
+    from hotline.acd.models import Callback, CallbackStatus
 
     allowed = [s.value for s in CallbackStatus]
     if status and status not in allowed:

@@ -5,18 +5,15 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
-# Every table module, so that SQLModel.metadata is complete for Alembic.
-from hotline.acd.callbacks import Callback  # noqa: F401
+# Every table module (each package's models.py), so that SQLModel.metadata is complete for Alembic.
 from hotline.acd.models import AgentAction  # noqa: F401
 from hotline.agi.models import BlockedNumber  # noqa: F401
 from hotline.auth.models import AuditEntry  # noqa: F401
 from hotline.calls.models import CallRecord  # noqa: F401
-from hotline.calls.transcripts import Transcript  # noqa: F401
 from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange  # noqa: F401
 from hotline.kernel.db import make_engine
 from hotline.recordings.models import Recording  # noqa: F401
-from hotline.workorders.duty_calls import DutyCall  # noqa: F401
 from hotline.workorders.models import WorkOrder  # noqa: F401
 
 metadata = SQLModel.metadata

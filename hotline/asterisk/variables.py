@@ -53,7 +53,7 @@ EMERGENCY_PRIORITY: Final = 10
 
 # A duty call about an emergency (突发) order (agi/duty.py, [hotline-duty-call]): the
 # service's Originate sets the attempt, the order's digits and the role rung; the route
-# leaves the outcome (workorders.duty_calls.Outcome) for the dialplan's report.
+# leaves the outcome (workorders.models.Outcome) for the dialplan's report.
 HOTLINE_DUTY_CALL: Final = "HOTLINE_DUTY_CALL"
 HOTLINE_DUTY_ORDER: Final = "HOTLINE_DUTY_ORDER"
 HOTLINE_DUTY_ROLE: Final = "HOTLINE_DUTY_ROLE"

@@ -1,4 +1,5 @@
-"""The call record: one row per call, keyed by Asterisk's Linkedid."""
+"""The call record: one row per call, keyed by Asterisk's Linkedid; its emergency linkages;
+the transcripts of recordings (calls/transcripts.py stores them)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
 from hotline.kernel.dbtypes import UTCDateTime
@@ -147,3 +149,31 @@ class EmergencyParty(SQLModel, table=True):
     party: str = Field(default="", max_length=64)  # agent id or line; "" for the citizen
     joined_at: datetime = Field(sa_type=UTCDateTime)
     left_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class TranscriptStatus(StrEnum):
+    DONE = "done"
+    FAILED = "failed"  # the audio could not be read after every attempt
+
+
+class TranscriptKind(StrEnum):
+    MESSAGE = "message"  # 语音留言, left while waiting
+    CALL = "call"  # the whole call recording
+
+
+class Transcript(SQLModel, table=True):
+    __tablename__ = "transcript"
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(unique=True, foreign_key="recording.id")
+    linkedid: str = Field(index=True, max_length=64)
+    work_order_number: str = Field(default="", index=True, max_length=32)
+    kind: str = Field(max_length=16)
+    status: str = Field(default=TranscriptStatus.DONE, max_length=16)
+    text: str = Field(default="", sa_type=Text)
+    confidence: float | None = None  # mean word confidence, 0-1; None: no words
+    model: str = Field(default="", max_length=64)
+    language: str = Field(default="", max_length=8)
+    audio_seconds: float = 0.0
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
-from hotline.calls.transcripts import Transcript, TranscriptStatus
+from hotline.calls.models import Transcript, TranscriptStatus
 from hotline.workorders.models import WorkOrder
 
 EXCERPT_CHARS = 40

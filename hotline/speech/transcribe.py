@@ -24,7 +24,8 @@ from pathlib import Path
 from sqlalchemy import Engine, case
 from sqlmodel import Session, col, select
 
-from hotline.calls.transcripts import Transcript, TranscriptKind, TranscriptStatus, save_once
+from hotline.calls.models import Transcript, TranscriptKind, TranscriptStatus
+from hotline.calls.transcripts import save_once
 from hotline.config.settings import Settings
 from hotline.recordings.archive import load_source
 from hotline.recordings.models import Recording, RecordingStatus, message_key

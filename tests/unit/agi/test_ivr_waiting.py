@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from hotline.acd import callbacks
-from hotline.acd.callbacks import CallbackStatus
 from hotline.acd.estimate import estimated_wait, over_limit
+from hotline.acd.models import CallbackStatus
 from hotline.agi.menu import DEFAULT_MENU_FILE
 from hotline.agi.messages import order_from_message
 from hotline.agi.services import NoServices

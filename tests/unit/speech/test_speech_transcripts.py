@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from hotline.calls.transcripts import Transcript, save_once
+from hotline.calls.models import Transcript
+from hotline.calls.transcripts import save_once
 from hotline.recordings.worker import process_pending
 from hotline.speech import transcribe
 from hotline.speech.search import search_orders

@@ -20,10 +20,10 @@ from hotline.agi.services import NoServices
 from hotline.agi.tree import load_ivr
 from hotline.config.settings import AgiSettings, DutyCallSettings
 from hotline.workorders import duty_calls
-from hotline.workorders.duty_calls import DutyStatus, KeyResult, Outcome
+from hotline.workorders.duty_calls import KeyResult
 from hotline.workorders.duty_plan import Role, Step, dialable, escalation_plan, minutes_late
 from hotline.workorders.lifecycle import WorkOrderError
-from hotline.workorders.models import WorkOrder, WorkOrderStatus
+from hotline.workorders.models import DutyStatus, Outcome, WorkOrder, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
 from hotline.workorders.units import find_unit, set_phones
 from tests.helpers.fake_asterisk import QUEUES, FakeAsterisk

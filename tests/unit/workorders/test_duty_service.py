@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 from hotline.config.settings import DutyCallSettings, ServiceUrl, Settings
 from hotline.kernel.alarms import Alarm
 from hotline.workorders import duty_service
-from hotline.workorders.duty_calls import DutyCall, DutyCallAttempt
 from hotline.workorders.duty_service import DutyCallService
+from hotline.workorders.models import DutyCall, DutyCallAttempt
 from tests.helpers.ports import free_port
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
