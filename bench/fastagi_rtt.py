@@ -12,7 +12,7 @@ import time
 
 from bench.harness import percentile
 from hotline.agi.channel import AGIChannel
-from hotline.agi.server import FastAGIServer
+from hotline.agi.worker import FastAGIServer
 from hotline.config.settings import AgiSettings
 
 COMMANDS = 200

@@ -3,7 +3,7 @@
 The Korean Vosk test model (the package registry has no Mandarin one) hears espeak-ng
 phrases through the grammar of a menu, as in the integration tests. Real-time factor:
 decoding time ÷ audio length, fed as fast as the recogniser takes it (one stream, then
-one per pool slot at once). Latency: the real service (speech/service.py) over a fake
+one per pool slot at once). Latency: the real service (speech/server.py) over a fake
 AudioSocket sending 20 ms frames in real time; from the last frame of speech to the
 outcome on the IVR's control connection (Vosk waits for some silence to end an utterance).
 """
@@ -27,7 +27,7 @@ from hotline.speech import audiosocket as aus
 from hotline.speech.grammar import Grammar
 from hotline.speech.model import shared_model
 from hotline.speech.recogniser import Recogniser
-from hotline.speech.service import SpeechService
+from hotline.speech.server import SpeechService
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"], "5": ["병원"]}
 KEYWORDS = {"119": ["화재"]}

@@ -1,4 +1,4 @@
-"""Speech navigation in the voice menu: ask the recognition service (speech/service.py) to
+"""Speech navigation in the voice menu: ask the recognition service (speech/server.py) to
 listen while Asterisk streams the caller's audio to it (AudioSocket), then act on what it
 heard: a key, a menu phrase, an emergency keyword (offer the line, flag the call), or
 nothing, in which case the caller gets the key menu as before.

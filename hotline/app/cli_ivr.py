@@ -35,7 +35,7 @@ def reload() -> None:
     """
     from hotline.agi.menu import menu_file
     from hotline.agi.reload import STATUS_FILE
-    from hotline.agi.server import config_loader, pid_file
+    from hotline.agi.worker import config_loader, pid_file
 
     settings = _settings()
     try:

@@ -274,7 +274,7 @@ class Supervisor:
         return tasks
 
     async def _start_agi(self) -> asyncio.Task[Any]:
-        from hotline.agi.server import make_agi_server
+        from hotline.agi.worker import make_agi_server
 
         agi = make_agi_server(self.settings, open_engine(self.settings.db_url))
         await agi.start()
@@ -315,7 +315,7 @@ class Supervisor:
             callback_service = CallbackService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
         if "duty" in self.services:
-            from hotline.workorders.duty_service import DutyCallService
+            from hotline.workorders.worker import DutyCallService
 
             duty_service = DutyCallService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
@@ -331,7 +331,7 @@ class Supervisor:
 
     async def _start_speech(self) -> asyncio.Task[Any]:
         from hotline.agi.phrases import menu_phrase_check
-        from hotline.speech.service import SpeechService
+        from hotline.speech.server import SpeechService
 
         speech = SpeechService(self.settings, menu_phrase_check(self.settings))
         await speech.start()
@@ -352,7 +352,7 @@ class Supervisor:
             transcriber = TranscriptionWorker(s, engine)
             tasks.append(asyncio.create_task(transcriber.run(), name="transcripts"))
         if "upstream" in self.services:
-            from hotline.crm_bridge.upstream.sender import UpstreamSender
+            from hotline.crm_bridge.upstream.worker import UpstreamSender
 
             sender = UpstreamSender(s, engine)
             tasks.append(asyncio.create_task(sender.run(), name="upstream"))

@@ -980,7 +980,7 @@ class SpeechSettings(Section):
         default=4,
         gt=0,
         le=30,
-        description="Speech navigation (agi/speech.py, speech/service.py): after its prompt, "
+        description="Speech navigation (agi/speech.py, speech/server.py): after its prompt, "
         "how long the menu listens for a phrase before the key menu.",
     )
     connect_seconds: float = Field(

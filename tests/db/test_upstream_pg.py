@@ -14,7 +14,7 @@ from hotline.config.settings import Settings, UpstreamSettings
 from hotline.crm_bridge.upstream import capture, outbox, wire
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
-from hotline.crm_bridge.upstream.sender import UpstreamSender
+from hotline.crm_bridge.upstream.worker import UpstreamSender
 from hotline.kernel.db import make_engine, upgrade
 from tests.helpers.workorders_env import FixedClock, make_service, sample_units
 

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from hotline.agi.server import FastAGIServer, build_routes
 from hotline.agi.speech import SpeechClient
 from hotline.agi.tree import IvrConfig
+from hotline.agi.worker import FastAGIServer, build_routes
 from hotline.config.settings import AgiSettings
 from hotline.speech.grammar import Outcome
 from tests.helpers.fake_asterisk import call

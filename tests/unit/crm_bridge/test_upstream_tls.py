@@ -18,7 +18,7 @@ from hotline.config.settings import Settings, UpstreamSettings
 from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver
-from hotline.crm_bridge.upstream.sender import UpstreamSender
+from hotline.crm_bridge.upstream.worker import UpstreamSender
 from tests.helpers.ports import free_port
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine
 

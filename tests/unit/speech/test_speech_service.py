@@ -16,7 +16,7 @@ import pytest
 
 from hotline.config.settings import Settings, SpeechSettings
 from hotline.speech import audiosocket as aus
-from hotline.speech.service import SpeechService
+from hotline.speech.server import SpeechService
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"]}
 KEYWORDS = {"119": ["화재"], "120": ["병원"]}

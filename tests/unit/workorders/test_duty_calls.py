@@ -15,9 +15,9 @@ from sqlmodel import Session
 
 from hotline.agi.duty import DutyBook
 from hotline.agi.menu import DEFAULT_MENU_FILE
-from hotline.agi.server import FastAGIServer, build_routes
 from hotline.agi.services import NoServices
 from hotline.agi.tree import load_ivr
+from hotline.agi.worker import FastAGIServer, build_routes
 from hotline.config.settings import AgiSettings, DutyCallSettings
 from hotline.workorders import duty_calls
 from hotline.workorders.duty_calls import KeyResult

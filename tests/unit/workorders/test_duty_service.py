@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from hotline.config.settings import DutyCallSettings, ServiceUrl, Settings
 from hotline.kernel.alarms import Alarm
-from hotline.workorders import duty_service
-from hotline.workorders.duty_service import DutyCallService
+from hotline.workorders import worker
 from hotline.workorders.models import DutyCall, DutyCallAttempt
+from hotline.workorders.worker import DutyCallService
 from tests.helpers.ports import free_port
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 
@@ -66,7 +66,7 @@ def alarms(monkeypatch: pytest.MonkeyPatch) -> list[Alarm]:
         sent.append(alarm)
         return True
 
-    monkeypatch.setattr(duty_service, "publish", publish)
+    monkeypatch.setattr(worker, "publish", publish)
     return sent
 
 
