@@ -50,7 +50,8 @@ def reconcile_command(
     from hotline.app.tables import open_engine
     from hotline.crm_bridge.journal import Journal
     from hotline.crm_bridge.reconcile import made_from_cdr, reconcile, report
-    from hotline.crm_bridge.service import journal_path, store_calls
+    from hotline.crm_bridge.service import store_calls
+    from hotline.crm_bridge.worker import journal_path
     from hotline.kernel.db import upgrade
     from hotline.kernel.masking import mask_number
     from hotline.workorders.calendar import load_calendar

@@ -282,7 +282,7 @@ class Supervisor:
 
     async def _start_bridge(self, engine: Engine) -> tuple[AmiClient, asyncio.Task[Any]]:
         """The CRM bridge and its AMI connection, once logged in (30 s at most)."""
-        from hotline.crm_bridge.service import BridgeService
+        from hotline.crm_bridge.worker import BridgeService
 
         s = self.settings
         ami = await self._ami()

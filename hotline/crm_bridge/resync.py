@@ -1,7 +1,7 @@
 """After the AMI link comes back: make the open calls agree with Asterisk's live channels.
 
 Pure logic over the assembler's state and a `CoreShowChannels` listing. The bridge
-(crm_bridge/service.py) takes the channels it believes alive *before* it asks for
+(crm_bridge/worker.py) takes the channels it believes alive *before* it asks for
 the listing, then processes every event that arrived meanwhile, then calls plan():
 
 - a channel believed alive that is neither in the listing nor hung up since is gone:

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.crm_bridge.journal import Journal, decode, encode, used
-from hotline.crm_bridge.service import BridgeService
+from hotline.crm_bridge.worker import BridgeService
 from hotline.kernel.db import make_engine, upgrade
 from tests.helpers.ami_transcript import load
 

@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 
 from hotline.config.settings import Settings
 from hotline.crm_bridge.journal import Journal
-from hotline.crm_bridge.service import BridgeService
 from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange
+from hotline.crm_bridge.worker import BridgeService
 from hotline.workorders.models import WorkOrder
 from tests.helpers.ami_transcript import load
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units

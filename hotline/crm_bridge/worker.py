@@ -1,0 +1,253 @@
+"""The bridge service: AMI events in, call records and draft work orders out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from hotline.asterisk.ami import AmiClient
+from hotline.config.settings import Settings
+from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
+from hotline.crm_bridge.cdr import read_cdr
+from hotline.crm_bridge.journal import Journal
+from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
+from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
+from hotline.crm_bridge.service import store_calls
+from hotline.kernel.masking import mask_number
+from hotline.workorders.calendar import load_calendar
+
+log = logging.getLogger(__name__)
+
+BATCH = 200  # finished calls per database transaction
+INTAKE_BATCH = 2000  # AMI events per journal transaction
+RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds between attempts while the database fails
+
+
+def _rows(reply: Any) -> list[dict[str, str]]:
+    if isinstance(reply, list):
+        return [{str(k): str(v) for k, v in r.items()} for r in reply]
+    return []
+
+
+class BridgeService:
+    """AMI events → journal (crm_bridge/journal.py) → assembler → journal → database.
+
+    Intake and storing are separate tasks: a database that is down or slow holds
+    up neither the events nor the calls in progress, and the finished calls are
+    written in batches (one transaction each) once it answers again.
+    """
+
+    def __init__(
+        self, settings: Settings, engine: Engine, ami: AmiClient, journal: Journal | None = None
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.ami = ami
+        self.journal = journal or Journal(journal_path(settings))
+        self.assembler = CallAssembler()
+        self.calendar = load_calendar()
+        self.tz = ZoneInfo(settings.timezone)
+        self.calls_stored = 0
+        self.calls_reconciled = 0
+        self._floor = datetime.now(UTC)  # run(): when this bridge's journal first ran
+        self.last_error = ""
+        self._finished = asyncio.Event()
+        self._unjournaled: list[FinishedCall] = []
+
+    def _store_batch(self, calls: list[FinishedCall]) -> None:
+        store_calls(self.settings, self.engine, calls, calendar=self.calendar, tz=self.tz)
+
+    def rebuild(self) -> int:
+        """After a restart: the calls in progress from their journaled events."""
+        events = self.journal.open_events()
+        self.take(events, journal=False)
+        if events:
+            log.info("bridge: %d journaled events replayed", len(events))
+        return len(events)
+
+    def take(self, events: list[dict[str, str]], *, journal: bool = True) -> list[FinishedCall]:
+        """Journal the events (durable first), then assemble; the calls they finished."""
+        if journal:
+            try:
+                self.journal.append(events)
+            except sqlite3.Error:  # the outbox disk: keep serving from memory, loudly
+                log.exception("bridge journal %s not writable", self.journal.path)
+        finished = [call for e in events if (call := self.assembler.feed(e)) is not None]
+        if finished:
+            try:
+                self.journal.finish(finished)
+            except sqlite3.Error:
+                log.exception("bridge journal %s not writable", self.journal.path)
+                self._unjournaled.extend(finished)
+            self._finished.set()
+        return finished
+
+    async def store_pending(self) -> int:
+        """Store what waits, in batches; raises when the database fails (nothing is lost)."""
+        done = 0
+        while self._unjournaled:  # only when the journal itself failed
+            calls = self._unjournaled[:BATCH]
+            await asyncio.to_thread(self._store_batch, calls)
+            del self._unjournaled[: len(calls)]
+            done += self._stored(calls)
+        while calls := self.journal.pending(BATCH):
+            await asyncio.to_thread(self._store_batch, calls)
+            self.journal.stored(c.linkedid for c in calls)
+            done += self._stored(calls)
+        return done
+
+    def _stored(self, calls: list[FinishedCall]) -> int:
+        self.calls_stored += len(calls)
+        for call in calls:
+            log.info(
+                "call %s from %s: %s, queue %s, agent %s",
+                call.linkedid,
+                mask_number(call.caller_number),
+                call.disposition.value,
+                call.queue or "-",
+                call.agent or "-",
+            )
+        return len(calls)
+
+    async def _store_loop(self) -> None:
+        delay = RETRY_FIRST
+        while True:
+            try:
+                await self.store_pending()
+                delay = RETRY_FIRST
+                self._finished.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._finished.wait(), 1.0)
+            except IntegrityError:
+                await self._store_one_by_one()
+            except Exception as exc:  # database down: the calls wait in the journal
+                self.last_error = str(exc)
+                pause = delay * random.uniform(0.5, 1.0)  # jitter: not all bridges at once
+                log.warning("storing calls failed (%s); retry in %.1fs", exc, pause)
+                await asyncio.sleep(pause)
+                delay = min(delay * 2, RETRY_CAP)
+
+    async def _store_one_by_one(self) -> None:
+        """A batch refused by a constraint: find the call, keep the rest."""
+        for call in self.journal.pending(BATCH):
+            try:
+                await asyncio.to_thread(self._store_batch, [call])
+            except IntegrityError:
+                log.exception("call %s conflicts with a stored row; kept as is", call.linkedid)
+            self.journal.stored([call.linkedid])
+
+    def _queued(self) -> list[dict[str, str]]:
+        events = []
+        while not self.ami.events.empty():
+            events.append(self.ami.events.get_nowait())
+        return events
+
+    async def resync(self, arrived: list[dict[str, str]] | None = None) -> list[FinishedCall]:
+        """At each AMI login: close the open calls whose channels are gone, at their true
+        end; `arrived` are the events after the login that were already taken off the queue.
+        """
+        before = believed_alive(self.assembler.calls)
+        try:
+            reply = await self.ami.action({"Action": "CoreShowChannels"}, as_list=True)
+        except Exception as exc:  # the link went again: the next login tries again
+            log.warning("bridge: could not list live channels (%s); resync at next login", exc)
+            self.take([*(arrived or []), *self._queued()])
+            return []
+        self.take([*(arrived or []), *self._queued()])  # what happened while we asked
+        p = plan(
+            before,
+            self.assembler.calls,
+            _rows(reply),
+            finished=self.assembler.finished,
+            now=datetime.now(UTC),
+        )
+        if p.new_channels:
+            self.take(p.new_channels)
+        if not p.hangups:
+            return []
+        ends: Mapping[str, datetime] = {}
+        try:
+            cdr = await asyncio.to_thread(read_cdr, self.settings.cdr_file, linkedids=p.closing)
+            ends = {i: t for i in p.closing if (t := end_time(i, cdr)) is not None}
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("bridge: CDR %s not readable (%s)", self.settings.cdr_file, exc)
+        closed = self.take(hangup_events(p, self.assembler.calls, ends))
+        log.info(
+            "bridge: resynchronised at login: %d calls ended while away (%d with the CDR's "
+            "end time, the others at their last event seen), %d channels found",
+            len(closed),
+            sum(1 for c in closed if c.linkedid in ends),
+            len(p.new_channels),
+        )
+        return closed
+
+    async def reconcile_once(self, since: datetime | None = None) -> Reconciliation:
+        """Compare Asterisk's CDR with the records; create and report the calls we missed."""
+        now = datetime.now(UTC)
+        lookback = timedelta(hours=self.settings.bridge.reconcile_lookback_hours)
+        since = since or max(self._floor, now - lookback)
+        in_progress = (
+            set(self.assembler.calls)
+            | self.journal.linkedids()
+            | {c.linkedid for c in self._unjournaled}
+        )
+        result = await asyncio.to_thread(
+            reconcile,
+            self.settings,
+            self.engine,
+            self._store_batch,
+            since=since,
+            now=now,
+            in_progress=in_progress,
+        )
+        self.calls_reconciled += len(result.created)
+        await report(self.settings, result)
+        return result
+
+    async def _reconcile_loop(self) -> None:
+        every = self.settings.bridge.reconcile_every_seconds
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.reconcile_once()
+            except Exception as exc:  # the database or the CDR file: next time
+                log.warning("bridge: reconciliation with the CDR failed (%s)", exc)
+
+    async def run(self) -> None:
+        self._floor = self.journal.started_at()
+        self.rebuild()
+        tasks = [
+            asyncio.create_task(self._store_loop(), name="bridge-store"),
+            asyncio.create_task(self._reconcile_loop(), name="bridge-reconcile"),
+        ]
+        try:
+            while True:
+                events = [await self.ami.events.get()]
+                while len(events) < INTAKE_BATCH and not self.ami.events.empty():
+                    events.append(self.ami.events.get_nowait())
+                login = next(
+                    (i for i, e in enumerate(events) if e.get("Event") == "FullyBooted"), None
+                )
+                if login is None:
+                    self.take(events)
+                else:  # a (new) AMI session: events may have been missed
+                    self.take(events[:login])
+                    await self.resync(events[login + 1 :])
+        finally:
+            for task in tasks:
+                task.cancel()
+
+
+def journal_path(settings: Settings) -> Path:
+    return settings.var_dir / "bridge" / "journal.db"
