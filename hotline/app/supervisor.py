@@ -301,16 +301,16 @@ class Supervisor:
         s = self.settings
         tasks = []
         if "acd" in self.services:
-            from hotline.acd.agent_service import AgentService
+            from hotline.acd.worker import AgentService
 
             agents = AgentService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(agents.run(), name="acd"))
         if "live" in self.services:
-            from hotline.acd.live_service import LiveService
+            from hotline.acd.worker import LiveService
 
             tasks.append(asyncio.create_task(LiveService(s, await self._ami()).run(), name="live"))
         if "callbacks" in self.services:
-            from hotline.acd.callback_service import CallbackService
+            from hotline.acd.worker import CallbackService
 
             callback_service = CallbackService(s, engine, await self._ami())
             tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
@@ -331,7 +331,7 @@ class Supervisor:
 
     async def _start_speech(self) -> asyncio.Task[Any]:
         from hotline.agi.phrases import menu_phrase_check
-        from hotline.speech.server import SpeechService
+        from hotline.speech.worker import SpeechService
 
         speech = SpeechService(self.settings, menu_phrase_check(self.settings))
         await speech.start()
@@ -347,7 +347,7 @@ class Supervisor:
             worker = RecordingWorker(s, engine)
             tasks.append(asyncio.create_task(worker.run(), name="recordings"))
         if "transcripts" in self.services:
-            from hotline.speech.transcribe import TranscriptionWorker
+            from hotline.speech.worker import TranscriptionWorker
 
             transcriber = TranscriptionWorker(s, engine)
             tasks.append(asyncio.create_task(transcriber.run(), name="transcripts"))
