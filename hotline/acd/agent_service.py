@@ -111,6 +111,16 @@ class AgentService:
             tg.create_task(self._watch(), name="acd-watch")
             tg.create_task(self._publish(), name="acd-mqtt")
 
+    def status(self) -> dict[str, object]:
+        """The AMI session, the agents known, the rebuilds from Asterisk, the MQTT backlog."""
+        return {
+            "ami_logged_in": self.ami.logged_in.is_set(),
+            "agents": len(self.book.views()),
+            "rebuilds": self.rebuilds,
+            "rebuild_pending": self._need_rebuild.is_set(),
+            "mqtt_queue": self._mqtt.qsize(),
+        }
+
     # ---- AMI ---------------------------------------------------------------
     async def _events(self) -> None:
         self._need_rebuild.set()

@@ -69,6 +69,13 @@ class CallbackService:
         finally:
             events.cancel()
 
+    def status(self) -> dict[str, object]:
+        """The AMI session; whether the placeholders are still to be checked after a login."""
+        return {
+            "ami_logged_in": self.ami.logged_in.is_set(),
+            "reconcile_pending": self._reconcile,
+        }
+
     # Putting places in line ---------------------------------------------
     async def place_due(self) -> None:
         with Session(self.engine) as s:

@@ -151,6 +151,17 @@ class LiveService:
             self.ami.close()
             await self.redis.aclose()
 
+    def status(self) -> dict[str, object]:
+        """The AMI session, callers waiting now, whether Redis and the broker take the numbers."""
+        return {
+            "ami_logged_in": self.ami.logged_in.is_set(),
+            "rebuilds": self.rebuilds,
+            "waiting": len(self.stats.total.waiting),
+            "redis_down": self._redis_down,
+            "mqtt_connected": self.mqtt.connected,
+            "mqtt_backlog": len(self.mqtt.retained) + len(self.mqtt.others),
+        }
+
     # ---- AMI --------------------------------------------------------------
     async def _consume(self) -> None:
         while True:

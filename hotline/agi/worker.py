@@ -110,6 +110,23 @@ class FastAGIServer:
         assert self._server is not None
         await self._server.serve_forever()
 
+    async def run(self) -> None:
+        """Serve until cancelled, then stop listening and end the calls in progress."""
+        try:
+            await self.serve_forever()
+        finally:
+            await self.close()
+
+    def status(self) -> dict[str, object]:
+        """Whether it listens and where, the calls in progress, the routes."""
+        listening = self._server is not None and bool(self._server.sockets)
+        return {
+            "listening": listening,
+            "port": self.bound_port if listening else None,
+            "calls": len(self._calls),
+            "routes": sorted(self._routes),
+        }
+
     async def close(self) -> None:
         """Stop listening and end the calls in progress (their dialplan falls back)."""
         if self._server is None:
@@ -306,12 +323,3 @@ def make_agi_server(settings: Settings, engine: Engine) -> FastAGIServer:
 
 def pid_file(settings: Settings) -> Path:
     return settings.run_dir / PID_FILE
-
-
-async def run(settings: Settings, engine: Engine) -> None:
-    """`hotline serve agi`: load the IVR, then serve until cancelled."""
-    server = make_agi_server(settings, engine)
-    try:
-        await server.serve_forever()
-    finally:
-        await server.close()

@@ -248,6 +248,18 @@ class BridgeService:
             for task in tasks:
                 task.cancel()
 
+    def status(self) -> dict[str, object]:
+        """The AMI session, the calls in progress, those stored and reconciled since the start,
+        and the last failure to store."""
+        return {
+            "ami_logged_in": self.ami.logged_in.is_set(),
+            "calls_in_progress": len(self.assembler.calls),
+            "calls_stored": self.calls_stored,
+            "calls_reconciled": self.calls_reconciled,
+            "unjournaled": len(self._unjournaled),
+            "last_error": self.last_error,
+        }
+
 
 def journal_path(settings: Settings) -> Path:
     return settings.var_dir / "bridge" / "journal.db"

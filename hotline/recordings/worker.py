@@ -288,6 +288,15 @@ class RecordingWorker:
                 log.exception("recordings worker pass failed; retrying")
             await asyncio.sleep(self.settings.recordings.poll_seconds)
 
+    def status(self) -> dict[str, object]:
+        """Recordings archived since the start, where the disk runs low, the next verify."""
+        return {
+            "archived": self.archived,
+            "disk_low": sorted(self.disk_low),
+            "on_secondary": self.on_secondary,
+            "next_verify": self.next_verify.isoformat(),
+        }
+
     async def tick(self) -> None:
         if time.monotonic() - self.last_disk_check >= self.settings.recordings.disk_check_seconds:
             self.last_disk_check = time.monotonic()

@@ -149,6 +149,14 @@ class SpeechService:
         finally:
             self.pool.close()
 
+    async def run(self) -> None:
+        """Listen, serve until cancelled, then close."""
+        await self.start()
+        try:
+            await self.serve_forever()
+        finally:
+            await self.close()
+
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -320,13 +328,3 @@ async def _play(writer: asyncio.StreamWriter, pcm: bytes, stop: asyncio.Event) -
 async def _reply(writer: asyncio.StreamWriter, data: dict[str, Any]) -> None:
     writer.write(json.dumps(data, ensure_ascii=False).encode() + b"\n")
     await writer.drain()
-
-
-async def serve(settings: Settings, check_phrases: PhraseCheck | None = None) -> None:
-    """`hotline serve speech`: the service alone."""
-    service = SpeechService(settings, check_phrases)
-    await service.start()
-    try:
-        await service.serve_forever()
-    finally:
-        await service.close()

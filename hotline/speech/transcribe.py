@@ -198,6 +198,14 @@ class TranscriptionWorker:
                 log.exception("transcription pass failed; retrying")
             await asyncio.sleep(self.settings.speech.transcribe_poll_seconds)
 
+    def status(self) -> dict[str, object]:
+        """Transcripts made since the start, why transcription waits, recordings to retry."""
+        return {
+            "done": self.done,
+            "off_because": self.off_because or "",
+            "retrying": len(self.failures),
+        }
+
     def tick(self) -> int:
         """One pass: every due recording not waiting for a retry. Returns how many were done."""
         why = problem(self.settings.speech_model_dir)

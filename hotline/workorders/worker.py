@@ -104,6 +104,13 @@ class DutyCallService:
         finally:
             events.cancel()
 
+    def status(self) -> dict[str, object]:
+        """The AMI session (no step of the plan is spent without it) and the database."""
+        return {
+            "ami_logged_in": self.ami.logged_in.is_set(),
+            "database_down": self._db_down,
+        }
+
     # One pass ------------------------------------------------------------------
     async def run_once(self) -> None:
         now = self.clock()

@@ -206,3 +206,13 @@ class UpstreamSender:
                     await asyncio.sleep(self.up.poll_seconds)
         finally:
             await self.aclose()
+
+    def status(self) -> dict[str, object]:
+        """Whether a platform is configured, changes delivered since the start, failures in a
+        row (the platform's trouble), the last pruning of delivered changes."""
+        return {
+            "configured": bool(self.up.url),
+            "delivered": self.delivered,
+            "failures": self.failures,
+            "pruned_at": self._pruned_at.isoformat() if self._pruned_at else None,
+        }

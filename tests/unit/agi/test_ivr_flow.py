@@ -213,6 +213,33 @@ async def test_close_ends_calls_in_progress(make_server: ServerFactory) -> None:
     assert fake.variables == {}
 
 
+async def test_run_serves_until_cancelled_and_status_shows_the_calls(menu: IvrConfig) -> None:
+    settings = AgiSettings().model_copy(update={"port": 0})
+    server = FastAGIServer(settings, build_routes(menu))
+    assert server.status()["listening"] is False
+    running = asyncio.create_task(server.run())
+    for _ in range(200):  # started: listening
+        if server.status()["listening"]:
+            break
+        await asyncio.sleep(0.01)
+    fake = FakeAsterisk(server.bound_port, pause_at="GET DATA")
+    call_task = asyncio.create_task(fake.run())
+    await asyncio.wait_for(fake.reached.wait(), timeout=2)
+    assert server.status() == {
+        "listening": True,
+        "port": server.bound_port,
+        "calls": 1,
+        "routes": ["callback", "duty", "ivr", "message", "survey"],
+    }
+    running.cancel()  # run() closes: the call in progress ends, nothing is left listening
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(running, timeout=2)
+    fake.release.set()
+    with contextlib.suppress(ConnectionError):
+        await asyncio.wait_for(call_task, timeout=2)
+    assert server.status()["listening"] is False and server.status()["calls"] == 0
+
+
 # Misbehaving peers --------------------------------------------------------------
 async def test_bad_peers_do_not_disturb_a_call(make_server: ServerFactory) -> None:
     server = await make_server(header_timeout_seconds=0.2)

@@ -169,3 +169,19 @@ async def test_no_model_answers_at_once_with_why(tmp_path: Path) -> None:
         assert svc.status()["ready"] is False
     finally:
         await svc.close()
+
+
+async def test_run_listens_until_cancelled(tmp_path: Path) -> None:
+    svc = SpeechService(settings_for(tmp_path, tmp_path / "no-model"))
+    running = asyncio.create_task(svc.run())
+    for _ in range(200):  # started: listening
+        if svc._server is not None:
+            break
+        await asyncio.sleep(0.01)
+    _, writer, reply = await ask(svc.port, str(uuid.uuid4()))
+    writer.close()
+    assert reply["ready"] is False
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert svc._server is not None and not svc._server.is_serving()
