@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from hotline.asterisk.root import asterisk_cmd
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, publish
@@ -320,8 +321,6 @@ class RecordingWorker:
 
     def switch_spool(self, secondary: bool) -> None:
         """Point Asterisk's HOTLINE_RECDIR at the secondary path (or back)."""
-        from hotline.asterisk.root import asterisk_cmd
-
         target = (
             self.settings.recordings.secondary_dir
             if secondary
