@@ -24,7 +24,9 @@ from hotline.app import (
     cli_users,
 )
 from hotline.app.cli_settings import settings_or_exit
+from hotline.app.errors import StartError
 from hotline.asterisk import root as asterisk_root
+from hotline.asterisk.errors import InstallError
 
 # Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
@@ -124,14 +126,14 @@ def up(
     if detach:
         try:
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
-        except supervisor.StartError as exc:
+        except StartError as exc:
             raise _fail(str(exc)) from exc
         typer.echo(f"hotline is up: {where}")
         return
     _logging()
     try:
         asyncio.run(supervisor.Supervisor(settings, names).run())
-    except (supervisor.StartError, asterisk_root.InstallError, ConfigError) as exc:
+    except (StartError, InstallError, ConfigError) as exc:
         raise _fail(f"hotline up failed: {exc}") from exc
 
 
@@ -213,7 +215,7 @@ def asterisk_install(
     settings = _settings()
     try:
         root = asterisk_root.install(settings, suite=suite)
-    except asterisk_root.InstallError as exc:
+    except InstallError as exc:
         raise _fail(str(exc)) from exc
     render.render_all(settings)
     prompts.generate(settings)
