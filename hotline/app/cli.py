@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hotline.app.cli_settings import settings_or_exit, setup_logging
+from hotline.app.errors import StartError
 from hotline.app.plugins import PLUGINS
-from hotline.asterisk import root as asterisk_root
+from hotline.asterisk.errors import InstallError
 
 # Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
@@ -84,14 +85,14 @@ def up(
     if detach:
         try:
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
-        except supervisor.StartError as exc:
+        except StartError as exc:
             raise _fail(str(exc)) from exc
         typer.echo(f"hotline is up: {where}")
         return
     setup_logging()
     try:
         asyncio.run(supervisor.Supervisor(settings, names).run())
-    except (supervisor.StartError, asterisk_root.InstallError, ConfigError) as exc:
+    except (StartError, InstallError, ConfigError) as exc:
         raise _fail(f"hotline up failed: {exc}") from exc
 
 

@@ -112,8 +112,9 @@ def _run(
 ) -> None:
     import asyncio
 
+    from hotline.acd.errors import ActionError
     from hotline.acd.membership import ami_session
-    from hotline.acd.supervision import ActionError, Actor
+    from hotline.acd.supervision import Actor
 
     settings = _settings()
     try:

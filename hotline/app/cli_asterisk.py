@@ -9,6 +9,7 @@ import typer
 
 from hotline.app.cli_settings import settings_or_exit, setup_logging
 from hotline.asterisk import root as asterisk_root
+from hotline.asterisk.errors import InstallError
 
 if TYPE_CHECKING:
     from hotline.config.settings import Settings
@@ -38,7 +39,7 @@ def asterisk_install(
     settings = _settings()
     try:
         root = asterisk_root.install(settings, suite=suite)
-    except asterisk_root.InstallError as exc:
+    except InstallError as exc:
         raise _fail(str(exc)) from exc
     render.render_all(settings)
     prompts.generate(settings)

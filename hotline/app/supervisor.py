@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from hotline.app import render
+from hotline.app.errors import StartError
 from hotline.app.health import asterisk_ok, tcp_open
 from hotline.app.tables import open_engine
 from hotline.asterisk import prompts
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
     from hotline.asterisk.ami import AmiClient
 
 log = logging.getLogger(__name__)
-
-
-class StartError(Exception):
-    """A component could not start; the message says which and why."""
 
 
 @dataclass

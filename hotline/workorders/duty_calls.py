@@ -20,7 +20,7 @@ from hotline.config.settings import DutyCallSettings
 from hotline.kernel.dbtypes import UTCDateTime
 from hotline.kernel.masking import mask_number
 from hotline.workorders.duty_plan import SIGNS, Role, Step, escalation_plan, minutes_late
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import OrgUnit, WorkOrder, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
 
