@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from hotline.acd.agent_feed import AgentFeed, hello
+from hotline.acd.errors import NotYours
 from hotline.auth import gate
 from hotline.auth.gate import CLOSE_FORBIDDEN
 from hotline.auth.masking import masked
@@ -31,17 +32,13 @@ from hotline.kernel.masking import mask_number
 from hotline.kernel.web import EngineDep, SettingsDep, engine_of, settings_of
 from hotline.speech.search import search_orders
 from hotline.workorders.context import service_session
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import Channel
 
 log = logging.getLogger(__name__)
 
 PAGE_DIR = Path(__file__).resolve().parent / "agent_page_files"
 PAGE_FILES = {"agent.js": "text/javascript", "agent.css": "text/css"}
-
-
-class NotYours(Exception):
-    """An agent asked for another agent's page, or a supervisor named no agent."""
 
 
 def page_agent(settings: Settings, who: Principal, asked: str) -> tuple[str, bool]:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from hotline.acd.errors import UnknownReason
 from hotline.config.names import queue_from_asterisk
 
 
@@ -41,10 +42,6 @@ PAUSE_REASONS = (
     PauseReason("meeting", "4", "会议"),
     PauseReason("leader_duty", "5", "领导值班"),
 )
-
-
-class UnknownReason(ValueError):
-    """A pause reason that is not one of PAUSE_REASONS."""
 
 
 def pause_reason(code: str) -> PauseReason:

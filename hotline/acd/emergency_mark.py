@@ -20,8 +20,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.acd import membership
+from hotline.acd.errors import ActionError
 from hotline.acd.models import AgentAction
-from hotline.acd.supervision import ActionError
 from hotline.asterisk.ami import AmiClient
 from hotline.asterisk.variables import EMERGENCY_PRIORITY
 from hotline.config.settings import Settings, queue_from_asterisk

@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from hotline.acd import agent_page, emergency_mark, live_api
 from hotline.acd.agent_service import read_agents
 from hotline.acd.agent_state import PAUSE_REASONS
+from hotline.acd.errors import ActionError
 from hotline.acd.linkage import bring_in, check_line
 from hotline.acd.membership import ami_session
 from hotline.acd.supervision import (
-    ActionError,
     Actor,
     SpyMode,
     audit_trail,
@@ -94,7 +94,7 @@ class AuditOut(BaseModel):
 
 
 def _error(exc: ActionError) -> HTTPException:
-    return HTTPException(exc.status, {"detail": str(exc), "error_id": exc.error_id})
+    return HTTPException(exc.status, {"detail": str(exc), "error_id": exc.code})
 
 
 @contextlib.contextmanager

@@ -16,7 +16,8 @@ import uuid
 from sqlalchemy import Engine
 
 from hotline.acd import membership
-from hotline.acd.supervision import ActionError, Actor, _audit, _rows, find_agent
+from hotline.acd.errors import ActionError
+from hotline.acd.supervision import Actor, _audit, _rows, find_agent
 from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import EMERGENCY_LINES, Settings
 

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hotline.acd.errors import MalformedEvent
 from hotline.config.settings import queue_from_asterisk
 from hotline.kernel.masking import mask_number
 
@@ -28,10 +29,6 @@ ANSWERED, ABANDONED, LEFT = "answered", "abandoned", "left"
 OUTCOMES = (ANSWERED, ABANDONED, LEFT)
 QUEUE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # safe in a Redis key and an MQTT topic
 TRACK_HOURS = 6  # a call we heard nothing of for this long is forgotten
-
-
-class MalformedEvent(ValueError):
-    """An AMI event without a field we need, or with a value that does not parse."""
 
 
 @dataclass

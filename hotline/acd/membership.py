@@ -12,12 +12,9 @@ from typing import Any
 
 from hotline.acd.agent_state import PauseReason
 from hotline.acd.agents import Agent
+from hotline.acd.errors import AmiRefused
 from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings, asterisk_queue
-
-
-class AmiRefused(Exception):
-    """Asterisk answered an action with an error; the message says which and why."""
 
 
 @asynccontextmanager

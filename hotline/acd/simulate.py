@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 
 from hotline.acd import live_keys
 from hotline.acd.erlang import service_level
+from hotline.acd.errors import LiveNumbersError
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 
@@ -41,10 +42,6 @@ AGENT_PORT_BASE = 5100
 CALLER_PORT_BASE = 6100
 # The simulated callers press 0: the general queue, whose live numbers are compared.
 QUEUE = "general"
-
-
-class LiveNumbersError(RuntimeError):
-    """The system's live numbers cannot be read, or do not cover the simulation."""
 
 
 def scenario(name: str, **values: object) -> str:

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from hotline.acd import agents as agent_store
 from hotline.acd import membership
 from hotline.acd.agent_state import pause_reason
+from hotline.acd.errors import ActionError, AmiRefused
 from hotline.acd.models import AgentAction
 from hotline.asterisk.ami import AmiClient
 from hotline.config.settings import Settings
@@ -39,15 +40,6 @@ CHANSPY_OPTIONS = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: 
 
 STATE_ACTIONS = ("login", "logout", "pause", "unpause")
 ALL_ACTIONS = (*STATE_ACTIONS, *(m.value for m in SpyMode))
-
-
-class ActionError(Exception):
-    """Refused before or by Asterisk; error_id is stable for API clients and tests."""
-
-    def __init__(self, message: str, error_id: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,7 @@ async def change_state(
         else:
             await membership.pause(ami, agent, None)
             done = "unpaused"
-    except membership.AmiRefused as exc:
+    except AmiRefused as exc:
         _audit(engine, settings, actor, action, agent_id, reason=code, result=f"refused: {exc}")
         raise ActionError(str(exc), "refused_by_asterisk") from exc
     _audit(engine, settings, actor, action, agent_id, reason=code)

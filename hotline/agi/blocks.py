@@ -9,11 +9,8 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, or_, select
 
+from hotline.agi.errors import BlockError
 from hotline.agi.models import BlockAudit, BlockedNumber
-
-
-class BlockError(ValueError):
-    """A block request that cannot be done (no such block, bad number, …)."""
 
 
 def _normal(number: str) -> str:

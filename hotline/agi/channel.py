@@ -5,16 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hotline.agi.protocol import (
-    AGIDeadChannel,
-    AGIError,
-    AGIHangup,
-    AGIProtocolError,
-    AGIResult,
-    format_command,
-    read_response,
-    script_name,
-)
+from hotline.agi.errors import AGIDeadChannel, AGIError, AGIHangup, AGIProtocolError
+from hotline.agi.protocol import format_command, read_response, script_name
+from hotline.agi.result import AGIResult
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from hotline.agi import blocks
+from hotline.agi.errors import BlockError
 from hotline.agi.models import BlockAudit, BlockedNumber
 from hotline.auth import gate
 from hotline.auth.masking import NUMBER_FIELDS, masked
@@ -85,7 +86,7 @@ def add(body: BlockIn, engine: EngineDep, actor: str = ACTOR) -> BlockOut:
             block = blocks.add_block(
                 s, body.number, reason=body.reason, actor=actor, expires_at=body.expires_at
             )
-        except blocks.BlockError as exc:
+        except BlockError as exc:
             raise HTTPException(409, str(exc)) from exc
         s.commit()
         s.refresh(block)
@@ -97,7 +98,7 @@ def remove(number: str, engine: EngineDep, actor: str = ACTOR) -> BlockOut:
     with Session(engine) as s:
         try:
             block = blocks.remove_block(s, number, actor=actor)
-        except blocks.BlockError as exc:
+        except BlockError as exc:
             raise HTTPException(404, str(exc)) from exc
         s.commit()
         s.refresh(block)

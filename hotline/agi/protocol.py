@@ -1,13 +1,16 @@
-"""The AGI wire protocol: quoting, the header block, response lines, errors.
+"""The AGI wire protocol: quoting, the header block, response lines.
 
-Pure functions and one reader coroutine; no sockets are opened here.
+Pure functions and one reader coroutine; no sockets are opened here. A parsed line is an
+AGIResult (result.py); what goes wrong raises the exceptions of errors.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+
+from hotline.agi.errors import AGIHangup, AGIProtocolError
+from hotline.agi.result import AGIResult
 
 # A response block longer than this many lines is not AGI (Asterisk's usage texts are short).
 MAX_RESPONSE_LINES = 200
@@ -19,48 +22,6 @@ _RESULT_RE = re.compile(r"^result=(\S*)(?: (.*))?$")
 _DATA_RE = re.compile(r"^\((.*)\)((?: [A-Za-z_]+=\S*)*)$")
 _EXTRA_RE = re.compile(r"^(?: ?[A-Za-z_]+=\S*)*$")
 _VERB_RE = re.compile(r"^[A-Z]+(?: [A-Z]+)*$")
-
-
-class AGIError(Exception):
-    """Asterisk answered a command with a code other than 200 (510, 511, 520, …)."""
-
-    def __init__(self, result: AGIResult, verb: str = "") -> None:
-        self.result = result
-        self.code = result.code
-        self.message = result.data
-        self.verb = verb
-        where = f" to {verb}" if verb else ""
-        super().__init__(f"AGI error {result.code}{where}: {result.data}")
-
-
-class AGIProtocolError(AGIError):
-    """The peer sent something that is not AGI (bad header, bad response line)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(AGIResult(code=0, result="", data=message))
-
-
-class AGIHangup(Exception):
-    """The caller hung up: Asterisk sent `HANGUP`, or closed the connection."""
-
-
-class AGIDeadChannel(AGIError, AGIHangup):
-    """511: the command is not permitted on a dead channel, i.e. the caller has hung up."""
-
-
-@dataclass(frozen=True, slots=True)
-class AGIResult:
-    """One response: `200 result=1 (timeout) endpos=1234` gives code 200, result "1",
-    data "timeout" and extra {"endpos": "1234"}. For an error code, data is its text."""
-
-    code: int
-    result: str
-    data: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.code == 200
 
 
 def quote(arg: str) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from hotline.acd.emergency_mark import mark
 from hotline.acd.membership import ami_session
-from hotline.agi.protocol import AGIError
+from hotline.agi.errors import AGIError
 from hotline.agi.tree import MenuNode, SpeechMenu, TransferNode
 from hotline.config.settings import Settings
 from hotline.kernel.redis_conn import redis_client

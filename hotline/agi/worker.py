@@ -23,9 +23,10 @@ from sqlalchemy import Engine
 from hotline.acd.widening import LiveServiceLevel
 from hotline.agi.channel import AGIChannel
 from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
+from hotline.agi.errors import AGIError, AGIHangup, AGIProtocolError
 from hotline.agi.ivr import ivr
 from hotline.agi.menu import menu_file
-from hotline.agi.protocol import AGIError, AGIHangup, AGIProtocolError, parse_headers
+from hotline.agi.protocol import parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
 from hotline.agi.speech import SpeechClient, supervisor_flag

@@ -6,6 +6,7 @@ is audited."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,22 +17,17 @@ from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from hotline.acd import http as acd_http
-from hotline.agi import http as agi_http
 from hotline.app.health import check_all
+from hotline.app.plugins import PLUGINS
 from hotline.auth import gate
-from hotline.auth import http as auth_http
 from hotline.auth.audit import AuditWrites
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
-from hotline.crm_bridge import http as crm_bridge_http
 from hotline.crm_bridge.record import CallOut, call_out
 from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
-from hotline.recordings import http as recordings_http
-from hotline.workorders import http as workorders_http
 from hotline.workorders.units import unit_problem
 
 # Swagger UI for /docs, from the package (static/swagger-ui/README.md: version, hashes)
@@ -99,15 +95,6 @@ async def status(request: Request) -> dict[str, Any]:
 
 # Every package's routes, in the order they are tried: one explicit table (nothing
 # registers itself at import).
-ROUTERS: tuple[APIRouter, ...] = (
-    router,  # this module's: calls, status, the docs
-    auth_http.router,
-    recordings_http.router,
-    agi_http.router,
-    workorders_http.router,
-    acd_http.router,  # agents and supervisors, live numbers and the wallboard, agent page
-    crm_bridge_http.router,
-)
 
 
 def create_app(
@@ -126,6 +113,7 @@ def create_app(
     app.state.bridge_connected = bridge_connected
     # every write, allowed or refused, into audit_log (auth/audit.py)
     app.add_middleware(AuditWrites, engine=engine)
-    for routes in ROUTERS:
-        app.include_router(routes)
+    for plugin in PLUGINS.values():  # each package's routes (app/plugins.py), in order
+        for module in plugin.routes:
+            app.include_router(importlib.import_module(module).router)
     return app

@@ -4,27 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
-import subprocess
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.app import (
-    cli_acd,
-    cli_agents,
-    cli_bridge,
-    cli_call,
-    cli_ivr,
-    cli_orders,
-    cli_recordings,
-    cli_speech,
-    cli_upstream,
-    cli_users,
-)
-from hotline.app.cli_settings import settings_or_exit
-from hotline.asterisk import root as asterisk_root
+from hotline.app.cli_settings import settings_or_exit, setup_logging
+from hotline.app.errors import StartError
+from hotline.app.plugins import PLUGINS
+from hotline.asterisk.errors import InstallError
 
 # Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
@@ -32,7 +19,7 @@ from hotline.config.names import ConfigError
 from hotline.kernel.service_names import ALL_SERVICES as SERVICE_NAMES
 
 if TYPE_CHECKING:
-    from hotline.config.settings import Settings
+    pass
 
 # Plain help (rich_markup_mode=None; sub-apps inherit it): rich's help renderer costs
 # about 0.1 s of every `--help`.
@@ -42,37 +29,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-asterisk_app = typer.Typer(
-    help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True
-)
-agent_app = typer.Typer(
-    help="Agents: add, list, log in and out, pause; supervisors listen, whisper, barge.",
-    no_args_is_help=True,
-)
-db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-app.add_typer(asterisk_app, name="asterisk")
-app.add_typer(agent_app, name="agent")
-app.add_typer(db_app, name="db")
-app.add_typer(cli_recordings.app, name="recordings")
-app.add_typer(cli_ivr.block_app, name="block")
-app.command("reload")(cli_ivr.reload)
-app.command("callbacks")(cli_ivr.callbacks_list)
-app.command("simulate")(cli_acd.simulate)
-app.command("call")(cli_call.call)
-app.add_typer(cli_orders.orders_app, name="orders")
-app.add_typer(cli_upstream.app, name="upstream")
-app.add_typer(cli_bridge.app, name="bridge")
-app.add_typer(cli_users.app, name="users")
-app.add_typer(cli_speech.app, name="speech")
-
-
-def _logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("panoramisk").setLevel(logging.WARNING)
+for plugin in PLUGINS.values():
+    for group_name, group in plugin.groups.items():
+        app.add_typer(group, name=group_name)
+    for command_name, command in plugin.commands.items():
+        app.command(command_name)(command)
 
 
 _settings = settings_or_exit
@@ -124,14 +85,14 @@ def up(
     if detach:
         try:
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
-        except supervisor.StartError as exc:
+        except StartError as exc:
             raise _fail(str(exc)) from exc
         typer.echo(f"hotline is up: {where}")
         return
-    _logging()
+    setup_logging()
     try:
         asyncio.run(supervisor.Supervisor(settings, names).run())
-    except (supervisor.StartError, asterisk_root.InstallError, ConfigError) as exc:
+    except (StartError, InstallError, ConfigError) as exc:
         raise _fail(f"hotline up failed: {exc}") from exc
 
 
@@ -155,7 +116,7 @@ def serve(service: Annotated[str, typer.Argument(help="one service of `hotline u
     if service not in choices:
         raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
-    _logging()
+    setup_logging()
     if service not in ("agi", "speech"):
         from hotline.kernel.db import upgrade
 
@@ -197,186 +158,3 @@ def status(
             state = "ok  " if comp["ok"] else "off " if comp.get("optional") else "DOWN"
             typer.echo(f"{name:10} {state} {comp['detail']}")
     raise typer.Exit(0 if report["ok"] else 1)
-
-
-@asterisk_app.command("install")
-def asterisk_install(
-    suite: Annotated[
-        str | None, typer.Option(help="Debian suite (default forky, then sid)")
-    ] = None,
-) -> None:
-    """Build (once, cached) the Debian root with Asterisk, render config, speak prompts."""
-    from hotline.app import render
-    from hotline.asterisk import prompts
-
-    _logging()
-    settings = _settings()
-    try:
-        root = asterisk_root.install(settings, suite=suite)
-    except asterisk_root.InstallError as exc:
-        raise _fail(str(exc)) from exc
-    render.render_all(settings)
-    prompts.generate(settings)
-    typer.echo(
-        f"Asterisk root: {root} -> {root.resolve()} "
-        f"({asterisk_root.asterisk_version(root) or 'host Asterisk'})"
-    )
-
-
-@asterisk_app.command("render")
-def asterisk_render() -> None:
-    """Render Asterisk's config files from hotline/asterisk/templates and hotline/config/."""
-    from hotline.app import render
-
-    settings = _settings()
-    for path in render.render_all(settings):
-        typer.echo(str(path))
-
-
-@asterisk_app.command("reload")
-def asterisk_reload() -> None:
-    """Render, then make the running Asterisk reload its configuration."""
-    from hotline.app import render
-
-    settings = _settings()
-    render.render_all(settings)
-    _asterisk_rx(settings, "core reload")
-
-
-@asterisk_app.command(
-    "cli", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
-def asterisk_cli(ctx: typer.Context) -> None:
-    """Run an Asterisk CLI command, e.g. `hotline asterisk cli core show channels`."""
-    settings = _settings()
-    _asterisk_rx(settings, " ".join(ctx.args) or "core show version")
-
-
-def _asterisk_rx(settings: Settings, command: str) -> None:
-    out = subprocess.run(
-        asterisk_root.asterisk_cmd(settings.root, "-rx", command),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    typer.echo(out.stdout + out.stderr, nl=False)
-    if out.returncode != 0:
-        raise typer.Exit(out.returncode)
-
-
-@app.command("prompts")
-def prompts_cmd(
-    force: Annotated[bool, typer.Option(help="re-speak our own prompts")] = False,
-) -> None:
-    """Speak hotline/config/prompts.yaml into the Asterisk root (recorded files are kept)."""
-    from hotline.asterisk import prompts
-
-    for path in prompts.generate(_settings(), force=force):
-        typer.echo(str(path))
-
-
-bench_app = typer.Typer(
-    help="Benchmarks: our engine against a dialplan-only reference.", no_args_is_help=True
-)
-app.add_typer(bench_app, name="bench")
-
-
-@bench_app.command("all")
-def bench_all() -> None:
-    """Run every benchmark (about an hour); write bench/results/ (stop your hotline first)."""
-    from bench.run import BENCHMARKS, run
-
-    run(list(BENCHMARKS))
-
-
-@bench_app.command("run")
-def bench_run(
-    names: Annotated[
-        list[str],
-        typer.Argument(
-            help="fastagi ami capacity setup classic recording routing simulation held "
-            "speech cli_start"
-        ),
-    ],
-) -> None:
-    """Run some benchmarks; the table keeps the others' last figures."""
-    from bench.run import run
-
-    try:
-        run(names)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-
-
-@bench_app.command("report")
-def bench_report() -> None:
-    """Rewrite bench/results/results.md and the plots from results.json."""
-    from bench.run import _load, write_report
-
-    typer.echo(write_report(_load()).read_text())
-
-
-@db_app.command("upgrade")
-def db_upgrade() -> None:
-    """Apply the Alembic migrations to the configured database."""
-    from hotline.kernel.db import upgrade
-
-    settings = _settings()
-    upgrade(settings.db_url)
-    typer.echo("database at head")
-
-
-@agent_app.command("add")
-def agent_add(
-    agent_id: Annotated[str, typer.Argument(metavar="ID")],
-    password: Annotated[str | None, typer.Option(help="for a registering softphone")] = None,
-    contact: Annotated[str | None, typer.Option(help="SIP URI of a desk phone")] = None,
-    skills: Annotated[
-        str, typer.Option(help="comma-separated queue names, each may end :1-5 (proficiency)")
-    ] = "",
-    name: Annotated[str, typer.Option(help="the agent's name")] = "",
-) -> None:
-    """Add (or replace) an agent; the running Asterisk learns it at once."""
-    from hotline.acd import agents as agent_store
-    from hotline.app import render
-
-    settings = _settings()
-    try:
-        agent = agent_store.add(
-            settings,
-            agent_id,
-            name=name,
-            password=password,
-            contact=contact,
-            skills=[s for s in skills.split(",") if s.strip()],
-        )
-    except ConfigError as exc:
-        raise _fail(str(exc), 2) from exc
-    except ValueError as exc:
-        raise _fail(f"agent {agent_id}: {exc}", 2) from exc
-    if (settings.root / "usr/sbin/asterisk").exists():
-        render.render_all(settings)
-        subprocess.run(
-            asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
-            capture_output=True,
-            check=False,
-        )
-        subprocess.run(  # the feature codes (*11 log in) know each agent's queues
-            asterisk_root.asterisk_cmd(settings.root, "-rx", "dialplan reload"),
-            capture_output=True,
-            check=False,
-        )
-    typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
-
-
-@agent_app.command("list")
-def agent_list() -> None:
-    """Agents from hotline/config/hotline.yaml and those added with `hotline agent add`."""
-    from hotline.acd import agents as agent_store
-
-    for a in agent_store.all_agents(_settings()):
-        how = a.contact or "softphone (registers)"
-        typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")
-
-
-cli_agents.register(agent_app)

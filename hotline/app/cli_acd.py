@@ -57,7 +57,8 @@ def simulate(
 def _live_before(settings: Settings, target: float) -> LiveFigures | None:
     """The general queue's live numbers before the run; None when the system reports no
     service level at `target` seconds."""
-    from hotline.acd.simulate import QUEUE, LiveNumbersError, read_live, threshold_key
+    from hotline.acd.errors import LiveNumbersError
+    from hotline.acd.simulate import QUEUE, read_live, threshold_key
 
     if threshold_key(target) not in {str(t) for t in settings.live.service_level_seconds}:
         typer.echo(
@@ -128,7 +129,8 @@ def _report(
     settings: Settings, plan: Plan, prefix: str, offered: int, live_before: LiveFigures | None
 ) -> None:
     """The table of service levels; exit 1 when the system's differs from the records'."""
-    from hotline.acd.simulate import QUEUE, LiveNumbersError, outcome, read_live
+    from hotline.acd.errors import LiveNumbersError
+    from hotline.acd.simulate import QUEUE, outcome, read_live
     from hotline.app.tables import open_engine
 
     try:

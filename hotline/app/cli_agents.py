@@ -6,6 +6,7 @@ State changes and supervisor actions go to Asterisk over AMI and are audited wit
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
@@ -14,6 +15,8 @@ import typer
 
 from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.app.cli_settings import cli_user, settings_or_exit
+from hotline.asterisk import root as asterisk_root
+from hotline.config.names import ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -28,6 +31,70 @@ REASONS_HELP = ", ".join(f"{r.code} ({r.title})" for r in PAUSE_REASONS)
 
 
 _settings = settings_or_exit
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+app = typer.Typer(
+    help="Agents: add, list, log in and out, pause; supervisors listen, whisper, barge.",
+    no_args_is_help=True,
+)
+
+
+@app.command("add")
+def agent_add(
+    agent_id: Annotated[str, typer.Argument(metavar="ID")],
+    password: Annotated[str | None, typer.Option(help="for a registering softphone")] = None,
+    contact: Annotated[str | None, typer.Option(help="SIP URI of a desk phone")] = None,
+    skills: Annotated[
+        str, typer.Option(help="comma-separated queue names, each may end :1-5 (proficiency)")
+    ] = "",
+    name: Annotated[str, typer.Option(help="the agent's name")] = "",
+) -> None:
+    """Add (or replace) an agent; the running Asterisk learns it at once."""
+    from hotline.acd import agents as agent_store
+    from hotline.app import render
+
+    settings = _settings()
+    try:
+        agent = agent_store.add(
+            settings,
+            agent_id,
+            name=name,
+            password=password,
+            contact=contact,
+            skills=[s for s in skills.split(",") if s.strip()],
+        )
+    except ConfigError as exc:
+        raise _fail(str(exc), 2) from exc
+    except ValueError as exc:
+        raise _fail(f"agent {agent_id}: {exc}", 2) from exc
+    if (settings.root / "usr/sbin/asterisk").exists():
+        render.render_all(settings)
+        subprocess.run(
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "pjsip reload"),
+            capture_output=True,
+            check=False,
+        )
+        subprocess.run(  # the feature codes (*11 log in) know each agent's queues
+            asterisk_root.asterisk_cmd(settings.root, "-rx", "dialplan reload"),
+            capture_output=True,
+            check=False,
+        )
+    typer.echo(f"agent {agent.id} added; queues: {','.join(agent.queues)}")
+
+
+@app.command("list")
+def agent_list() -> None:
+    """Agents from hotline/config/hotline.yaml and those added with `hotline agent add`."""
+    from hotline.acd import agents as agent_store
+
+    for a in agent_store.all_agents(_settings()):
+        how = a.contact or "softphone (registers)"
+        typer.echo(f"{a.id:8} {a.name:10} {','.join(a.queues):40} {how} [{a.source}]")
 
 
 def _engine(settings: Settings) -> Engine:
@@ -45,8 +112,9 @@ def _run(
 ) -> None:
     import asyncio
 
+    from hotline.acd.errors import ActionError
     from hotline.acd.membership import ami_session
-    from hotline.acd.supervision import ActionError, Actor
+    from hotline.acd.supervision import Actor
 
     settings = _settings()
     try:
@@ -206,6 +274,5 @@ def audit(
         )
 
 
-def register(agent_app: typer.Typer) -> None:
-    for fn in (login, logout, pause, unpause, status, listen, whisper, barge, audit):
-        agent_app.command(fn.__name__)(fn)
+for command in (login, logout, pause, unpause, status, listen, whisper, barge, audit):
+    app.command(command.__name__)(command)

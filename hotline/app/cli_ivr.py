@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from hotline.agi.errors import BlockError
 from hotline.app.cli_settings import cli_user, settings_or_exit
 from hotline.config.names import ConfigError
 
@@ -94,7 +95,7 @@ def block_add(
             block = blocks.add_block(
                 s, number, reason=reason, actor=by or cli_user(), expires_at=expires
             )
-        except blocks.BlockError as exc:
+        except BlockError as exc:
             typer.echo(f"block {number}: {exc}", err=True)
             raise typer.Exit(2) from exc
         s.commit()
@@ -116,7 +117,7 @@ def block_remove(
     with Session(_engine(settings)) as s:
         try:
             blocks.remove_block(s, number, actor=by or cli_user())
-        except blocks.BlockError as exc:
+        except BlockError as exc:
             typer.echo(f"block {number}: {exc}", err=True)
             raise typer.Exit(2) from exc
         s.commit()

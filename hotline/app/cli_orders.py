@@ -34,7 +34,7 @@ def _svc() -> Iterator[WorkOrderService]:
     from hotline.config.settings import load_settings
     from hotline.kernel.db import upgrade
     from hotline.workorders.context import service_session
-    from hotline.workorders.lifecycle import WorkOrderError
+    from hotline.workorders.errors import WorkOrderError
 
     try:
         settings = load_settings()
@@ -407,7 +407,7 @@ def assess(
 ) -> None:
     """100-point scores per unit for a month or an assessment year."""
     from hotline.workorders import assessment
-    from hotline.workorders.lifecycle import WorkOrderError
+    from hotline.workorders.errors import WorkOrderError
 
     with _svc() as svc:
         if month:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.app.cli_settings import cli_user, settings_or_exit
+from hotline.auth.errors import UserError
 from hotline.config.names import RECORDING_ROLES
 
 if TYPE_CHECKING:
@@ -203,10 +204,10 @@ def user_add(
     with Session(open_engine(settings.db_url)) as s:
         try:
             u = users.find(s, name)
-        except users.UserError:
+        except UserError:
             try:
                 u = users.add(s, name, role, "", agent_id=agent_id)
-            except users.UserError as exc:
+            except UserError as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(2) from exc
         if (u.role, u.agent_id) != (role, agent_id if role == "agent" else ""):

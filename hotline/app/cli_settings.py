@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import getpass
+import logging
+import sys
 from typing import TYPE_CHECKING
 
 import typer
@@ -30,3 +32,13 @@ def cli_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "cli"
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log lines on stderr (the long-running commands: up, serve, asterisk install)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("panoramisk").setLevel(logging.WARNING)

@@ -25,7 +25,7 @@ def install_model(
     ] = None,
 ) -> None:
     """Download vosk-model-small-cn-0.22, check every large file's SHA-256, install it."""
-    from hotline.speech.install import InstallError
+    from hotline.speech.errors import InstallError
     from hotline.speech.install import install_model as install
 
     settings = settings_or_exit()
@@ -63,8 +63,9 @@ def transcribe(
     file: Annotated[Path, typer.Argument(help="an audio file (WAV, GSM, MP3, Opus…)")],
 ) -> None:
     """Print the text of one audio file (free-form recognition, as for messages)."""
+    from hotline.speech.errors import TranscribeError
     from hotline.speech.model import speech_problem
-    from hotline.speech.transcribe import TranscribeError, recognise
+    from hotline.speech.transcribe import recognise
 
     settings = settings_or_exit()
     if not file.is_file():

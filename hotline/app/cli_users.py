@@ -35,7 +35,7 @@ def _session() -> Iterator[Session]:
     from sqlmodel import Session
 
     from hotline.app.tables import open_engine
-    from hotline.auth.users import UserError
+    from hotline.auth.errors import UserError
     from hotline.kernel.db import upgrade
 
     settings = settings_or_exit()

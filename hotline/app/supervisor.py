@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from hotline.app import render
+from hotline.app.errors import StartError
 from hotline.app.health import asterisk_ok, tcp_open
 from hotline.app.tables import open_engine
 from hotline.asterisk import prompts
@@ -37,10 +39,6 @@ if TYPE_CHECKING:
     from hotline.asterisk.ami import AmiClient
 
 log = logging.getLogger(__name__)
-
-
-class StartError(Exception):
-    """A component could not start; the message says which and why."""
 
 
 @dataclass
@@ -108,6 +106,7 @@ class Supervisor:
         self.children: list[Child] = []
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stop = asyncio.Event()
+        self._bridge_ami: AmiClient | None = None
 
     # ---- children ---------------------------------------------------------
     def _save_children(self) -> None:
@@ -255,23 +254,32 @@ class Supervisor:
             log.info("hotline stopped")
 
     async def start_services(self) -> list[asyncio.Task[Any]]:
-        """The chosen services, each as a task named after it, started in this order; the
-        API last (it reports the bridge's AMI connection)."""
-        tasks: list[asyncio.Task[Any]] = []
-        if "agi" in self.services:
-            tasks.append(await self._start_agi())
-        engine = open_engine(self.settings.db_url)
-        ami: AmiClient | None = None
-        if "bridge" in self.services:
-            ami, bridge = await self._start_bridge(engine)
-            tasks.append(bridge)
-        tasks += await self._start_ami_services(engine)
-        if "speech" in self.services:
-            tasks.append(await self._start_speech())
-        tasks += self._start_workers(engine)
-        if "api" in self.services:
-            tasks.append(await self._start_api(engine, ami))
-        return tasks
+        """The chosen services but Asterisk (run starts it), each as a task named after it,
+        in the order of ALL_SERVICES."""
+        starters = self.starters()
+        chosen = [n for n in ALL_SERVICES if n in self.services and n != "asterisk"]
+        return [await starters[name]() for name in chosen]
+
+    def starters(self) -> dict[str, Callable[[], Awaitable[asyncio.Task[Any]]]]:
+        """How each service but Asterisk starts: a task named after it."""
+        return {
+            "agi": self._start_agi,
+            "bridge": self._start_bridge,
+            "acd": self._start_acd,
+            "live": self._start_live,
+            "callbacks": self._start_callbacks,
+            "duty": self._start_duty,
+            "speech": self._start_speech,
+            "recordings": self._start_recordings,
+            "transcripts": self._start_transcripts,
+            "upstream": self._start_upstream,
+            "api": self._start_api,
+        }
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        """The services' engine (the FastAGI server opens its own)."""
+        return open_engine(self.settings.db_url)
 
     async def _start_agi(self) -> asyncio.Task[Any]:
         from hotline.agi.worker import make_agi_server
@@ -280,46 +288,46 @@ class Supervisor:
         await agi.start()
         return asyncio.create_task(agi.serve_forever(), name="agi")
 
-    async def _start_bridge(self, engine: Engine) -> tuple[AmiClient, asyncio.Task[Any]]:
+    async def _start_bridge(self) -> asyncio.Task[Any]:
         """The CRM bridge and its AMI connection, once logged in (30 s at most)."""
         from hotline.crm_bridge.worker import BridgeService
 
         s = self.settings
         ami = await self._ami()
-        task = asyncio.create_task(BridgeService(s, engine, ami).run(), name="bridge")
+        task = asyncio.create_task(BridgeService(s, self.engine, ami).run(), name="bridge")
         try:
             await asyncio.wait_for(ami.logged_in.wait(), 30)
         except TimeoutError as exc:
             raise StartError(
                 f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
             ) from exc
-        return ami, task
+        self._bridge_ami = ami  # the API reports its connection
+        return task
 
-    async def _start_ami_services(self, engine: Engine) -> list[asyncio.Task[Any]]:
-        """acd, live, callbacks, duty: each on an AMI connection of its own (the bridge
-        drains its connection's events; its event queue is the bridge's alone)."""
-        s = self.settings
-        tasks = []
-        if "acd" in self.services:
-            from hotline.acd.worker import AgentService
+    # acd, live, callbacks, duty: each on an AMI connection of its own (the bridge drains
+    # its connection's events; its event queue is the bridge's alone)
+    async def _start_acd(self) -> asyncio.Task[Any]:
+        from hotline.acd.worker import AgentService
 
-            agents = AgentService(s, engine, await self._ami())
-            tasks.append(asyncio.create_task(agents.run(), name="acd"))
-        if "live" in self.services:
-            from hotline.acd.worker import LiveService
+        agents = AgentService(self.settings, self.engine, await self._ami())
+        return asyncio.create_task(agents.run(), name="acd")
 
-            tasks.append(asyncio.create_task(LiveService(s, await self._ami()).run(), name="live"))
-        if "callbacks" in self.services:
-            from hotline.acd.worker import CallbackService
+    async def _start_live(self) -> asyncio.Task[Any]:
+        from hotline.acd.worker import LiveService
 
-            callback_service = CallbackService(s, engine, await self._ami())
-            tasks.append(asyncio.create_task(callback_service.run(), name="callbacks"))
-        if "duty" in self.services:
-            from hotline.workorders.worker import DutyCallService
+        return asyncio.create_task(LiveService(self.settings, await self._ami()).run(), name="live")
 
-            duty_service = DutyCallService(s, engine, await self._ami())
-            tasks.append(asyncio.create_task(duty_service.run(), name="duty"))
-        return tasks
+    async def _start_callbacks(self) -> asyncio.Task[Any]:
+        from hotline.acd.worker import CallbackService
+
+        callbacks = CallbackService(self.settings, self.engine, await self._ami())
+        return asyncio.create_task(callbacks.run(), name="callbacks")
+
+    async def _start_duty(self) -> asyncio.Task[Any]:
+        from hotline.workorders.worker import DutyCallService
+
+        duty = DutyCallService(self.settings, self.engine, await self._ami())
+        return asyncio.create_task(duty.run(), name="duty")
 
     async def _ami(self) -> AmiClient:
         """A new AMI connection (its own event queue)."""
@@ -337,34 +345,33 @@ class Supervisor:
         await speech.start()
         return asyncio.create_task(speech.serve_forever(), name="speech")
 
-    def _start_workers(self, engine: Engine) -> list[asyncio.Task[Any]]:
-        """recordings, transcripts, upstream: database workers, no connection of their own."""
-        s = self.settings
-        tasks = []
-        if "recordings" in self.services:
-            from hotline.recordings.worker import RecordingWorker
+    # recordings, transcripts, upstream: database workers, no connection of their own
+    async def _start_recordings(self) -> asyncio.Task[Any]:
+        from hotline.recordings.worker import RecordingWorker
 
-            worker = RecordingWorker(s, engine)
-            tasks.append(asyncio.create_task(worker.run(), name="recordings"))
-        if "transcripts" in self.services:
-            from hotline.speech.worker import TranscriptionWorker
+        worker = RecordingWorker(self.settings, self.engine)
+        return asyncio.create_task(worker.run(), name="recordings")
 
-            transcriber = TranscriptionWorker(s, engine)
-            tasks.append(asyncio.create_task(transcriber.run(), name="transcripts"))
-        if "upstream" in self.services:
-            from hotline.crm_bridge.upstream.worker import UpstreamSender
+    async def _start_transcripts(self) -> asyncio.Task[Any]:
+        from hotline.speech.worker import TranscriptionWorker
 
-            sender = UpstreamSender(s, engine)
-            tasks.append(asyncio.create_task(sender.run(), name="upstream"))
-        return tasks
+        worker = TranscriptionWorker(self.settings, self.engine)
+        return asyncio.create_task(worker.run(), name="transcripts")
 
-    async def _start_api(self, engine: Engine, ami: AmiClient | None) -> asyncio.Task[Any]:
+    async def _start_upstream(self) -> asyncio.Task[Any]:
+        from hotline.crm_bridge.upstream.worker import UpstreamSender
+
+        sender = UpstreamSender(self.settings, self.engine)
+        return asyncio.create_task(sender.run(), name="upstream")
+
+    async def _start_api(self) -> asyncio.Task[Any]:
         """The HTTP API, once it listens (20 s at most)."""
         from hotline.app.api import create_app
 
         s = self.settings
+        ami = self._bridge_ami
         connected = (lambda: ami.connected) if ami is not None else None
-        app = create_app(s, engine, bridge_connected=connected)
+        app = create_app(s, self.engine, bridge_connected=connected)
         server = _QuietServer(
             uvicorn.Config(
                 app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"

@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hotline.asterisk.errors import InstallError
+
 if TYPE_CHECKING:
     from hotline.config.settings import Settings
 
@@ -28,10 +30,6 @@ log = logging.getLogger(__name__)
 READY_MARKER = ".hotline-ready"
 DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
 FALLBACK_SUITES = ("forky", "sid")
-
-
-class InstallError(Exception):
-    """The Asterisk root could not be built; the message says what to do."""
 
 
 def cache_dir() -> Path:

@@ -18,9 +18,10 @@ from starlette.requests import HTTPConnection
 
 from hotline.auth import tokens
 from hotline.auth.audit import PRINCIPAL_KEY
+from hotline.auth.errors import TokenRefused
 from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm, allowed, roles_with
-from hotline.auth.tokens import Principal, TokenRefused
+from hotline.auth.tokens import Principal
 from hotline.config.settings import Settings
 from hotline.kernel.web import engine_of
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from hotline.auth import audit, gate, passwords, tokens, users
 from hotline.auth.audit import ATTEMPT_KEY
+from hotline.auth.errors import LoginRefused, UserError
 from hotline.auth.gate import SESSION_COOKIE, token_of
 from hotline.auth.models import User
 from hotline.auth.roles import MATRIX, Perm, Role
@@ -100,7 +101,7 @@ def login(body: LoginIn, request: Request, settings: SettingsDep, engine: Engine
     with Session(engine) as s:
         try:
             done = users.login(s, body.name, body.password, settings.auth)
-        except users.LoginRefused as exc:
+        except LoginRefused as exc:
             s.commit()  # the failure counts towards the lock
             setattr(request.state, ATTEMPT_KEY, (body.name, f"login refused: {exc}"))
             headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
@@ -217,7 +218,7 @@ def _change(engine: Engine, fn: Callable[[Session], User]) -> UserOut:
     with Session(engine) as s:
         try:
             u = fn(s)
-        except users.UserError as exc:
+        except UserError as exc:
             status = 404 if str(exc).startswith("no user") else 422
             raise HTTPException(status, str(exc)) from exc
         except ValueError as exc:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from hotline.auth.errors import TokenRefused
 from hotline.auth.models import AuthToken, User
 
 
@@ -21,10 +22,6 @@ class Principal:
     agent_id: str = ""
     unit: str = ""
     token_id: int | None = None
-
-
-class TokenRefused(Exception):
-    """No token, an unknown, expired or revoked one, or a disabled user's."""
 
 
 def digest(token: str) -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from hotline.auth import passwords, tokens
+from hotline.auth.errors import LoginRefused, UserError
 from hotline.auth.models import User
 from hotline.auth.roles import Role
 from hotline.config.settings import AGENT_ID_RE, AuthSettings
@@ -19,10 +20,6 @@ from hotline.config.settings import AGENT_ID_RE, AuthSettings
 UnitProblem = Callable[[Session, str], str | None]
 
 USER_RE = r"^[A-Za-z0-9_.@-]{1,64}$"
-
-
-class UserError(ValueError):
-    """A refused user change: says what is allowed."""
 
 
 def find(session: Session, name: str) -> User:
@@ -105,13 +102,6 @@ def set_password(session: Session, name: str, password: str) -> User:
     tokens.revoke_all(session, user)
     session.add(user)
     return user
-
-
-class LoginRefused(Exception):
-    def __init__(self, message: str, status: int = 401, retry_after: int = 0) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

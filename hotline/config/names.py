@@ -6,6 +6,8 @@ without loading pydantic; config.settings re-exports them, so either import work
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 QUEUE_PREFIX = "hotline-"
 
 # Who may hear recordings, and who logs in to the API and pages (auth/roles.py says what
@@ -25,7 +27,13 @@ REQUEST_TYPE_TITLES = {
 
 
 class ConfigError(Exception):
-    """A configuration mistake: says the file, the field and what is allowed."""
+    """A configuration mistake: says the file, the field and what is allowed.
+
+    The config layer is below the kernel, so this is no kernel HotlineError; it carries
+    a stable error_id all the same (kernel/errors.py).
+    """
+
+    error_id: ClassVar[str] = "config.invalid"
 
 
 def asterisk_queue(name: str) -> str:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -24,8 +24,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 # Light names (config/names.py), re-exported: `from config.settings import ConfigError` works
 from hotline.config.names import QUEUE_PREFIX as QUEUE_PREFIX
@@ -1162,8 +1166,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # environment variables win over the file
-        return (init_settings, env_settings, _YamlSource(settings_cls))
+        # load_settings reads the file and the environment itself (the environment wins)
+        return (init_settings, env_settings)
 
     @property
     def live_namespace(self) -> str:
@@ -1225,16 +1229,16 @@ class Settings(BaseSettings):
         return 0
 
 
-class _YamlSource(PydanticBaseSettingsSource):
-    """The YAML file's mapping, read by load_settings (below the environment)."""
-
-    data: ClassVar[dict[str, Any]] = {}
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return self.data.get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(self.data)
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` on top of `base`, mapping by mapping (an environment variable for one option
+    of a section leaves the file's other options of that section as they are)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def config_file() -> Path:
@@ -1303,13 +1307,13 @@ def load_settings(path: Path | None = None) -> Settings:
             "in git); set HOTLINE_UPSTREAM__SECRET or let the hotline generate it into "
             "var/secrets.env"
         )
-    _YamlSource.data = data
+    # this load's own sources: the file, then the environment on top (nothing kept between
+    # loads); model_validate, since Settings() would read the environment a second time
+    values = _merged(data, EnvSettingsSource(Settings)())
     try:
-        settings = Settings()
+        settings = Settings.model_validate(values)
     except ValidationError as exc:
         raise ConfigError(_format_error(path, exc)) from exc
-    finally:
-        _YamlSource.data = {}  # one load's file never leaks into a later Settings()
     if not settings.ami.secret:
         secret = os.environ.get("HOTLINE_AMI__SECRET") or _secrets(settings.var_dir).get(
             "HOTLINE_AMI__SECRET", ""

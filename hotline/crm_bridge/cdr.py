@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hotline.crm_bridge.errors import CdrError
+
 log = logging.getLogger(__name__)
 
 # The table's columns, in the order of the template's `fields` (hotline/asterisk/templates).
@@ -42,10 +44,6 @@ CDR_COLUMNS = (
     "disposition",
 )
 CDR_TABLE = "cdr"
-
-
-class CdrError(ValueError):
-    """A CDR row that cannot be used (says which field and why)."""
 
 
 @dataclass(frozen=True)

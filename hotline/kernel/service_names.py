@@ -1,4 +1,7 @@
-"""The services of `hotline up`, in start order: a light module, for the CLI's options."""
+"""The services of `hotline up`, in start order: a light module, for the CLI's options.
+
+Asterisk first (the supervisor starts it before the others), the API last (it reports the
+bridge's AMI connection). Which package runs each: hotline/app/plugins.py."""
 
 from __future__ import annotations
 
@@ -9,11 +12,11 @@ ALL_SERVICES = (
     "bridge",
     "acd",
     "live",
-    "api",
-    "recordings",
     "callbacks",
-    "upstream",
     "duty",
-    "transcripts",
     "speech",
+    "recordings",
+    "transcripts",
+    "upstream",
+    "api",
 )

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydub import AudioSegment  # type: ignore[import-untyped]
 
+from hotline.recordings.errors import ArchiveError
+
 # archive format -> (file extension, pydub export arguments)
 FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
     "wav": ("wav", {"format": "wav"}),
@@ -26,10 +28,6 @@ MONO_ONLY = {"gsm"}
 SAMPLE_RATE = 8000  # telephone audio
 FILE_MODE = 0o400
 DIR_MODE = 0o700
-
-
-class ArchiveError(Exception):
-    """The source could not be read or the archive not written."""
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from hotline.asterisk.root import asterisk_cmd
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, publish
-from hotline.recordings.archive import (
-    ArchiveError,
-    ArchiveResult,
-    archive_one,
-    ensure_private_dir,
-)
+from hotline.recordings.archive import ArchiveResult, archive_one, ensure_private_dir
 from hotline.recordings.diskguard import check_space, describe
+from hotline.recordings.errors import ArchiveError
 from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import append
 from hotline.recordings.models import ManifestKind, Recording, RecordingStatus
@@ -329,8 +326,6 @@ class RecordingWorker:
 
     def switch_spool(self, secondary: bool) -> None:
         """Point Asterisk's HOTLINE_RECDIR at the secondary path (or back)."""
-        from hotline.asterisk.root import asterisk_cmd
-
         target = (
             self.settings.recordings.secondary_dir
             if secondary

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Final
 
+from hotline.speech.errors import ProtocolError
+
 KIND_HANGUP: Final = 0x00
 KIND_UUID: Final = 0x01
 KIND_DTMF: Final = 0x03
@@ -24,10 +26,6 @@ SAMPLE_RATE: Final = 8000
 FRAME_BYTES: Final = 320  # 20 ms of 16-bit mono at 8 kHz
 FRAME_SECONDS: Final = 0.02
 HANGUP: Final = b"\x00\x00\x00"
-
-
-class ProtocolError(Exception):
-    """The peer sent something that is not an AudioSocket frame where one was expected."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import httpx
 
+from hotline.speech.errors import InstallError
 from hotline.speech.model import problem
 
 MODEL_NAME = "vosk-model-small-cn-0.22"
@@ -28,10 +29,6 @@ MODEL_SHA256 = {
 }
 NAME_FILE = ".name"  # in the installed model: its published name (shown on transcripts)
 DOWNLOAD_TIMEOUT = httpx.Timeout(30.0, read=120.0)
-
-
-class InstallError(Exception):
-    """The model could not be downloaded, unpacked or verified; nothing was installed."""
 
 
 def sha256_of(path: Path) -> str:

@@ -30,6 +30,7 @@ from hotline.config.settings import Settings
 from hotline.recordings.archive import load_source
 from hotline.recordings.models import Recording, RecordingStatus, message_key
 from hotline.recordings.worker import spool_file
+from hotline.speech.errors import TranscribeError
 from hotline.speech.install import NAME_FILE
 from hotline.speech.model import problem, shared_model
 
@@ -41,10 +42,6 @@ RETRY_FIRST_SECONDS = 30.0
 CHUNK_FRAMES = 4000
 NICE = 15  # below the recordings worker's 10: calls, then archiving, then this
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
-
-
-class TranscribeError(Exception):
-    """The audio could not be read or recognised."""
 
 
 @dataclass(frozen=True)

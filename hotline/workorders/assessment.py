@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import col, select
 
 from hotline.workorders.charts import pyplot
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import (
     Appeal,
     KnowledgeQuestion,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from hotline.calls.models import CallRecord
 from hotline.workorders.calendar import WorkCalendar
 from hotline.workorders.deadlines import RequestType, due_date, due_datetime, handling_days
 from hotline.workorders.models import WorkOrder, WorkOrderCall, WorkOrderEvent, WorkOrderStatus
@@ -102,7 +103,5 @@ def mark_orders_emergency(session: Session, linkedid: str) -> list[WorkOrder]:
 
 def call_was_emergency(session: Session, linkedid: str) -> bool:
     """Whether the stored call brought in an emergency line (or the IVR transferred it)."""
-    from hotline.calls.models import CallRecord
-
     record = session.exec(select(CallRecord).where(CallRecord.linkedid == linkedid)).first()
     return bool(record and record.emergency)

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from hotline.config.settings import DutyCallSettings
 from hotline.kernel.masking import mask_number
 from hotline.workorders.duty_plan import SIGNS, Role, Step, escalation_plan, minutes_late
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import (
     DutyCall,
     DutyCallAttempt,

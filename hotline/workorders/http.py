@@ -36,7 +36,7 @@ from hotline.workorders import (
 )
 from hotline.workorders.context import service_session
 from hotline.workorders.duty_plan import minutes_late
-from hotline.workorders.lifecycle import InvalidTransition, WorkOrderError
+from hotline.workorders.errors import InvalidTransition, WorkOrderError
 from hotline.workorders.models import DutyCall, OrgUnit, WorkOrder
 from hotline.workorders.revisits import open_tasks
 from hotline.workorders.scope import unit_may_see, unit_order_ids

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import col, or_, select
 
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import KnowledgeEntry, KnowledgeQuestion
 from hotline.workorders.service import WorkOrderService
 from hotline.workorders.units import find_unit

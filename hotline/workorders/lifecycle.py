@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from sqlmodel import Session
 
+from hotline.workorders.errors import InvalidTransition
 from hotline.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
 
 S = WorkOrderStatus
@@ -56,32 +57,15 @@ TRANSITIONS: MappingProxyType[tuple[S, Action], S] = MappingProxyType(
 )
 
 
-class WorkOrderError(Exception):
-    """A request the rules refuse; the message says why and what is allowed."""
-
-
-class InvalidTransition(WorkOrderError):
-    def __init__(self, order: WorkOrder, action: Action) -> None:
-        state = S(order.status)
-        allowed = allowed_actions(state)
-        listed = ", ".join(a.value for a in allowed) if allowed else "nothing (final state)"
-        super().__init__(
-            f"work order {order.number} is {state.value}: cannot {action.value}; "
-            f"allowed from {state.value}: {listed}"
-        )
-        self.state = state
-        self.action = action
-        self.allowed = allowed
-
-
 def allowed_actions(state: S) -> list[Action]:
     return [a for (s, a) in TRANSITIONS if s is state]
 
 
 def next_state(order: WorkOrder, action: Action) -> S:
-    target = TRANSITIONS.get((S(order.status), action))
+    state = S(order.status)
+    target = TRANSITIONS.get((state, action))
     if target is None:
-        raise InvalidTransition(order, action)
+        raise InvalidTransition(order.number, state, action, allowed_actions(state))
     return target
 
 

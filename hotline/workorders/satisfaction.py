@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from hotline.workorders.lifecycle import Action, WorkOrderError, transition
+from hotline.workorders.errors import WorkOrderError
+from hotline.workorders.lifecycle import Action, transition
 from hotline.workorders.models import RevisitTask, Satisfaction, WorkOrder, WorkOrderStatus
 from hotline.workorders.revisits import create_revisit_task
 from hotline.workorders.service import WorkOrderService

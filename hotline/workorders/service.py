@@ -17,7 +17,8 @@ from sqlmodel import Session, col, select
 from hotline.workorders.calendar import WorkCalendar
 from hotline.workorders.deadlines import RequestType
 from hotline.workorders.drafts import call_was_emergency, new_query_code, next_number
-from hotline.workorders.lifecycle import Action, WorkOrderError, record, transition
+from hotline.workorders.errors import WorkOrderError
+from hotline.workorders.lifecycle import Action, record, transition
 from hotline.workorders.models import (
     Channel,
     ExtensionRequest,

@@ -17,6 +17,7 @@ from typing import Protocol
 import httpx
 
 from hotline.kernel.masking import mask_number
+from hotline.workorders.errors import SmsError
 from hotline.workorders.rules import SmsRules
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,6 @@ class SmsMessage:
     kind: str  # satisfaction | warning | yellow | red | knowledge
     ref: str  # the order number (or question id)
     at: datetime
-
-
-class SmsError(Exception):
-    """The gateway refused or could not be reached."""
 
 
 class SmsGateway(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from hotline.workorders.duty_plan import dialable
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import OrgUnit, UnitKind
 
 # Which kind of unit may sit under which (None: a root).

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.auth import tokens, users
+from hotline.auth.errors import UserError
 from hotline.config.settings import Settings
 from hotline.workorders.units import unit_problem
 
@@ -17,7 +18,7 @@ def token_for(engine: Engine, name: str, role: str, agent_id: str = "", unit: st
     with Session(engine) as s:
         try:
             user = users.find(s, name)
-        except users.UserError:
+        except UserError:
             user = users.add(
                 s, name, role, "", agent_id=agent_id, unit=unit, unit_problem=unit_problem
             )

@@ -3,6 +3,9 @@ between or inside packages). The layer contract (.importlinter) is checked by sc
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import grimp
 
 
@@ -57,3 +60,24 @@ def test_no_import_cycles() -> None:
 def test_the_cycle_finder_finds_a_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _cycles(graph) == [["a", "b", "c"]]
+
+
+# Our modules are imported at the top of a module; only the composition root (app/: the CLI
+# loads each command's subsystem when it runs, so that `--help` starts at once) and the
+# config package's lazy attributes import them inside functions.
+LAZY_ALLOWED = ("hotline/app/", "hotline/config/__init__.py")
+
+
+def test_our_modules_are_imported_at_the_top() -> None:
+    root = Path(__file__).resolve().parents[2]
+    inside: list[str] = []
+    for path in sorted((root / "hotline").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(LAZY_ALLOWED) or "/migrations/" in rel:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.ImportFrom) and (sub.module or "").startswith("hotline"):
+                        inside.append(f"{rel}:{sub.lineno} {sub.module}")
+    assert sorted(set(inside)) == []

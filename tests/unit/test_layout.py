@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
 UNIT = TESTS / "unit"
 # tests/unit/'s own files: this test, the check of the integration tests' callers, and the
-# checks of the whole product (its import graph, its functions' length).
+# checks of the whole product (its import graph, its functions' length, its exceptions).
 UNIT_TOP = {
     "__init__.py",
     "conftest.py",
@@ -25,6 +25,7 @@ UNIT_TOP = {
     "test_import_graph.py",
     "test_function_length.py",  # of the whole product
     "test_docs.py",  # the README and docs/ against the code
+    "test_errors.py",  # every exception in an errors.py, with its error_id
     "test_package_files.py",  # the same files in every domain package
 }
 

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.acd.agent_state import AgentBook, AgentState, AgentView, UnknownReason, pause_reason
+from hotline.acd.agent_state import AgentBook, AgentState, AgentView, pause_reason
+from hotline.acd.errors import UnknownReason
 from tests.helpers.ami_transcript import load
 
 T0 = datetime(2026, 11, 24, 2, 0, 0, tzinfo=UTC)  # 10:00 in Nanning

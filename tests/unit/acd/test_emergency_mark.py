@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from hotline.acd.emergency_mark import audit, find_call, mark, shown
+from hotline.acd.errors import ActionError
 from hotline.acd.models import AgentAction
-from hotline.acd.supervision import ActionError
 from hotline.kernel.db import make_engine, upgrade
 from tests.helpers.daemons import Daemon, settings_for
 from tests.helpers.ports import free_port
@@ -140,7 +140,7 @@ async def test_an_answered_call_is_marked_without_a_queue(
             await mark(settings, ami, r, by="1002", agent_id="1002")  # type: ignore[arg-type]
     finally:
         await r.aclose()
-    assert err.value.error_id == "no_live_call"
+    assert err.value.code == "no_live_call"
     assert (m.linkedid, m.agent, m.queue, m.raised) == ("1764000000.7", "1001", "", False)
     assert not [a for a in ami.actions if a["Action"] == "QueueChangePriorityCaller"]
 

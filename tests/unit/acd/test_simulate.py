@@ -11,16 +11,9 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel, create_engine
 
+from hotline.acd.errors import LiveNumbersError
 from hotline.acd.live_stats import LiveStats
-from hotline.acd.simulate import (
-    Judged,
-    LiveFigures,
-    LiveNumbersError,
-    Plan,
-    await_live,
-    live_delta,
-    outcome,
-)
+from hotline.acd.simulate import Judged, LiveFigures, Plan, await_live, live_delta, outcome
 from hotline.crm_bridge.assembler import CallAssembler
 from hotline.crm_bridge.service import store_call
 from hotline.workorders.calendar import WorkCalendar

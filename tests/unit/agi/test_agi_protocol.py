@@ -6,10 +6,8 @@ import asyncio
 
 import pytest
 
+from hotline.agi.errors import AGIHangup, AGIProtocolError
 from hotline.agi.protocol import (
-    AGIHangup,
-    AGIProtocolError,
-    AGIResult,
     format_command,
     parse_headers,
     parse_result_line,
@@ -18,6 +16,7 @@ from hotline.agi.protocol import (
     script_name,
     split_args,
 )
+from hotline.agi.result import AGIResult
 
 
 def reader_with(data: bytes, eof: bool = True) -> asyncio.StreamReader:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.agi import blocks
+from hotline.agi.errors import BlockError
 from hotline.agi.http import router
 from hotline.config.settings import Settings
 from hotline.kernel.db import make_engine, upgrade
@@ -71,18 +72,18 @@ def test_block_remove_and_audit(engine: Engine) -> None:
 def test_bad_block_requests(
     engine: Engine, number: str, reason: str, actor: str, message: str
 ) -> None:
-    with Session(engine) as s, pytest.raises(blocks.BlockError, match=message):
+    with Session(engine) as s, pytest.raises(BlockError, match=message):
         blocks.add_block(s, number, reason=reason, actor=actor)
 
 
 def test_no_double_block_and_no_past_expiry(engine: Engine) -> None:
     with Session(engine) as s:
         blocks.add_block(s, "13800000004", reason="r", actor="a", now=NOW)
-        with pytest.raises(blocks.BlockError, match="already blocked"):
+        with pytest.raises(BlockError, match="already blocked"):
             blocks.add_block(s, "13800000004", reason="r", actor="a", now=NOW)
-        with pytest.raises(blocks.BlockError, match="in the future"):
+        with pytest.raises(BlockError, match="in the future"):
             blocks.add_block(s, "13800000005", reason="r", actor="a", expires_at=NOW, now=NOW)
-        with pytest.raises(blocks.BlockError, match="is not blocked"):
+        with pytest.raises(BlockError, match="is not blocked"):
             blocks.remove_block(s, "13800000006", actor="a")
 
 

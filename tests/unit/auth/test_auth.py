@@ -18,12 +18,13 @@ from typer.testing import CliRunner
 
 from hotline.auth import passwords, tokens, users
 from hotline.auth.audit import AuditWrites, entries
+from hotline.auth.errors import LoginRefused, TokenRefused, UserError
 from hotline.auth.gate import SESSION_COOKIE
 from hotline.auth.http import router
 from hotline.auth.masking import masked
 from hotline.auth.models import AuthToken, User
 from hotline.auth.roles import MATRIX, Perm, Role, allowed
-from hotline.auth.tokens import Principal, TokenRefused
+from hotline.auth.tokens import Principal
 from hotline.config.settings import AuthSettings, Settings
 from hotline.kernel.web import attach
 from hotline.workorders.units import unit_problem
@@ -151,15 +152,15 @@ def test_a_disabled_user_cannot_log_in_and_loses_their_tokens(
 
 def test_users_are_checked_when_added(engine: Engine) -> None:
     with Session(engine) as s:
-        with pytest.raises(users.UserError, match="needs --agent-id"):
+        with pytest.raises(UserError, match="needs --agent-id"):
             users.add(s, "x", "agent", PASSWORD)
-        with pytest.raises(users.UserError, match="needs --unit"):
+        with pytest.raises(UserError, match="needs --unit"):
             users.add(s, "x", "unit_staff", PASSWORD)
-        with pytest.raises(users.UserError, match="no unit with code 'nope'"):
+        with pytest.raises(UserError, match="no unit with code 'nope'"):
             users.add(s, "x", "unit_staff", PASSWORD, unit="nope", unit_problem=unit_problem)
-        with pytest.raises(users.UserError, match="allowed: agent, supervisor, unit_staff"):
+        with pytest.raises(UserError, match="allowed: agent, supervisor, unit_staff"):
             users.add(s, "x", "root", PASSWORD)
-        with pytest.raises(users.UserError, match="exists already"):
+        with pytest.raises(UserError, match="exists already"):
             users.add(s, "li", "auditor", PASSWORD)
         staff = users.add(s, "sw-li", "unit_staff", PASSWORD, unit="sw", unit_problem=unit_problem)
         assert (staff.role, staff.unit) == ("unit_staff", "sw")
@@ -276,7 +277,7 @@ def test_the_old_recording_users_are_imported_without_their_tokens(
         wang = users.find(s, "wang")
         assert (wang.role, wang.password_hash) == ("supervisor", "")
         assert s.exec(select(AuthToken)).all() == []  # no token carried over
-        with pytest.raises(users.LoginRefused):
+        with pytest.raises(LoginRefused):
             users.login(s, "wang", "", settings.auth)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.settings import DEFAULT_CONFIG_FILE, ConfigError, load_settings
+from hotline.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")
@@ -78,6 +78,22 @@ def test_not_yaml(tmp_path: Path) -> None:
 def test_env_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOTLINE_API__PORT", "8400")
     assert load_settings(write(tmp_path, "api: {port: 8345}\n")).api.port == 8400
+
+
+def test_env_for_one_option_keeps_the_files_other_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOTLINE_API__PORT", "8400")
+    s = load_settings(write(tmp_path, "api: {host: 127.0.0.9, port: 8345}\ntenant: liuzhou\n"))
+    assert (s.api.host, s.api.port, s.tenant) == ("127.0.0.9", 8400, "liuzhou")
+
+
+def test_a_load_leaves_nothing_behind(tmp_path: Path) -> None:
+    a = load_settings(write(tmp_path, "tenant: liuzhou\n"))
+    assert a.tenant == "liuzhou"
+    assert Settings().tenant == "nanning"  # the next Settings sees no earlier file
+    (tmp_path / "other").mkdir()
+    assert load_settings(write(tmp_path / "other", "ami: {port: 5039}\n")).tenant == "nanning"
 
 
 def test_proficiency_is_a_penalty_and_the_best_answers_first(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ from sqlmodel import Session, select
 from hotline.calls.models import CallRecord, Disposition, RecordSource
 from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import FinishedCall
-from hotline.crm_bridge.cdr import CDR_COLUMNS, CdrError, parse_row, read_cdr
+from hotline.crm_bridge.cdr import CDR_COLUMNS, parse_row, read_cdr
 from hotline.crm_bridge.cdr_calls import call_from_cdr, created_at, group_by_call
+from hotline.crm_bridge.errors import CdrError
 from hotline.crm_bridge.journal import decode, encode
 from hotline.crm_bridge.reconcile import alarms, made_from_cdr, missing, reconcile
 from hotline.crm_bridge.service import store_calls

@@ -13,6 +13,7 @@ import pytest
 from hotline.agi.tree import load_ivr
 from hotline.config.settings import DEFAULT_QUEUES, ConfigError, EmergencySettings
 from hotline.speech import audiosocket as aus
+from hotline.speech.errors import ProtocolError
 from hotline.speech.grammar import Grammar, Outcome
 from hotline.speech.pool import RecogniserPool, pool_size
 
@@ -44,7 +45,7 @@ async def test_frames_read_back_as_written() -> None:
 
 
 def test_a_frame_other_than_uuid_first_is_refused() -> None:
-    with pytest.raises(aus.ProtocolError, match="expected a UUID frame"):
+    with pytest.raises(ProtocolError, match="expected a UUID frame"):
         aus.call_uuid(aus.Frame(aus.KIND_AUDIO, b"\x00" * 16))
 
 

@@ -18,6 +18,7 @@ from hotline.app.cli import app
 from hotline.app.health import check_all, overall_ok
 from hotline.config.settings import Settings
 from hotline.speech import install
+from hotline.speech.errors import InstallError
 from hotline.speech.model import speech_problem
 
 FILES = {
@@ -114,9 +115,9 @@ def test_a_failed_install_keeps_the_model_already_there(
     make_zip(www / "bad.zip", {k: v for k, v in FILES.items() if k != "ivector/final.ie"})
     target = tmp_path / "model"
     install.install_model(f"{base}/good.zip", target)
-    with pytest.raises(install.InstallError, match=r"no ivector/final\.ie"):
+    with pytest.raises(InstallError, match=r"no ivector/final\.ie"):
         install.install_model(f"{base}/bad.zip", target)
-    with pytest.raises(install.InstallError, match="HTTP 404"):
+    with pytest.raises(InstallError, match="HTTP 404"):
         install.install_model(f"{base}/missing.zip", target)
     assert (target / "ivector/final.ie").read_bytes() == b"ivector extractor"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model", "www"]
@@ -128,7 +129,7 @@ def test_a_zip_escaping_its_directory_is_refused(
     www, base = served
     with zipfile.ZipFile(www / "evil.zip", "w") as zf:
         zf.writestr("../../evil.txt", b"x")
-    with pytest.raises(install.InstallError, match="unsafe path"):
+    with pytest.raises(InstallError, match="unsafe path"):
         install.install_model(f"{base}/evil.zip", tmp_path / "model")
     assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "model").exists()
 

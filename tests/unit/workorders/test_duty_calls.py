@@ -22,7 +22,7 @@ from hotline.config.settings import AgiSettings, DutyCallSettings
 from hotline.workorders import duty_calls
 from hotline.workorders.duty_calls import KeyResult
 from hotline.workorders.duty_plan import Role, Step, dialable, escalation_plan, minutes_late
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import DutyStatus, Outcome, WorkOrder, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
 from hotline.workorders.units import find_unit, set_phones

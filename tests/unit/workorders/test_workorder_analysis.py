@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session
 
 from hotline.workorders import analysis, knowledge
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.service import WorkOrderService
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units
 

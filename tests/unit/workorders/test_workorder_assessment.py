@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from hotline.workorders import assessment, knowledge, satisfaction
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.service import WorkOrderService
 from hotline.workorders.units import find_unit
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units

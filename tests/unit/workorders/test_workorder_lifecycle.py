@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from hotline.workorders.lifecycle import Action, InvalidTransition, WorkOrderError, transition
+from hotline.workorders.errors import InvalidTransition, WorkOrderError
+from hotline.workorders.lifecycle import Action, transition
 from hotline.workorders.models import WorkOrder, WorkOrderEvent, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units

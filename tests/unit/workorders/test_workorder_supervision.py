@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import Session
 
 from hotline.workorders import satisfaction, supervision
-from hotline.workorders.lifecycle import WorkOrderError
+from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import WorkOrder
 from hotline.workorders.revisits import record_result
 from hotline.workorders.service import WorkOrderService
