@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from hotline.config.settings import PROJECT_ROOT
 from hotline.crm_bridge.assembler import CallAssembler
 from hotline.crm_bridge.service import store_call
 from hotline.crm_bridge.transcript import read_transcript
 from hotline.kernel.db import make_engine, upgrade
+from hotline.kernel.settings import PROJECT_ROOT
 from hotline.workorders.calendar import WorkCalendar
 
 TRANSCRIPT = PROJECT_ROOT / "tests" / "fixtures" / "ami_three_calls.txt"

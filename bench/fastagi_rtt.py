@@ -12,8 +12,8 @@ import time
 
 from bench.harness import percentile
 from hotline.agi.channel import AGIChannel
+from hotline.agi.settings import AgiSettings
 from hotline.agi.worker import FastAGIServer
-from hotline.config.settings import AgiSettings
 
 COMMANDS = 200
 

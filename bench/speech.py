@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import percentile
-from hotline.config.settings import Settings, SpeechSettings
+from hotline.config.settings import Settings
 from hotline.speech import audiosocket as aus
 from hotline.speech.grammar import Grammar
 from hotline.speech.model import shared_model
 from hotline.speech.recogniser import Recogniser
 from hotline.speech.server import SpeechService
+from hotline.speech.settings import SpeechSettings
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"], "5": ["병원"]}
 KEYWORDS = {"119": ["화재"]}

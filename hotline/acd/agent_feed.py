@@ -25,11 +25,11 @@ from hotline.acd.screen_pop import (
     Ring,
     build_screen_pop,
 )
+from hotline.acd.settings import AcdConfig
 from hotline.auth.gate import Recheck
 from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
-from hotline.config.names import REQUEST_TYPE_TITLES
-from hotline.config.settings import Settings
+from hotline.kernel.names import REQUEST_TYPE_TITLES
 from hotline.kernel.redis_conn import redis_client
 from hotline.workorders.models import Channel, WorkOrder
 
@@ -90,7 +90,7 @@ class AgentFeed:
     ring as a screen pop with the caller's history from the database."""
 
     def __init__(
-        self, websocket: WebSocket, settings: Settings, engine: Engine, agent_id: str
+        self, websocket: WebSocket, settings: AcdConfig, engine: Engine, agent_id: str
     ) -> None:
         self.websocket = websocket
         self.settings = settings
@@ -159,7 +159,7 @@ class AgentFeed:
         await self.redis.aclose()
 
 
-def hello(settings: Settings, user: Principal, agent_id: str, read_only: bool) -> dict[str, Any]:
+def hello(settings: AcdConfig, user: Principal, agent_id: str, read_only: bool) -> dict[str, Any]:
     """The feed's first message: who, and the form's choices."""
     names = {a.id: a.name for a in settings.agents}
     return {

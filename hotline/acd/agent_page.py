@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
@@ -21,19 +21,22 @@ from sqlmodel import Session
 
 from hotline.acd.agent_feed import AgentFeed, hello
 from hotline.acd.errors import NotYours
+from hotline.acd.settings import AcdConfig
 from hotline.auth import gate
 from hotline.auth.gate import CLOSE_FORBIDDEN
 from hotline.auth.masking import masked
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal
-from hotline.config.names import REQUEST_TYPE_TITLES
-from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
-from hotline.kernel.web import EngineDep, SettingsDep, engine_of, settings_of
+from hotline.kernel.names import REQUEST_TYPE_TITLES
+from hotline.kernel.web import EngineDep, engine_of, settings_of
 from hotline.speech.search import search_orders
 from hotline.workorders.context import service_session
 from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import Channel
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[AcdConfig, Depends(settings_of)]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ PAGE_DIR = Path(__file__).resolve().parent / "agent_page_files"
 PAGE_FILES = {"agent.js": "text/javascript", "agent.css": "text/css"}
 
 
-def page_agent(settings: Settings, who: Principal, asked: str) -> tuple[str, bool]:
+def page_agent(settings: AcdConfig, who: Principal, asked: str) -> tuple[str, bool]:
     """(whose page, read-only): an agent's own; any agent's, read-only, for a supervisor."""
     if who.role == Role.AGENT:
         if asked and asked != who.agent_id:
@@ -120,7 +123,7 @@ AGENT = Depends(agent_user)
 
 @router.get("/agent", include_in_schema=False)
 async def page(
-    settings: SettingsDep,
+    settings: ConfigDep,
     agent: str = Query("", description="a supervisor's read-only view of this agent"),
     who: Principal = PAGE,
 ) -> FileResponse:
@@ -140,7 +143,7 @@ async def page_file(name: str) -> FileResponse:
 
 @router.post("/api/agent/workorders", status_code=201, response_model=OrderCreated)
 def create_order(
-    form: OrderForm, settings: SettingsDep, engine: EngineDep, u: Principal = AGENT
+    form: OrderForm, settings: ConfigDep, engine: EngineDep, u: Principal = AGENT
 ) -> OrderCreated:
     """The agent page's work-order form: an order accepted from the call (受理)."""
     try:
@@ -160,7 +163,7 @@ def create_order(
 
 @router.get("/api/agent/search")
 def search(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     q: str = Query(..., min_length=1, max_length=100),
     u: Principal = AGENT,
@@ -199,7 +202,7 @@ async def feed(websocket: WebSocket) -> None:
 
 
 async def _open_feed(
-    websocket: WebSocket, settings: Settings
+    websocket: WebSocket, settings: AcdConfig
 ) -> tuple[Principal, str, bool] | None:
     """(who, whose page, read-only) of an accepted feed; None after refusing it."""
     user = await gate.websocket_user(websocket, Perm.AGENT_PAGE)

@@ -27,9 +27,9 @@ from sqlmodel import Session, col, select
 from hotline.acd.agent_state import AgentBook, AgentView
 from hotline.acd.agents import all_agents
 from hotline.acd.screen_pop import Ring, RingTracker
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
 from hotline.calls.models import CallRecord
-from hotline.config.settings import Settings
 from hotline.kernel.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def calls_today(engine: Engine, tz: ZoneInfo, now: datetime) -> dict[str, int]:
 
 
 class AgentService:
-    def __init__(self, settings: Settings, engine: Engine, ami: AmiClient) -> None:
+    def __init__(self, settings: AcdConfig, engine: Engine, ami: AmiClient) -> None:
         self.settings = settings
         self.engine = engine
         self.ami = ami

@@ -16,7 +16,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from hotline.acd.errors import UnknownReason
-from hotline.config.names import queue_from_asterisk
+from hotline.kernel.names import queue_from_asterisk
 
 
 class AgentState(StrEnum):

@@ -13,13 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from hotline.config.settings import (
-    BEST_PROFICIENCY,
-    AgentSettings,
-    ConfigError,
-    Settings,
-    skill_parts,
-)
+from hotline.acd.settings import AcdConfig, AgentSettings
+from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import BEST_PROFICIENCY, skill_parts
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ def ha1(agent_id: str, realm: str, password: str) -> str:
     return hashlib.md5(f"{agent_id}:{realm}:{password}".encode(), usedforsecurity=False).hexdigest()
 
 
-def _store(settings: Settings) -> Path:
+def _store(settings: AcdConfig) -> Path:
     return settings.var_dir / "agents.yaml"
 
 
@@ -54,7 +50,7 @@ def _queues_for(skills: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*(skill_parts(s)[0] for s in skills), "general"]))
 
 
-def _from_settings(a: AgentSettings, settings: Settings, source: str) -> Agent:
+def _from_settings(a: AgentSettings, settings: AcdConfig, source: str) -> Agent:
     skills = tuple(a.skills)
     return Agent(
         id=a.id,
@@ -67,7 +63,7 @@ def _from_settings(a: AgentSettings, settings: Settings, source: str) -> Agent:
     )
 
 
-def load_added(settings: Settings) -> list[Agent]:
+def load_added(settings: AcdConfig) -> list[Agent]:
     path = _store(settings)
     if not path.exists():
         return []
@@ -97,14 +93,14 @@ def load_added(settings: Settings) -> list[Agent]:
     return out
 
 
-def all_agents(settings: Settings) -> list[Agent]:
+def all_agents(settings: AcdConfig) -> list[Agent]:
     agents = {a.id: _from_settings(a, settings, "config") for a in settings.agents}
     for a in load_added(settings):
         agents[a.id] = a
     return list(agents.values())
 
 
-def find(settings: Settings, agent_id: str) -> Agent:
+def find(settings: AcdConfig, agent_id: str) -> Agent:
     for a in all_agents(settings):
         if a.id == agent_id:
             return a
@@ -112,7 +108,7 @@ def find(settings: Settings, agent_id: str) -> Agent:
 
 
 def add(
-    settings: Settings,
+    settings: AcdConfig,
     agent_id: str,
     *,
     name: str = "",
@@ -145,7 +141,7 @@ def add(
     return find(settings, agent_id)
 
 
-def _raw(settings: Settings) -> list[dict[str, object]]:
+def _raw(settings: AcdConfig) -> list[dict[str, object]]:
     path = _store(settings)
     if not path.exists():
         return []

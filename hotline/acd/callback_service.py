@@ -19,10 +19,11 @@ from sqlmodel import Session
 
 from hotline.acd import callbacks
 from hotline.acd.models import Callback, CallbackStatus
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings, asterisk_queue
 from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
+from hotline.kernel.names import asterisk_queue
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def _now() -> datetime:
 
 class CallbackService:
     def __init__(
-        self, settings: Settings, engine: Engine, ami: AmiClient, poll_seconds: float = 1.0
+        self, settings: AcdConfig, engine: Engine, ami: AmiClient, poll_seconds: float = 1.0
     ) -> None:
         self.settings = settings
         self.rules = settings.waiting.callback

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from hotline.acd.models import Callback, CallbackStatus
-from hotline.config.settings import CallbackSettings
+from hotline.acd.settings import CallbackSettings
 
 ACTIVE = (CallbackStatus.REQUESTED, CallbackStatus.WAITING, CallbackStatus.DIALLING)
 

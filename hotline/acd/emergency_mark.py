@@ -22,11 +22,12 @@ from sqlmodel import Session
 from hotline.acd import membership
 from hotline.acd.errors import ActionError
 from hotline.acd.models import AgentAction
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
 from hotline.asterisk.variables import EMERGENCY_PRIORITY
-from hotline.config.settings import Settings, queue_from_asterisk
 from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
+from hotline.kernel.names import queue_from_asterisk
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def find_call(
     return CallFound(linkedid, channel, citizen.get("CallerIDNum", ""), agent, queue)
 
 
-def audit(engine: Engine, settings: Settings, m: Mark, via: str, result: str = "ok") -> None:
+def audit(engine: Engine, settings: AcdConfig, m: Mark, via: str, result: str = "ok") -> None:
     """A row of agent_action (action `emergency`, reason: the call's Linkedid)."""
     with Session(engine) as s:
         s.add(
@@ -113,7 +114,7 @@ def marks_key(tenant: str) -> str:
 
 
 async def mark(
-    settings: Settings,
+    settings: AcdConfig,
     ami: AmiClient,
     redis: Any,
     *,

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import Path as PathParam
@@ -24,6 +25,7 @@ from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.acd.errors import ActionError
 from hotline.acd.linkage import bring_in, check_line
 from hotline.acd.membership import ami_session
+from hotline.acd.settings import AcdConfig
 from hotline.acd.supervision import (
     Actor,
     SpyMode,
@@ -38,9 +40,11 @@ from hotline.asterisk.ami import AmiClient
 from hotline.auth import gate
 from hotline.auth.roles import Perm, Role
 from hotline.auth.tokens import Principal as User
-from hotline.config.settings import Settings
 from hotline.kernel.redis_conn import redis_client
-from hotline.kernel.web import EngineDep, SettingsDep
+from hotline.kernel.web import EngineDep, settings_of
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[AcdConfig, Depends(settings_of)]
 
 
 class AgentOut(BaseModel):
@@ -130,12 +134,12 @@ LINKEDID = PathParam(pattern=r"^[0-9]{1,20}\.[0-9]{1,10}$")
 
 
 @agents.get("/agents", response_model=list[AgentOut], dependencies=[READER])
-async def list_agents(settings: SettingsDep) -> list[AgentOut]:
+async def list_agents(settings: ConfigDep) -> list[AgentOut]:
     return [_out(a, f) for a, f in (await _states(settings)).items()]
 
 
 @agents.get("/agents/{agent_id}", response_model=AgentOut, dependencies=[READER])
-async def one_agent(agent_id: str, settings: SettingsDep) -> AgentOut:
+async def one_agent(agent_id: str, settings: ConfigDep) -> AgentOut:
     rows = await _states(settings)
     if agent_id not in rows:
         raise HTTPException(
@@ -150,56 +154,56 @@ async def one_agent(agent_id: str, settings: SettingsDep) -> AgentOut:
 
 @agents.post("/agents/{agent_id}/login", response_model=ActionOut)
 async def agent_login(
-    agent_id: str, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> ActionOut:
     return await _change_state(settings, engine, u, "login", agent_id)
 
 
 @agents.post("/agents/{agent_id}/logout", response_model=ActionOut)
 async def agent_logout(
-    agent_id: str, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> ActionOut:
     return await _change_state(settings, engine, u, "logout", agent_id)
 
 
 @agents.post("/agents/{agent_id}/unpause", response_model=ActionOut)
 async def agent_unpause(
-    agent_id: str, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> ActionOut:
     return await _change_state(settings, engine, u, "unpause", agent_id)
 
 
 @agents.post("/agents/{agent_id}/pause", response_model=ActionOut)
 async def pause(
-    agent_id: str, body: PauseIn, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, body: PauseIn, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> ActionOut:
     return await _change_state(settings, engine, u, "pause", agent_id, body.reason)
 
 
 @agents.post("/agents/{agent_id}/listen", response_model=ActionOut)
 async def agent_listen(
-    agent_id: str, body: SpyIn, settings: SettingsDep, engine: EngineDep, u: User = SUPERVISOR
+    agent_id: str, body: SpyIn, settings: ConfigDep, engine: EngineDep, u: User = SUPERVISOR
 ) -> ActionOut:
     return await _spy(settings, engine, u, SpyMode.LISTEN, agent_id, body.supervisor)
 
 
 @agents.post("/agents/{agent_id}/whisper", response_model=ActionOut)
 async def agent_whisper(
-    agent_id: str, body: SpyIn, settings: SettingsDep, engine: EngineDep, u: User = SUPERVISOR
+    agent_id: str, body: SpyIn, settings: ConfigDep, engine: EngineDep, u: User = SUPERVISOR
 ) -> ActionOut:
     return await _spy(settings, engine, u, SpyMode.WHISPER, agent_id, body.supervisor)
 
 
 @agents.post("/agents/{agent_id}/barge", response_model=ActionOut)
 async def agent_barge(
-    agent_id: str, body: SpyIn, settings: SettingsDep, engine: EngineDep, u: User = SUPERVISOR
+    agent_id: str, body: SpyIn, settings: ConfigDep, engine: EngineDep, u: User = SUPERVISOR
 ) -> ActionOut:
     return await _spy(settings, engine, u, SpyMode.BARGE, agent_id, body.supervisor)
 
 
 @agents.post("/agents/{agent_id}/emergency-mark", response_model=EmergencyOut)
 async def agent_emergency(
-    agent_id: str, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> EmergencyOut:
     """紧急标记: the agent's current call is an emergency matter (alerts supervisors)."""
     _may_change(u, agent_id)
@@ -212,7 +216,7 @@ async def agent_emergency(
 
 @agents.post("/calls/{linkedid}/emergency", response_model=EmergencyOut)
 async def call_emergency(
-    settings: SettingsDep, engine: EngineDep, linkedid: str = LINKEDID, u: User = USER
+    settings: ConfigDep, engine: EngineDep, linkedid: str = LINKEDID, u: User = USER
 ) -> EmergencyOut:
     """紧急标记 for a call by its id (a waiting caller goes first in the queue)."""
     return await _mark_emergency(settings, engine, u.name, linkedid=linkedid)
@@ -220,7 +224,7 @@ async def call_emergency(
 
 @agents.post("/agents/{agent_id}/emergency", response_model=ActionOut)
 async def emergency(
-    agent_id: str, body: EmergencyIn, settings: SettingsDep, engine: EngineDep, u: User = USER
+    agent_id: str, body: EmergencyIn, settings: ConfigDep, engine: EngineDep, u: User = USER
 ) -> ActionOut:
     """Bring an emergency line into the agent's call (三方通话), as the phone's *119 does."""
     actor = _may_change(u, agent_id)
@@ -249,7 +253,7 @@ def _may_change(u: User, agent_id: str) -> Actor:
 
 
 async def _with_ami(
-    settings: Settings, check: Callable[[], object], act: Callable[[AmiClient], Awaitable[str]]
+    settings: AcdConfig, check: Callable[[], object], act: Callable[[AmiClient], Awaitable[str]]
 ) -> ActionOut:
     """`check` first (refused: its HTTP error), then `act` on a fresh AMI session."""
     try:
@@ -262,7 +266,7 @@ async def _with_ami(
 
 
 async def _change_state(
-    settings: Settings, engine: Engine, u: User, action: str, agent_id: str, reason: str = ""
+    settings: AcdConfig, engine: Engine, u: User, action: str, agent_id: str, reason: str = ""
 ) -> ActionOut:
     """Log in, log out, pause or unpause an agent, as that agent or a supervisor."""
     actor = _may_change(u, agent_id)
@@ -274,7 +278,7 @@ async def _change_state(
 
 
 async def _spy(
-    settings: Settings, engine: Engine, u: User, mode: SpyMode, agent_id: str, phone: str
+    settings: AcdConfig, engine: Engine, u: User, mode: SpyMode, agent_id: str, phone: str
 ) -> ActionOut:
     """A supervisor listens to, whispers to or barges into an agent's call from `phone`."""
     actor = Actor(u.name, "api")
@@ -285,7 +289,7 @@ async def _spy(
     )
 
 
-async def _states(settings: Settings) -> dict[str, dict[str, str]]:
+async def _states(settings: AcdConfig) -> dict[str, dict[str, str]]:
     """Every agent's state as the acd service keeps it in Redis; 503 redis_down."""
     r = redis_client(settings)
     try:
@@ -299,7 +303,7 @@ async def _states(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 async def _mark_emergency(
-    settings: Settings, engine: Engine, by: str, agent_id: str = "", linkedid: str = ""
+    settings: AcdConfig, engine: Engine, by: str, agent_id: str = "", linkedid: str = ""
 ) -> EmergencyOut:
     r = redis_client(settings)
     try:

@@ -17,9 +17,10 @@ from sqlalchemy import Engine
 
 from hotline.acd import membership
 from hotline.acd.errors import ActionError
+from hotline.acd.settings import AcdConfig
 from hotline.acd.supervision import Actor, _audit, _rows, find_agent
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import EMERGENCY_LINES, Settings
+from hotline.kernel.settings import EMERGENCY_LINES
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def queue_call(rows: list[dict[str, str]], agent_id: str) -> tuple[str, str]:
 
 
 async def bring_in(
-    settings: Settings, engine: Engine, ami: AmiClient, actor: Actor, agent_id: str, line: str
+    settings: AcdConfig, engine: Engine, ami: AmiClient, actor: Actor, agent_id: str, line: str
 ) -> str:
     """Move the agent into the call's conference and have the citizen's side dial the line."""
     find_agent(settings, agent_id)

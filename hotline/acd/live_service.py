@@ -29,8 +29,8 @@ from redis.exceptions import RedisError
 from hotline.acd import emergency_mark, live_keys
 from hotline.acd.agents import all_agents
 from hotline.acd.live_stats import TOTAL, LiveStats
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, alarm_topic
 from hotline.kernel.redis_conn import redis_client
 
@@ -66,7 +66,7 @@ class MqttPublisher:
     """One broker connection kept open; while it is down only the latest retained
     snapshot per topic waits, and alarms queue up (bounded)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AcdConfig) -> None:
         self.settings = settings
         self.retained: dict[str, str] = {}
         self.others: deque[tuple[str, str]] = deque(maxlen=1000)
@@ -117,7 +117,7 @@ class MqttPublisher:
 
 class LiveService:
     def __init__(
-        self, settings: Settings, ami: AmiClient, *, redis: aioredis.Redis | None = None
+        self, settings: AcdConfig, ami: AmiClient, *, redis: aioredis.Redis | None = None
     ) -> None:
         live = settings.live
         self.settings = settings
@@ -345,7 +345,7 @@ def _texts(values: Iterable[bytes | str]) -> set[str]:
 class LiveReader:
     """Reads what the live service and the agent-state service keep in Redis."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: AcdConfig) -> None:
         self.settings = settings
         self.tenant = settings.live_namespace
         self.redis = redis_client(settings, 2.0, fail_fast=True)

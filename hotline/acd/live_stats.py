@@ -19,8 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.acd.errors import MalformedEvent
-from hotline.config.settings import queue_from_asterisk
 from hotline.kernel.masking import mask_number
+from hotline.kernel.names import queue_from_asterisk
 
 log = logging.getLogger(__name__)
 

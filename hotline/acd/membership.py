@@ -13,12 +13,13 @@ from typing import Any
 from hotline.acd.agent_state import PauseReason
 from hotline.acd.agents import Agent
 from hotline.acd.errors import AmiRefused
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings, asterisk_queue
+from hotline.kernel.names import asterisk_queue
 
 
 @asynccontextmanager
-async def ami_session(settings: Settings, timeout: float = 10) -> AsyncIterator[AmiClient]:
+async def ami_session(settings: AcdConfig, timeout: float = 10) -> AsyncIterator[AmiClient]:
     """A short-lived, logged-in AMI connection (for the CLI and the API)."""
     ami = AmiClient(settings.ami, queue_size=1000)
     await ami.connect()

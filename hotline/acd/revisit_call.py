@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from hotline.acd.agents import find
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
 from hotline.workorders.models import RevisitTask
 from hotline.workorders.revisits import record_result
@@ -110,7 +110,7 @@ def _get(reply: Any, key: str) -> Any:
 
 
 async def run_revisit_call(
-    settings: Settings, engine: Engine, task_id: int, agent_id: str
+    settings: AcdConfig, engine: Engine, task_id: int, agent_id: str
 ) -> tuple[RevisitTask, CallOutcome]:
     """Place the call of one revisit task from an agent's phone and record the result."""
 

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotline.acd.agent_state import agent_of
-from hotline.config.names import REQUEST_TYPE_TITLES
-from hotline.config.settings import queue_from_asterisk
+from hotline.kernel.names import REQUEST_TYPE_TITLES, queue_from_asterisk
 
 KEEP_CALLS = 5000  # calls remembered at most (a leak guard: Hangup normally forgets them)
 OPEN_STATUSES = ("draft", "accepted", "dispatched", "signed", "returned", "coordinating", "replied")

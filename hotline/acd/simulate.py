@@ -33,8 +33,8 @@ from sqlmodel import Session, col, select
 from hotline.acd import live_keys
 from hotline.acd.erlang import service_level
 from hotline.acd.errors import LiveNumbersError
+from hotline.acd.settings import AcdConfig
 from hotline.calls.models import CallRecord
-from hotline.config.settings import Settings
 
 SCENARIOS = Path(__file__).resolve().parent / "sipp"
 # Simulated agents' desk phones and the callers use these local ports.
@@ -195,7 +195,7 @@ def live_delta(before: LiveFigures, after: LiveFigures, target: float) -> tuple[
     return after.offered - before.offered, judged
 
 
-def read_live(settings: Settings, queue: str = QUEUE) -> LiveFigures:
+def read_live(settings: AcdConfig, queue: str = QUEUE) -> LiveFigures:
     """One queue's live numbers from Redis (field `json` of its hash)."""
     key = live_keys.queue_key(settings.live_namespace, queue)
     where = f"Redis {settings.redis.host}:{settings.redis.port} {key}"

@@ -21,8 +21,8 @@ from hotline.acd import membership
 from hotline.acd.agent_state import pause_reason
 from hotline.acd.errors import ActionError, AmiRefused
 from hotline.acd.models import AgentAction
+from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings
 from hotline.kernel.db import utcnow
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Actor:
     agent_id: str = ""  # set when the actor is an agent acting on themself
 
 
-def find_agent(settings: Settings, agent_id: str) -> agent_store.Agent:
+def find_agent(settings: AcdConfig, agent_id: str) -> agent_store.Agent:
     try:
         return agent_store.find(settings, agent_id)
     except KeyError:
@@ -61,7 +61,7 @@ def find_agent(settings: Settings, agent_id: str) -> agent_store.Agent:
 
 def _audit(
     engine: Engine,
-    settings: Settings,
+    settings: AcdConfig,
     actor: Actor,
     action: str,
     agent_id: str,
@@ -89,7 +89,7 @@ def _audit(
 
 
 def check_state_change(
-    settings: Settings, action: str, agent_id: str, reason: str = ""
+    settings: AcdConfig, action: str, agent_id: str, reason: str = ""
 ) -> tuple[agent_store.Agent, str]:
     """The agent and the pause reason's code; refused before anything reaches Asterisk."""
     if action not in STATE_ACTIONS:
@@ -105,7 +105,7 @@ def check_state_change(
         raise ActionError(str(exc), "unknown_reason", 422) from exc
 
 
-def check_spy(settings: Settings, agent_id: str, supervisor_ext: str) -> None:
+def check_spy(settings: AcdConfig, agent_id: str, supervisor_ext: str) -> None:
     find_agent(settings, agent_id)
     try:
         agent_store.find(settings, supervisor_ext)
@@ -122,7 +122,7 @@ def check_spy(settings: Settings, agent_id: str, supervisor_ext: str) -> None:
 
 
 async def change_state(
-    settings: Settings,
+    settings: AcdConfig,
     engine: Engine,
     ami: AmiClient,
     actor: Actor,
@@ -174,7 +174,7 @@ async def live_channel(ami: AmiClient, agent_id: str) -> str:
 
 
 async def spy(
-    settings: Settings,
+    settings: AcdConfig,
     engine: Engine,
     ami: AmiClient,
     actor: Actor,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 
 from hotline.acd import live_keys
-from hotline.config.settings import Settings, WideningSettings
+from hotline.acd.settings import AcdConfig, WideningSettings
 from hotline.kernel.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class LiveServiceLevel:
     """Reads a queue's live service level from Redis (what the live service publishes):
     the window's figure at the regulation's threshold, the largest configured one."""
 
-    def __init__(self, settings: Settings, timeout: float = 0.5) -> None:
+    def __init__(self, settings: AcdConfig, timeout: float = 0.5) -> None:
         self.tenant = settings.live_namespace
         self.threshold = str(max(settings.live.service_level_seconds))
         self.redis = redis_client(settings, timeout)

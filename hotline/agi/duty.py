@@ -20,11 +20,12 @@ from sqlalchemy import Engine
 from hotline.agi import say
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
+from hotline.agi.settings import AgiConfig
 from hotline.asterisk.variables import HOTLINE_DUTY_RESULT
-from hotline.config.settings import DutyCallSettings, Settings
 from hotline.workorders.context import service_session
 from hotline.workorders.duty_calls import KeyResult, press_one
 from hotline.workorders.models import Outcome
+from hotline.workorders.settings import DutyCallSettings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class DutyBook(Protocol):
 class DbDutyBook:
     """Signs in the database: one short transaction, off the event loop."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: AgiConfig, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
 

@@ -7,6 +7,7 @@ the audit trail as the actor. The numbers are shown in full: blocking needs them
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -15,11 +16,15 @@ from sqlmodel import Session
 from hotline.agi import blocks
 from hotline.agi.errors import BlockError
 from hotline.agi.models import BlockAudit, BlockedNumber
+from hotline.agi.settings import AgiConfig
 from hotline.auth import gate
 from hotline.auth.masking import NUMBER_FIELDS, masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
-from hotline.kernel.web import EngineDep, SettingsDep
+from hotline.kernel.web import EngineDep, settings_of
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[AgiConfig, Depends(settings_of)]
 
 
 class BlockIn(BaseModel):
@@ -67,7 +72,7 @@ ACTOR = Depends(supervisor)
 
 @router.get("", response_model=list[BlockOut])
 def list_blocks(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     include_inactive: bool = Query(False, alias="all"),
     who: Principal = READER,
@@ -107,7 +112,7 @@ def remove(number: str, engine: EngineDep, actor: str = ACTOR) -> BlockOut:
 
 @router.get("/audit", response_model=list[AuditOut])
 def audit(
-    settings: SettingsDep, engine: EngineDep, number: str | None = None, who: Principal = READER
+    settings: ConfigDep, engine: EngineDep, number: str | None = None, who: Principal = READER
 ) -> list[AuditOut]:
     with Session(engine) as s:
         rows: list[BlockAudit] = blocks.audit(s, number)

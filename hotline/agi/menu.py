@@ -20,7 +20,8 @@ from pydantic import (
     ValidationInfo,
 )
 
-from hotline.config.settings import CONFIG_DIR, ConfigError
+from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import CONFIG_DIR
 from hotline.workorders.deadlines import RequestType  # the one list of 12345 request types
 
 DEFAULT_MENU_FILE = CONFIG_DIR / "ivr.yaml"

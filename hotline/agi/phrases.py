@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hotline.agi.menu import menu_file
+from hotline.agi.settings import AgiConfig
 from hotline.agi.tree import IvrConfig, MenuNode, load_ivr
-from hotline.config.settings import Settings
 
 if TYPE_CHECKING:
     import vosk
@@ -22,7 +22,7 @@ class PhraseList:
     phrases: tuple[str, ...]
 
 
-def phrase_lists(ivr: IvrConfig, settings: Settings) -> Iterator[PhraseList]:
+def phrase_lists(ivr: IvrConfig, settings: AgiConfig) -> Iterator[PhraseList]:
     for tname, tree in ivr.trees.items():
         for nname, node in tree.nodes.items():
             if isinstance(node, MenuNode) and node.speech is not None:
@@ -52,7 +52,7 @@ def check_phrases(model: vosk.Model, lists: list[PhraseList]) -> list[str]:
     return problems
 
 
-def menu_phrase_check(settings: Settings) -> Callable[[vosk.Model], list[str]]:
+def menu_phrase_check(settings: AgiConfig) -> Callable[[vosk.Model], list[str]]:
     """The check the speech service runs once its model is loaded: the menu file's phrase
     lists against the model (a broken menu file is reported by the FastAGI server itself)."""
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hotline.agi.tree import IvrConfig
-from hotline.config.settings import ConfigError
+from hotline.kernel.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

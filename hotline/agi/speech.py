@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from hotline.acd.emergency_mark import mark
 from hotline.acd.membership import ami_session
 from hotline.agi.errors import AGIError
+from hotline.agi.settings import AgiConfig
 from hotline.agi.tree import MenuNode, SpeechMenu, TransferNode
-from hotline.config.settings import Settings
 from hotline.kernel.redis_conn import redis_client
 from hotline.speech.grammar import Outcome
 
@@ -50,7 +50,7 @@ class SpeechClient:
     flag: Flag | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, flag: Flag | None = None) -> SpeechClient:
+    def from_settings(cls, settings: AgiConfig, flag: Flag | None = None) -> SpeechClient:
         s = settings.speech
         return cls(
             host=s.host,
@@ -175,7 +175,7 @@ async def _report(call: Call, outcome: Outcome) -> None:
         await call.agi.command("EXEC", "UserEvent", body)
 
 
-def supervisor_flag(settings: Settings) -> Flag:
+def supervisor_flag(settings: AgiConfig) -> Flag:
     """Mark the call an emergency for the supervisors (wallboard, alarm) as an agent's 紧急标记
     does; a failure is logged, the caller is served regardless."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from hotline.agi.menu import Menu as FlatMenu
 from hotline.agi.menu import PhoneKey, QueueName, _UniqueKeyLoader, load_menu
-from hotline.config.settings import ConfigError
+from hotline.kernel.errors import ConfigError
 from hotline.workorders.deadlines import RequestType
 
 NODE_RE = r"^[a-z][a-z0-9_]{0,39}$"

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 
 from hotline.acd import widening
 from hotline.acd.estimate import estimated_wait, over_limit
+from hotline.acd.settings import WaitingSettings, WideningSettings
 from hotline.acd.widening import ServiceLevel, WideningPlan, no_service_level
 from hotline.agi import say
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
+from hotline.agi.settings import AgiConfig
 from hotline.agi.tree import IvrConfig
 from hotline.asterisk.variables import (
     GENERAL_QUEUE,
@@ -27,7 +29,7 @@ from hotline.asterisk.variables import (
     HOTLINE_MESSAGE_ORDER,
     HOTLINE_WAIT_CHOICE,
 )
-from hotline.config.settings import Settings, WaitingSettings, WideningSettings, asterisk_queue
+from hotline.kernel.names import asterisk_queue
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ class WaitRules:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, service_level: ServiceLevel | None = None
+        cls, settings: AgiConfig, service_level: ServiceLevel | None = None
     ) -> WaitRules:
         return cls(
             settings.waiting,

@@ -17,7 +17,7 @@ from hotline.agi.tree import (
     TransferNode,
 )
 from hotline.asterisk.variables import RESULT_CHOSEN, RESULT_FAILED, RESULT_NO_SKILL
-from hotline.config.settings import asterisk_queue
+from hotline.kernel.names import asterisk_queue
 
 log = logging.getLogger(__name__)
 

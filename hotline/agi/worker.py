@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from hotline.acd.settings import WaitingSettings
 from hotline.acd.widening import LiveServiceLevel
 from hotline.agi.channel import AGIChannel
 from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
@@ -29,6 +30,7 @@ from hotline.agi.menu import menu_file
 from hotline.agi.protocol import parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
+from hotline.agi.settings import AgiConfig, AgiSettings
 from hotline.agi.speech import SpeechClient, supervisor_flag
 from hotline.agi.survey import survey
 from hotline.agi.tree import IvrConfig, load_ivr
@@ -41,14 +43,9 @@ from hotline.asterisk.variables import (
     HOTLINE_TRANSFER,
     RESULT_ERROR,
 )
-from hotline.config.settings import (
-    AgiSettings,
-    ConfigError,
-    DutyCallSettings,
-    Settings,
-    WaitingSettings,
-)
+from hotline.kernel.errors import ConfigError
 from hotline.kernel.masking import mask_number
+from hotline.workorders.settings import DutyCallSettings
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +287,7 @@ def build_routes(
 SOUNDS_REL = "usr/share/asterisk/sounds"
 
 
-def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
+def config_loader(settings: AgiConfig) -> Callable[[], IvrConfig]:
     """Load hotline/config/ivr.yaml (or HOTLINE_IVR_FILE), checking prompts against the root."""
     sounds = settings.root / SOUNDS_REL
     queues = settings.queue_names()
@@ -301,7 +298,7 @@ def config_loader(settings: Settings) -> Callable[[], IvrConfig]:
     return load
 
 
-def make_agi_server(settings: Settings, engine: Engine) -> FastAGIServer:
+def make_agi_server(settings: AgiConfig, engine: Engine) -> FastAGIServer:
     """The FastAGI server with the IVR, the database services and reload on SIGHUP."""
     store = ConfigStore(config_loader(settings), settings.run_dir)
     services = DbServices(
@@ -322,5 +319,5 @@ def make_agi_server(settings: Settings, engine: Engine) -> FastAGIServer:
     return FastAGIServer(settings.agi, routes, store=store)
 
 
-def pid_file(settings: Settings) -> Path:
+def pid_file(settings: AgiConfig) -> Path:
     return settings.run_dir / PID_FILE

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -27,8 +27,11 @@ from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
 from hotline.config.settings import Settings
 from hotline.crm_bridge.record import CallOut, call_out
-from hotline.kernel.web import EngineDep, SettingsDep, attach, settings_of
+from hotline.kernel.web import EngineDep, attach, settings_of
 from hotline.workorders.units import unit_problem
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[Settings, Depends(settings_of)]
 
 # Swagger UI for /docs, from the package (static/swagger-ui/README.md: version, hashes)
 SWAGGER_UI_VERSION = "5.35.0"
@@ -47,7 +50,7 @@ PAGE = Depends(gate.page(None))
 
 @router.get("/api/calls", response_model=list[CallOut])
 def list_calls(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = Depends(gate.require(Perm.CALLS_READ)),  # noqa: B008
     caller: str | None = Query(None, description="the caller's full number"),

@@ -15,7 +15,7 @@ from hotline.asterisk.errors import InstallError
 
 # Light imports only: `hotline --help` must start at once (tests/unit/app/test_cli_imports.py).
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 from hotline.kernel.service_names import ALL_SERVICES as SERVICE_NAMES
 
 if TYPE_CHECKING:

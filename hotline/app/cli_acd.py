@@ -135,7 +135,7 @@ def _report(
 
     try:
         got = outcome(
-            open_engine(settings.db_url),
+            open_engine(settings),
             plan,
             prefix,
             offered,

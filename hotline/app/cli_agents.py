@@ -16,7 +16,7 @@ import typer
 from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.app.cli_settings import cli_user, settings_or_exit
 from hotline.asterisk import root as asterisk_root
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -102,7 +102,7 @@ def _engine(settings: Settings) -> Engine:
     from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return open_engine(settings.db_url)
+    return open_engine(settings)
 
 
 def _run(

@@ -15,7 +15,7 @@ app = typer.Typer(
 
 def _bench() -> Any:
     """bench/run.py of the checkout: the benchmarks are not installed with the package."""
-    from hotline.config.settings import PROJECT_ROOT
+    from hotline.kernel.settings import PROJECT_ROOT
 
     if not (PROJECT_ROOT / "bench" / "run.py").is_file():
         raise _fail(f"no bench/ in {PROJECT_ROOT}: the benchmarks run from a checkout")

@@ -69,7 +69,7 @@ def reconcile_command(
     finally:
         journal.close()
     upgrade(settings.db_url)
-    engine = open_engine(settings.db_url)
+    engine = open_engine(settings)
     calendar, tz = load_calendar(), ZoneInfo(settings.timezone)
 
     def store(calls: list[FinishedCall]) -> None:

@@ -21,7 +21,7 @@ import typer
 
 from hotline.app import call as sipp_call
 from hotline.app.cli_settings import settings_or_exit
-from hotline.config.names import REQUEST_TYPE_TITLES
+from hotline.kernel.names import REQUEST_TYPE_TITLES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -174,7 +174,7 @@ def _stored(
 
     from hotline.app.tables import open_engine
 
-    engine = open_engine(settings.db_url)
+    engine = open_engine(settings)
     deadline = time.monotonic() + wait_s
     try:
         while True:

@@ -14,7 +14,7 @@ import typer
 
 from hotline.agi.errors import BlockError
 from hotline.app.cli_settings import cli_user, settings_or_exit
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from hotline.config.settings import Settings
@@ -73,7 +73,7 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return open_engine(settings.db_url)
+    return open_engine(settings)
 
 
 @block_app.command("add")

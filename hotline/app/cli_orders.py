@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from hotline.app.cli_settings import cli_user
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from hotline.workorders.models import WorkOrder
@@ -39,7 +39,7 @@ def _svc() -> Iterator[WorkOrderService]:
     try:
         settings = load_settings()
         upgrade(settings.db_url)
-        engine = open_engine(settings.db_url)
+        engine = open_engine(settings)
         with service_session(settings, engine) as svc:
             yield svc
     except ConfigError as exc:
@@ -512,7 +512,7 @@ def revisit_call(
     upgrade(settings.db_url)
     try:
         task, outcome = asyncio.run(
-            run_revisit_call(settings, open_engine(settings.db_url), task_id, agent)
+            run_revisit_call(settings, open_engine(settings), task_id, agent)
         )
     except ValueError as exc:
         typer.echo(f"refused: {exc}", err=True)

@@ -8,7 +8,7 @@ import typer
 
 from hotline.app.cli_settings import cli_user, settings_or_exit
 from hotline.auth.errors import UserError
-from hotline.config.names import RECORDING_ROLES
+from hotline.kernel.names import RECORDING_ROLES
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -35,7 +35,7 @@ def _session(settings: Settings) -> Session:
     from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return Session(open_engine(settings.db_url))
+    return Session(open_engine(settings))
 
 
 @app.command()
@@ -171,7 +171,7 @@ def process() -> None:
 
     settings = _settings()
     upgrade(settings.db_url)
-    for o in process_pending(settings, open_engine(settings.db_url)):
+    for o in process_pending(settings, open_engine(settings)):
         typer.echo(f"{o.linkedid} {o.status}" + (f": {o.alarm.message}" if o.alarm else ""))
 
 
@@ -201,7 +201,7 @@ def user_add(
         raise typer.Exit(2)
     settings = _settings()
     upgrade(settings.db_url)
-    with Session(open_engine(settings.db_url)) as s:
+    with Session(open_engine(settings)) as s:
         try:
             u = users.find(s, name)
         except UserError:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 
 if TYPE_CHECKING:
     from hotline.config.settings import Settings

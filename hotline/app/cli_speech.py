@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.app.cli_settings import settings_or_exit
-from hotline.config.names import ConfigError
+from hotline.kernel.errors import ConfigError
 
 app = typer.Typer(
     help="Speech recognition: the Vosk model, its status, transcription.", no_args_is_help=True

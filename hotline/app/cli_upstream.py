@@ -31,7 +31,7 @@ def _session(settings: Settings) -> Session:
     from hotline.kernel.db import upgrade
 
     upgrade(settings.db_url)
-    return Session(open_engine(settings.db_url))
+    return Session(open_engine(settings))
 
 
 @app.command()

@@ -41,7 +41,7 @@ def _session() -> Iterator[Session]:
     settings = settings_or_exit()
     upgrade(settings.db_url)
     try:
-        with Session(open_engine(settings.db_url)) as s:
+        with Session(open_engine(settings)) as s:
             yield s
     except (UserError, ValueError) as exc:
         typer.echo(f"refused: {exc}", err=True)
@@ -213,7 +213,7 @@ def audit_log(
     except ValueError as exc:
         typer.echo(f"refused: --since {since!r}: give YYYY-MM-DD", err=True)
         raise typer.Exit(2) from exc
-    rows = entries(open_engine(settings.db_url), user=user or None, since=start, limit=limit)
+    rows = entries(open_engine(settings), user=user or None, since=start, limit=limit)
     for e in reversed(rows):
         if as_json:
             typer.echo(json.dumps(e.model_dump(mode="json", exclude={"id"}), ensure_ascii=False))

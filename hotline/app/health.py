@@ -68,7 +68,7 @@ def asterisk_ok(settings: Settings) -> tuple[bool, str]:
 
 def database_ok(settings: Settings) -> tuple[bool, str]:
     try:
-        engine = open_engine(settings.db_url)
+        engine = open_engine(settings)
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()

@@ -13,7 +13,8 @@ from hotline.acd.agent_state import PAUSE_REASONS
 from hotline.acd.agents import all_agents
 from hotline.asterisk import TEMPLATES
 from hotline.asterisk.root import asterisk_ids, in_chroot, restore_kept_samples
-from hotline.config.settings import Settings, asterisk_queue
+from hotline.config.settings import Settings
+from hotline.kernel.names import asterisk_queue
 
 NOLOAD = [
     # channel drivers and services that would open ports or need hardware

@@ -279,12 +279,12 @@ class Supervisor:
     @functools.cached_property
     def engine(self) -> Engine:
         """The services' engine (the FastAGI server opens its own)."""
-        return open_engine(self.settings.db_url)
+        return open_engine(self.settings)
 
     async def _start_agi(self) -> asyncio.Task[Any]:
         from hotline.agi.worker import make_agi_server
 
-        agi = make_agi_server(self.settings, open_engine(self.settings.db_url))
+        agi = make_agi_server(self.settings, open_engine(self.settings))
         await agi.start()
         return asyncio.create_task(agi.serve_forever(), name="agi")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.markers import Marker
 
 from hotline.asterisk import root as asterisk_root
-from hotline.config.settings import PROJECT_ROOT
+from hotline.kernel.settings import PROJECT_ROOT
 
 DEBIAN_PACKAGES = PROJECT_ROOT / "scripts" / "debian-packages.txt"
 LOCK = PROJECT_ROOT / "requirements" / "lock.txt"

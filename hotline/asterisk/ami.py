@@ -19,7 +19,7 @@ from typing import Any
 
 from panoramisk import Manager
 
-from hotline.config.settings import AmiSettings
+from hotline.asterisk.settings import AmiSettings
 
 log = logging.getLogger(__name__)
 

@@ -14,14 +14,16 @@ from pathlib import Path
 
 import yaml
 
-from hotline.config.settings import CONFIG_DIR, ConfigError, Settings
+from hotline.asterisk.settings import AsteriskConfig
+from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import CONFIG_DIR
 
 PROMPTS_FILE = CONFIG_DIR / "prompts.yaml"
 SOUNDS_REL = "usr/share/asterisk/sounds/hotline"
 MOH_REL = "usr/share/asterisk/moh-hotline"
 
 
-def load_texts(settings: Settings, path: Path = PROMPTS_FILE) -> dict[str, str]:
+def load_texts(settings: AsteriskConfig, path: Path = PROMPTS_FILE) -> dict[str, str]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected 'name: text' lines")
@@ -60,7 +62,7 @@ ZH_DIGITS = {
 }
 
 
-def generate(settings: Settings, *, force: bool = False) -> list[Path]:
+def generate(settings: AsteriskConfig, *, force: bool = False) -> list[Path]:
     """Speak every prompt that is missing or whose text changed; return those written."""
     sounds = settings.root / SOUNDS_REL
     digits = settings.root / ZH_DIGITS_REL

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from hotline.asterisk.errors import InstallError
 
 if TYPE_CHECKING:
-    from hotline.config.settings import Settings
+    from hotline.asterisk.settings import AsteriskConfig
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def restore_kept_samples(root: Path) -> None:
             shutil.copy2(src, dst)
 
 
-def install(settings: Settings, *, suite: str | None = None) -> Path:
+def install(settings: AsteriskConfig, *, suite: str | None = None) -> Path:
     """Return a ready Asterisk root, building it if needed. Safe to re-run."""
     link = settings.root
     if settings.asterisk_root is not None:

@@ -21,8 +21,8 @@ from hotline.auth.audit import PRINCIPAL_KEY
 from hotline.auth.errors import TokenRefused
 from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm, allowed, roles_with
+from hotline.auth.settings import AuthConfig
 from hotline.auth.tokens import Principal
-from hotline.config.settings import Settings
 from hotline.kernel.web import engine_of
 
 SESSION_COOKIE = "hotline_session"
@@ -102,7 +102,7 @@ def check(who: Principal, perm: Perm) -> None:
         )
 
 
-def caller_search(settings: Settings, who: Principal, caller: str | None) -> None:
+def caller_search(settings: AuthConfig, who: Principal, caller: str | None) -> None:
     """Refuse a search by a caller's number to a role that sees numbers masked."""
     if caller and not sees_full_numbers(settings, who):
         raise HTTPException(403, f"role {who.role} may not search by a caller's number")

@@ -19,9 +19,12 @@ from hotline.auth.errors import LoginRefused, UserError
 from hotline.auth.gate import SESSION_COOKIE, token_of
 from hotline.auth.models import User
 from hotline.auth.roles import MATRIX, Perm, Role
+from hotline.auth.settings import AuthConfig
 from hotline.auth.tokens import Principal
-from hotline.config.settings import Settings
-from hotline.kernel.web import EngineDep, SettingsDep
+from hotline.kernel.web import EngineDep, settings_of
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[AuthConfig, Depends(settings_of)]
 
 PAGE = Path(__file__).resolve().parent / "login.html"
 
@@ -94,7 +97,7 @@ AUDITING = Depends(gate.require(Perm.AUDIT_READ))
 
 
 @router.post("/api/login", response_model=LoginOut)
-def login(body: LoginIn, request: Request, settings: SettingsDep, engine: EngineDep) -> Response:
+def login(body: LoginIn, request: Request, settings: ConfigDep, engine: EngineDep) -> Response:
     """Name and password → a bearer token for the shift (`auth.token_hours`); the same
     token is set as the pages' cookie (HttpOnly, SameSite=Strict)."""
     setattr(request.state, ATTEMPT_KEY, (body.name, "login"))
@@ -200,7 +203,7 @@ def _login_out(done: users.Login) -> LoginOut:
     )
 
 
-def _set_session_cookie(response: Response, done: users.Login, settings: Settings) -> None:
+def _set_session_cookie(response: Response, done: users.Login, settings: AuthConfig) -> None:
     """The token as the pages' cookie, for as long as the token holds."""
     response.set_cookie(
         SESSION_COOKIE,

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from hotline.auth.settings import AuthConfig
 from hotline.auth.tokens import Principal
-from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
 
 # the fields of our answers that hold a citizen's number
@@ -20,7 +20,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,}$")
 T = TypeVar("T")
 
 
-def sees_full_numbers(settings: Settings, viewer: Principal) -> bool:
+def sees_full_numbers(settings: AuthConfig, viewer: Principal) -> bool:
     roles = {*settings.auth.full_number_roles, *settings.recordings.full_number_roles}
     return viewer.role in roles
 
@@ -30,7 +30,7 @@ def mask_value(value: str) -> str:
 
 
 def masked(
-    data: T, viewer: Principal, settings: Settings, fields: frozenset[str] = NUMBER_FIELDS
+    data: T, viewer: Principal, settings: AuthConfig, fields: frozenset[str] = NUMBER_FIELDS
 ) -> T:
     """`data` (models, dicts, lists of them) with the number fields masked for `viewer`."""
     if sees_full_numbers(settings, viewer):

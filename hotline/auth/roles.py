@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hotline.config.names import ROLES
+from hotline.kernel.names import ROLES
 
 
 class Role(StrEnum):

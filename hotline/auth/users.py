@@ -13,7 +13,8 @@ from hotline.auth import passwords, tokens
 from hotline.auth.errors import LoginRefused, UserError
 from hotline.auth.models import User
 from hotline.auth.roles import Role
-from hotline.config.settings import AGENT_ID_RE, AuthSettings
+from hotline.auth.settings import AuthSettings
+from hotline.kernel.settings import AGENT_ID_RE
 
 # The units belong to the work orders (workorders/units.py, unit_problem); the composition
 # root passes their check in: None when the code names a unit, else what is wrong.

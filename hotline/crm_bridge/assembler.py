@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hotline.calls.models import Disposition, RecordSource
-from hotline.config.settings import queue_from_asterisk
 from hotline.crm_bridge.linkage import FinishedLinkage, LinkageTracker, is_helper_leg
+from hotline.kernel.names import queue_from_asterisk
 
 log = logging.getLogger(__name__)
 

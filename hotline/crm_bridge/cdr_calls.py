@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from hotline.calls.models import Disposition, RecordSource
-from hotline.config.settings import queue_from_asterisk
 from hotline.crm_bridge.assembler import FinishedCall
 from hotline.crm_bridge.cdr import CdrRow
+from hotline.kernel.names import queue_from_asterisk
 
 _AGENT_CHANNEL = re.compile(r"^PJSIP/([A-Za-z0-9_.-]+)-[0-9a-f]+$")
 _UNIQUEID = re.compile(r"(?:^|-)(\d{9,11})\.\d+$")  # [systemname-]<epoch>.<counter>

@@ -4,6 +4,7 @@ brought in, with their parties."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
@@ -14,7 +15,11 @@ from hotline.auth.masking import masked
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal
 from hotline.calls.models import EmergencyLinkage, EmergencyParty
-from hotline.kernel.web import EngineDep, SettingsDep
+from hotline.crm_bridge.settings import CrmBridgeConfig
+from hotline.kernel.web import EngineDep, settings_of
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[CrmBridgeConfig, Depends(settings_of)]
 
 
 class PartyOut(BaseModel):
@@ -44,7 +49,7 @@ MASKED_FIELDS = frozenset({"party", "destination"})
 @router.get("/calls/{linkedid}/linkage", response_model=list[LinkageOut])
 def call_linkage(
     linkedid: str,
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = Depends(gate.require(Perm.CALLS_READ)),  # noqa: B008
 ) -> list[LinkageOut]:

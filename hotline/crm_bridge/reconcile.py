@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hotline.calls.models import CallRecord, RecordSource
-from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import FinishedCall
 from hotline.crm_bridge.cdr import CdrRow, read_cdr
 from hotline.crm_bridge.cdr_calls import call_from_cdr, group_by_call
+from hotline.crm_bridge.settings import CrmBridgeConfig
 from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
 
@@ -81,7 +81,7 @@ def made_from_cdr(engine: Engine, since: datetime) -> list[CallRecord]:
         return list(s.exec(q).all())
 
 
-def find_recording(settings: Settings, call: FinishedCall) -> str:
+def find_recording(settings: CrmBridgeConfig, call: FinishedCall) -> str:
     """MixMonitor's file of the call (extensions.conf: <dir>/<local date>/<linkedid>.<ext>),
     as seen inside the root, so that the recordings worker archives it; "" if none."""
     local = call.started_at.astimezone(ZoneInfo(settings.timezone))
@@ -97,7 +97,7 @@ def find_recording(settings: Settings, call: FinishedCall) -> str:
 
 
 def reconcile(
-    settings: Settings,
+    settings: CrmBridgeConfig,
     engine: Engine,
     store: Callable[[list[FinishedCall]], None],
     *,
@@ -155,6 +155,6 @@ def alarms(result: Reconciliation) -> list[Alarm]:
     return out
 
 
-async def report(settings: Settings, result: Reconciliation) -> None:
+async def report(settings: CrmBridgeConfig, result: Reconciliation) -> None:
     for alarm in alarms(result):
         await publish(settings, alarm)

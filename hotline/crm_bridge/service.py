@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from hotline.calls.models import CallRecord, Disposition, EmergencyLinkage, EmergencyParty
-from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import FinishedCall
 from hotline.crm_bridge.record import copy_call
+from hotline.crm_bridge.settings import CrmBridgeConfig
 from hotline.recordings.models import Recording
 from hotline.workorders.calendar import WorkCalendar
 from hotline.workorders.drafts import draft_from_call, mark_orders_emergency
@@ -109,7 +109,7 @@ def store_linkages(session: Session, call: FinishedCall) -> None:
         mark_orders_emergency(session, call.linkedid)
 
 
-def recording_size(settings: Settings, path: str) -> int | None:
+def recording_size(settings: CrmBridgeConfig, path: str) -> int | None:
     if not path:
         return None
     try:
@@ -119,7 +119,7 @@ def recording_size(settings: Settings, path: str) -> int | None:
 
 
 def store_calls(
-    settings: Settings,
+    settings: CrmBridgeConfig,
     engine: Engine,
     calls: list[FinishedCall],
     *,

@@ -17,13 +17,13 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import read_cdr
 from hotline.crm_bridge.journal import Journal
 from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
 from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
 from hotline.crm_bridge.service import store_calls
+from hotline.crm_bridge.settings import CrmBridgeConfig
 from hotline.kernel.masking import mask_number
 from hotline.workorders.calendar import load_calendar
 
@@ -49,7 +49,11 @@ class BridgeService:
     """
 
     def __init__(
-        self, settings: Settings, engine: Engine, ami: AmiClient, journal: Journal | None = None
+        self,
+        settings: CrmBridgeConfig,
+        engine: Engine,
+        ami: AmiClient,
+        journal: Journal | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -261,5 +265,5 @@ class BridgeService:
         }
 
 
-def journal_path(settings: Settings) -> Path:
+def journal_path(settings: CrmBridgeConfig) -> Path:
     return settings.var_dir / "bridge" / "journal.db"

@@ -7,7 +7,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
-from hotline.config.settings import Settings
+from hotline.kernel.settings import Site
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ class Alarm:
         return json.dumps(asdict(self), ensure_ascii=False)
 
 
-def alarm_topic(settings: Settings) -> str:
+def alarm_topic(settings: Site) -> str:
     return f"hotline/{settings.live_namespace}/alarm"
 
 
-async def publish(settings: Settings, alarm: Alarm) -> bool:
+async def publish(settings: Site, alarm: Alarm) -> bool:
     """Log the alarm and send it over MQTT; False when the broker could not be reached."""
     import aiomqtt
 

@@ -6,11 +6,11 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from hotline.config.settings import Settings
+from hotline.kernel.settings import Site
 
 
 def redis_client(
-    settings: Settings, timeout: float = 3.0, *, fail_fast: bool = False, decode: bool = True
+    settings: Site, timeout: float = 3.0, *, fail_fast: bool = False, decode: bool = True
 ) -> aioredis.Redis:
     """A client of the configured Redis. fail_fast: no retry on a dropped connection, for
     writers whose next write comes soon anyway (a blocked call path is worse than a gap)."""

@@ -1,7 +1,8 @@
 """What every package's `http.py` takes from the running app: its settings and its
 database engine, kept in `app.state` by `attach` (app/api.py, create_app).
 
-Handlers ask for them as FastAPI dependencies (`settings: SettingsDep`), so that a
+Handlers ask for them as FastAPI dependencies (`settings: SettingsDep`, or their package's
+view of the settings), so that a
 router is a module-level object and no handler closes over a factory's arguments.
 """
 
@@ -14,21 +15,22 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from starlette.requests import HTTPConnection
 
-from hotline.config.settings import Settings
+from hotline.kernel.settings import Site
 
 T = TypeVar("T")
 
 
-def attach(app: FastAPI, settings: Settings, engine: Engine) -> None:
+def attach(app: FastAPI, settings: Site, engine: Engine) -> None:
     """Give the app the settings and engine its routes read (settings_of, engine_of)."""
     app.state.settings = settings
     app.state.engine = engine
 
 
-def settings_of(conn: HTTPConnection) -> Settings:
-    """The app's settings (a request's or a WebSocket's)."""
-    settings: Settings = conn.app.state.settings
-    return settings
+def settings_of(conn: HTTPConnection) -> Any:
+    """The app's settings (a request's or a WebSocket's): the root Settings, which each
+    package reads through its own view (its settings.py), e.g. `Annotated[AcdConfig,
+    Depends(settings_of)]`."""
+    return conn.app.state.settings
 
 
 def engine_of(conn: HTTPConnection) -> Engine:
@@ -47,5 +49,5 @@ def per_app(conn: HTTPConnection, name: str, make: Callable[[], T]) -> T:
     return found
 
 
-SettingsDep = Annotated[Settings, Depends(settings_of)]
+SettingsDep = Annotated[Site, Depends(settings_of)]
 EngineDep = Annotated[Engine, Depends(engine_of)]

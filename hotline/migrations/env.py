@@ -1,6 +1,7 @@
 from alembic import context
 
-from hotline.app.tables import metadata, open_engine
+from hotline.app.tables import metadata
+from hotline.kernel.db import make_engine
 
 config = context.config
 
@@ -12,7 +13,7 @@ def run() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = open_engine(url)
+    engine = make_engine(url)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():

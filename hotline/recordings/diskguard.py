@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hotline.config.settings import Settings
+from hotline.recordings.settings import RecordingsConfig
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,15 @@ def free_mb(path: Path) -> float:
     return st.f_bavail * st.f_frsize / 1_000_000
 
 
-def today_spool_dir(settings: Settings, base: str | Path, now: datetime | None = None) -> Path:
+def today_spool_dir(
+    settings: RecordingsConfig, base: str | Path, now: datetime | None = None
+) -> Path:
     """The directory Asterisk writes today's recordings into (a mount there counts)."""
     day = (now or datetime.now(ZoneInfo(settings.timezone))).astimezone(ZoneInfo(settings.timezone))
     return settings.root / str(base).lstrip("/") / day.strftime("%Y/%m/%d")
 
 
-def check_space(settings: Settings, now: datetime | None = None) -> list[SpaceReport]:
+def check_space(settings: RecordingsConfig, now: datetime | None = None) -> list[SpaceReport]:
     limit = settings.recordings.min_free_mb
     places = [("spool", today_spool_dir(settings, settings.recordings_dir, now))]
     if settings.recordings.secondary_dir:

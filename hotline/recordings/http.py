@@ -19,12 +19,15 @@ from hotline.auth.masking import sees_full_numbers
 from hotline.auth.roles import Perm
 from hotline.auth.tokens import Principal as User
 from hotline.calls.models import CallRecord
-from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
-from hotline.kernel.web import EngineDep, SettingsDep, engine_of
+from hotline.kernel.web import EngineDep, engine_of, settings_of
 from hotline.recordings import service
 from hotline.recordings.models import Recording
 from hotline.recordings.service import Filters
+from hotline.recordings.settings import RecordingsConfig
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[RecordingsConfig, Depends(settings_of)]
 
 MEDIA_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "opus": "audio/ogg", "gsm": "audio/x-gsm"}
 # the recordings' own access log names what was refused to a caller without a token
@@ -86,7 +89,7 @@ UserDep = Annotated[User, Depends(current_user)]
 def search(
     request: Request,
     user: UserDep,
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     since: Annotated[date | None, Query(description="calls from this day (UTC)")] = None,
     until: Annotated[date | None, Query(description="calls before the end of this day")] = None,
@@ -121,7 +124,7 @@ def access_log(
 
 @router.get("/{linkedid}", response_model=RecordingOut)
 def one(
-    request: Request, linkedid: str, user: UserDep, settings: SettingsDep, engine: EngineDep
+    request: Request, linkedid: str, user: UserDep, settings: ConfigDep, engine: EngineDep
 ) -> RecordingOut:
     rec, call = _allowed(request, engine, user, linkedid, "view", archived=False)
     return _out(settings, rec, call, user)
@@ -129,7 +132,7 @@ def one(
 
 @router.get("/{linkedid}/audio", response_class=FileResponse)
 def play(
-    request: Request, linkedid: str, user: UserDep, settings: SettingsDep, engine: EngineDep
+    request: Request, linkedid: str, user: UserDep, settings: ConfigDep, engine: EngineDep
 ) -> FileResponse:
     """Playable in a browser (GSM is decoded to WAV); supports HTTP Range."""
     rec, _ = _allowed(request, engine, user, linkedid, "play")
@@ -143,7 +146,7 @@ def play(
 
 @router.get("/{linkedid}/download", response_class=FileResponse)
 def download(
-    request: Request, linkedid: str, user: UserDep, settings: SettingsDep, engine: EngineDep
+    request: Request, linkedid: str, user: UserDep, settings: ConfigDep, engine: EngineDep
 ) -> FileResponse:
     """The archived file as kept (its SHA-256 is in the manifest)."""
     rec, _ = _allowed(request, engine, user, linkedid, "download")
@@ -183,7 +186,12 @@ def _allowed(
 
 
 def _archived_file(
-    request: Request, engine: Engine, settings: Settings, user: User, rec: Recording, action: str
+    request: Request,
+    engine: Engine,
+    settings: RecordingsConfig,
+    user: User,
+    rec: Recording,
+    action: str,
 ) -> Path:
     """The recording's file in the archive; 410 (logged) when it has gone missing."""
     src = settings.recordings_archive_dir / rec.archive_path
@@ -193,7 +201,9 @@ def _archived_file(
     return src
 
 
-def _out(settings: Settings, rec: Recording, call: CallRecord | None, user: User) -> RecordingOut:
+def _out(
+    settings: RecordingsConfig, rec: Recording, call: CallRecord | None, user: User
+) -> RecordingOut:
     number = call.caller_number if call else ""
     return RecordingOut(
         linkedid=rec.linkedid,

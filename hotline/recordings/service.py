@@ -16,10 +16,10 @@ from sqlmodel import Session, col, select
 from hotline.auth.roles import Role
 from hotline.auth.tokens import Principal
 from hotline.calls.models import CallRecord
-from hotline.config.settings import Settings
 from hotline.recordings.access import may_hear
 from hotline.recordings.archive import SAMPLE_RATE, ensure_private_dir, load_source
 from hotline.recordings.models import Recording, RecordingAccess, RecordingStatus
+from hotline.recordings.settings import RecordingsConfig
 
 PLAY_CACHE_SECONDS = 3600
 
@@ -137,7 +137,7 @@ def refusal(
     return None
 
 
-def playable_wav(settings: Settings, src: Path, linkedid: str) -> Path:
+def playable_wav(settings: RecordingsConfig, src: Path, linkedid: str) -> Path:
     """A WAV copy for browsers, cached an hour in var/cache/recordings-play (0700)."""
     cache = settings.var_dir / "cache" / "recordings-play"
     ensure_private_dir(cache)

@@ -26,7 +26,6 @@ from sqlmodel import Session, col, select
 
 from hotline.asterisk.root import asterisk_cmd
 from hotline.calls.models import CallRecord
-from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, publish
 from hotline.recordings.archive import ArchiveResult, archive_one, ensure_private_dir
 from hotline.recordings.diskguard import check_space, describe
@@ -35,6 +34,7 @@ from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import append
 from hotline.recordings.models import ManifestKind, Recording, RecordingStatus
 from hotline.recordings.retention import add_years
+from hotline.recordings.settings import RecordingsConfig
 from hotline.workorders.models import WorkOrder
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Outcome:
     alarm: Alarm | None = None
 
 
-def spool_file(settings: Settings, path: str) -> Path:
+def spool_file(settings: RecordingsConfig, path: str) -> Path:
     """Asterisk's path (inside its root) as seen from here; '.wav49' becomes '.WAV'."""
     full = settings.root / path.lstrip("/")
     if full.suffix == ".wav49":
@@ -60,7 +60,7 @@ def spool_file(settings: Settings, path: str) -> Path:
     return full
 
 
-def archive_subdir(settings: Settings, started_at: datetime) -> str:
+def archive_subdir(settings: RecordingsConfig, started_at: datetime) -> str:
     return started_at.astimezone(ZoneInfo(settings.timezone)).strftime("%Y/%m/%d")
 
 
@@ -126,7 +126,7 @@ class _Job:
     common: dict[str, object]  # the row's values whatever the outcome
 
 
-def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) -> Outcome:
+def process_one(settings: RecordingsConfig, engine: Engine, rec_id: int, now: datetime) -> Outcome:
     """Archive one pending recording: missing, failed (after MAX_ATTEMPTS), or archived."""
     job = _job(settings, engine, rec_id, now)
     if job is None:
@@ -144,7 +144,7 @@ def process_one(settings: Settings, engine: Engine, rec_id: int, now: datetime) 
     return _archived(settings, engine, job, src, result, now)
 
 
-def _job(settings: Settings, engine: Engine, rec_id: int, now: datetime) -> _Job | None:
+def _job(settings: RecordingsConfig, engine: Engine, rec_id: int, now: datetime) -> _Job | None:
     """The recording if still pending, with its call and work order; None otherwise."""
     with Session(engine) as s:
         rec = s.get(Recording, rec_id)
@@ -192,7 +192,12 @@ def _failed(engine: Engine, job: _Job, exc: Exception) -> Outcome:
 
 
 def _archived(
-    settings: Settings, engine: Engine, job: _Job, src: Path, result: ArchiveResult, now: datetime
+    settings: RecordingsConfig,
+    engine: Engine,
+    job: _Job,
+    src: Path,
+    result: ArchiveResult,
+    now: datetime,
 ) -> Outcome:
     """The row archived with its chain link, the spool file gone (unless kept); an alarm
     when the recording is shorter than the call."""
@@ -248,7 +253,7 @@ def _archived(
 
 
 def process_pending(
-    settings: Settings, engine: Engine, now: datetime | None = None
+    settings: RecordingsConfig, engine: Engine, now: datetime | None = None
 ) -> list[Outcome]:
     """One pass over the queue (also `hotline recordings process`)."""
     now = now or datetime.now(UTC)
@@ -264,7 +269,7 @@ def _lower_priority() -> None:
 class RecordingWorker:
     """Runs in `hotline up` (or `hotline serve recordings`): queue, disk guard, daily verify."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: RecordingsConfig, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
         self.pool = ThreadPoolExecutor(

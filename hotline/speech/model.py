@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hotline.config.settings import Settings
+from hotline.speech.settings import SpeechConfig
 
 if TYPE_CHECKING:
     import vosk
@@ -39,7 +39,7 @@ def problem(model_dir: Path) -> str | None:
     return None
 
 
-def speech_problem(settings: Settings) -> str | None:
+def speech_problem(settings: SpeechConfig) -> str | None:
     return problem(settings.speech_model_dir)
 
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from hotline.config.settings import Settings
 from hotline.speech import audiosocket as aus
 from hotline.speech.grammar import Grammar, Outcome
 from hotline.speech.model import problem, shared_model
 from hotline.speech.pool import RecogniserPool, pool_size
 from hotline.speech.prompt import load_prompt, prompt_file
 from hotline.speech.recogniser import Recogniser
+from hotline.speech.settings import SpeechConfig
 
 if TYPE_CHECKING:
     import vosk
@@ -50,7 +50,7 @@ class Request:
     min_confidence: float
 
     @classmethod
-    def parse(cls, line: bytes, settings: Settings) -> Request:
+    def parse(cls, line: bytes, settings: SpeechConfig) -> Request:
         data = json.loads(line)
         if not isinstance(data, dict) or not isinstance(data.get("uuid"), str):
             raise ValueError("a request is a JSON object with a uuid")
@@ -80,7 +80,7 @@ PhraseCheck = Callable[["vosk.Model"], list[str]]
 
 
 class SpeechService:
-    def __init__(self, settings: Settings, check_phrases: PhraseCheck | None = None) -> None:
+    def __init__(self, settings: SpeechConfig, check_phrases: PhraseCheck | None = None) -> None:
         self.settings = settings
         self.check_phrases = check_phrases
         self.pool = RecogniserPool(pool_size(settings.speech.pool_size))

@@ -26,13 +26,13 @@ from sqlmodel import Session, col, select
 
 from hotline.calls.models import Transcript, TranscriptKind, TranscriptStatus
 from hotline.calls.transcripts import save_once
-from hotline.config.settings import Settings
 from hotline.recordings.archive import load_source
 from hotline.recordings.models import Recording, RecordingStatus, message_key
 from hotline.recordings.worker import spool_file
 from hotline.speech.errors import TranscribeError
 from hotline.speech.install import NAME_FILE
 from hotline.speech.model import problem, shared_model
+from hotline.speech.settings import SpeechConfig
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def kind_of(linkedid: str) -> TranscriptKind:
     return TranscriptKind.MESSAGE if linkedid.endswith(MESSAGE_SUFFIX) else TranscriptKind.CALL
 
 
-def due(settings: Settings, engine: Engine, limit: int = 20) -> list[int]:
+def due(settings: SpeechConfig, engine: Engine, limit: int = 20) -> list[int]:
     """Archived recordings without a transcript: messages first, oldest first."""
     cfg = settings.speech
     if not (cfg.transcribe_messages or cfg.transcribe_recordings):
@@ -111,7 +111,7 @@ def due(settings: Settings, engine: Engine, limit: int = 20) -> list[int]:
         return [rid for rid in s.exec(query).all() if rid is not None]
 
 
-def audio_of(settings: Settings, rec: Recording) -> Path:
+def audio_of(settings: SpeechConfig, rec: Recording) -> Path:
     """Asterisk's original when still in the spool (better than the archive's codec)."""
     original = spool_file(settings, rec.path)
     if original.is_file():
@@ -119,7 +119,7 @@ def audio_of(settings: Settings, rec: Recording) -> Path:
     return settings.recordings_archive_dir / rec.archive_path
 
 
-def transcribe_one(settings: Settings, engine: Engine, rec_id: int) -> Transcript | None:
+def transcribe_one(settings: SpeechConfig, engine: Engine, rec_id: int) -> Transcript | None:
     """Recognise one archived recording and store its transcript (once)."""
     with Session(engine) as s:
         rec = s.get(Recording, rec_id)
@@ -147,7 +147,7 @@ def transcribe_one(settings: Settings, engine: Engine, rec_id: int) -> Transcrip
     return stored
 
 
-def give_up(settings: Settings, engine: Engine, rec_id: int, error: str) -> None:
+def give_up(settings: SpeechConfig, engine: Engine, rec_id: int, error: str) -> None:
     with Session(engine) as s:
         rec = s.get(Recording, rec_id)
         if rec is None:
@@ -177,7 +177,7 @@ def _lower_priority() -> None:
 class TranscriptionWorker:
     """Runs in `hotline up` (or `hotline serve transcripts`)."""
 
-    def __init__(self, settings: Settings, engine: Engine) -> None:
+    def __init__(self, settings: SpeechConfig, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
         self.pool = ThreadPoolExecutor(

@@ -26,7 +26,8 @@ from typing import Any
 import chinese_calendar
 import yaml
 
-from hotline.config.settings import CONFIG_DIR, ConfigError
+from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import CONFIG_DIR
 
 log = logging.getLogger(__name__)
 

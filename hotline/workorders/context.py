@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotline.config.settings import Settings
 from hotline.workorders.calendar import load_calendar
 from hotline.workorders.rules import load_rules
 from hotline.workorders.service import WorkOrderService
+from hotline.workorders.settings import WorkordersConfig
 from hotline.workorders.sms import make_gateway
 
 
 @contextmanager
-def service_session(settings: Settings, engine: Engine) -> Iterator[WorkOrderService]:
+def service_session(settings: WorkordersConfig, engine: Engine) -> Iterator[WorkOrderService]:
     """A service on its own session; commits when the block ends without error."""
     rules = load_rules()
     with Session(engine) as session:

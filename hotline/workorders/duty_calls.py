@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from hotline.config.settings import DutyCallSettings
 from hotline.kernel.masking import mask_number
 from hotline.workorders.duty_plan import SIGNS, Role, Step, escalation_plan, minutes_late
 from hotline.workorders.errors import WorkOrderError
@@ -28,6 +27,7 @@ from hotline.workorders.models import (
     WorkOrderStatus,
 )
 from hotline.workorders.service import WorkOrderService
+from hotline.workorders.settings import DutyCallSettings
 
 ACTIVE = (DutyStatus.WAITING, DutyStatus.RINGING)
 

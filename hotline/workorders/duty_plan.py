@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from hotline.config.settings import DutyCallSettings
+from hotline.workorders.settings import DutyCallSettings
 
 DIALLABLE_RE = re.compile(r"^\+?[0-9]{3,20}$")
 

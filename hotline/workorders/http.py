@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
@@ -23,9 +23,8 @@ from hotline.auth.masking import masked
 from hotline.auth.roles import UNIT_ACTIONS, Perm, Role
 from hotline.auth.tokens import Principal
 from hotline.calls.transcripts import transcripts_of_order
-from hotline.config.settings import Settings
 from hotline.kernel.masking import mask_number
-from hotline.kernel.web import EngineDep, SettingsDep
+from hotline.kernel.web import EngineDep, settings_of
 from hotline.workorders import (
     analysis,
     assessment,
@@ -41,6 +40,10 @@ from hotline.workorders.models import DutyCall, OrgUnit, WorkOrder
 from hotline.workorders.revisits import open_tasks
 from hotline.workorders.scope import unit_may_see, unit_order_ids
 from hotline.workorders.service import WorkOrderService
+from hotline.workorders.settings import WorkordersConfig
+
+# the settings as this package reads them (its settings.py)
+ConfigDep = Annotated[WorkordersConfig, Depends(settings_of)]
 
 TRANSCRIPT_FIELDS = {"kind", "text", "confidence", "model", "language", "created_at"}
 
@@ -185,7 +188,7 @@ ACTIONS: dict[str, Action] = {
 
 @router.get("/api/workorders", response_model=list[WorkOrderOut])
 def list_workorders(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = READER,
     caller: str | None = Query(None, description="the caller's full number"),
@@ -203,7 +206,7 @@ def list_workorders(
 
 
 @orders.get("/api/workorders/overdue", dependencies=[REPORTS])
-def overdue(settings: SettingsDep, engine: EngineDep) -> list[dict[str, Any]]:
+def overdue(settings: ConfigDep, engine: EngineDep) -> list[dict[str, Any]]:
     with _service(settings, engine) as svc:
         supervision.sweep(svc)
         return [
@@ -220,7 +223,7 @@ def overdue(settings: SettingsDep, engine: EngineDep) -> list[dict[str, Any]]:
 
 @orders.get("/api/workorders/coordination")
 def coordination(
-    settings: SettingsDep, engine: EngineDep, who: Principal = REPORTS
+    settings: ConfigDep, engine: EngineDep, who: Principal = REPORTS
 ) -> list[OrderDetail]:
     with _service(settings, engine) as svc:
         return [_shown(settings, svc, o, who) for o in svc.coordination_list()]
@@ -228,7 +231,7 @@ def coordination(
 
 @orders.post("/api/workorders", status_code=201)
 def create(
-    body: CreateIn, settings: SettingsDep, engine: EngineDep, who: Principal = CREATOR
+    body: CreateIn, settings: ConfigDep, engine: EngineDep, who: Principal = CREATOR
 ) -> OrderDetail:
     with _service(settings, engine) as svc:
         o = svc.create(
@@ -249,7 +252,7 @@ def create(
 
 @orders.get("/api/workorders/{number}")
 def show(
-    number: str, settings: SettingsDep, engine: EngineDep, who: Principal = READER
+    number: str, settings: ConfigDep, engine: EngineDep, who: Principal = READER
 ) -> OrderDetail:
     with _service(settings, engine) as svc:
         o = svc.get(number)
@@ -262,7 +265,7 @@ def act(
     number: str,
     action: str,
     body: ActionIn,
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = ANYONE,
 ) -> OrderDetail:
@@ -287,7 +290,7 @@ def act(
 def decide(
     request_id: int,
     approve: bool,
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = MANAGER,
 ) -> dict[str, Any]:
@@ -298,7 +301,7 @@ def decide(
 
 @orders.get("/api/knowledge", dependencies=[KNOWING])
 def search(
-    settings: SettingsDep, engine: EngineDep, q: str = Query(..., min_length=1)
+    settings: ConfigDep, engine: EngineDep, q: str = Query(..., min_length=1)
 ) -> list[dict[str, Any]]:
     with _service(settings, engine) as svc:
         return [e.model_dump(mode="json") for e in knowledge.search(svc, q)]
@@ -306,7 +309,7 @@ def search(
 
 @orders.post("/api/knowledge/questions", status_code=201)
 def ask(
-    body: QuestionIn, settings: SettingsDep, engine: EngineDep, who: Principal = KNOWING
+    body: QuestionIn, settings: ConfigDep, engine: EngineDep, who: Principal = KNOWING
 ) -> dict[str, Any]:
     with _service(settings, engine) as svc:
         return knowledge.ask(svc, body.unit, body.question, who.name).model_dump(mode="json")
@@ -316,7 +319,7 @@ def ask(
 def answer(
     question_id: int,
     body: AnswerIn,
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     who: Principal = KNOWING,
 ) -> dict[str, Any]:
@@ -328,7 +331,7 @@ def answer(
 
 @orders.get("/api/assessment", dependencies=[REPORTS])
 def assess(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     month: str | None = Query(None, pattern=r"^\d{4}-\d{2}$"),
     year: int | None = None,
@@ -345,7 +348,7 @@ def assess(
 
 @orders.get("/api/analysis/counts", dependencies=[REPORTS])
 def counts(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     start: date,
     end: date,
@@ -362,7 +365,7 @@ def counts(
 
 @orders.get("/api/revisits")
 def revisits(
-    settings: SettingsDep, engine: EngineDep, who: Principal = REPORTS
+    settings: ConfigDep, engine: EngineDep, who: Principal = REPORTS
 ) -> list[dict[str, Any]]:
     with _service(settings, engine) as svc:
         tasks = [t.model_dump(mode="json") for t in open_tasks(svc.session)]
@@ -371,7 +374,7 @@ def revisits(
 
 @duty.get("/api/duty-calls", dependencies=[REPORTS])
 def list_duty_calls(
-    settings: SettingsDep,
+    settings: ConfigDep,
     engine: EngineDep,
     order: str | None = None,
     late: bool = Query(False, description="only those signed late or not in time"),
@@ -393,7 +396,7 @@ router.include_router(duty)
 
 
 @contextmanager
-def _service(settings: Settings, engine: Engine) -> Iterator[WorkOrderService]:
+def _service(settings: WorkordersConfig, engine: Engine) -> Iterator[WorkOrderService]:
     """The service on its own session; the rules' refusals as 409 (404: no such order)."""
     try:
         with service_session(settings, engine) as svc:
@@ -420,7 +423,9 @@ def _own_unit(who: Principal, unit: str) -> None:
         raise HTTPException(403, f"staff of unit {who.unit} may act for that unit only")
 
 
-def _shown(settings: Settings, svc: WorkOrderService, o: WorkOrder, who: Principal) -> OrderDetail:
+def _shown(
+    settings: WorkordersConfig, svc: WorkOrderService, o: WorkOrder, who: Principal
+) -> OrderDetail:
     return masked(_detail(svc, o), who, settings)
 
 

@@ -13,7 +13,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hotline.config.settings import CONFIG_DIR, ConfigError
+from hotline.kernel.errors import ConfigError
+from hotline.kernel.settings import CONFIG_DIR
 from hotline.workorders.deadlines import RequestType
 
 DEFAULT_RULES_FILE = CONFIG_DIR / "workorders.yaml"

@@ -23,7 +23,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
 from hotline.workorders import duty_calls
@@ -37,6 +36,7 @@ from hotline.workorders.models import (
     WorkOrder,
 )
 from hotline.workorders.rules import load_rules
+from hotline.workorders.settings import WorkordersConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _now() -> datetime:
 class DutyCallService:
     def __init__(
         self,
-        settings: Settings,
+        settings: WorkordersConfig,
         engine: Engine,
         ami: AmiClient,
         clock: Callable[[], datetime] = _now,

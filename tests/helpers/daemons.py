@@ -8,7 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from hotline.config.settings import ServiceUrl, Settings
+from hotline.config.settings import Settings
+from hotline.kernel.settings import ServiceUrl
 
 # the unit tests' install namespace (Redis keys hotline:<ns>:…, MQTT topics hotline/<ns>/…)
 TENANT = "nanning-unit"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hotline.acd.settings import DEFAULT_QUEUES
 from hotline.asterisk.root import exclusive_use
-from hotline.config.settings import DEFAULT_QUEUES
 from tests.helpers.overlay_root import overlay_root
 from tests.helpers.ports import PORTS
 from tests.helpers.session_hotline import (

@@ -28,7 +28,9 @@ import redis
 
 from hotline.app.supervisor import redis_command
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import AmiSettings, ServiceUrl, Settings
+from hotline.asterisk.settings import AmiSettings
+from hotline.config.settings import Settings
+from hotline.kernel.settings import ServiceUrl
 from tests.helpers.ports import PORTS, SIP_TARGET
 from tests.helpers.session_hotline import (
     ACD_AGENTS,

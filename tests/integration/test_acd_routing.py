@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from hotline.acd.settings import WideningSettings
 from hotline.acd.widening import plan
-from hotline.config.settings import WideningSettings
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.session_hotline import AGENTS, HELP_WIDENING, OVERFLOW_CENTRE, WIDENING, Hotline
 

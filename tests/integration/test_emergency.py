@@ -24,7 +24,7 @@ import pytest
 
 from hotline.app.dtmf_pcap import write_walk
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import AmiSettings
+from hotline.asterisk.settings import AmiSettings
 from tests.helpers.ivr_calls import Phone, walk
 from tests.helpers.ports import PORTS
 from tests.helpers.session_hotline import Hotline

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
 from hotline.calls.models import CallRecord
-from hotline.config.settings import ConfigError, get_settings
 from hotline.crm_bridge.upstream.models import ChangeStatus, UpstreamChange
 from hotline.workorders.models import OrgUnit, WorkOrder
 
@@ -30,27 +29,23 @@ KINDS = (CALL_RECORD, WORK_ORDER)
 # The query code (查询码) is the citizen's key to the self-service lookup: it stays here.
 _NOT_SENT = {"id", "query_code", "lead_unit_id"}
 
-_enabled: bool | None = None  # None: decided from the settings on first use
+_enabled = False  # set by install: whether upstream.url is configured
 
 
 def set_enabled(value: bool | None) -> None:
-    """Force capture on or off (tests, tools); None: follow `upstream.url`."""
+    """Force capture on or off (tests, tools); None: off, as before any install."""
     global _enabled
-    _enabled = value
+    _enabled = bool(value)
 
 
 def enabled() -> bool:
-    global _enabled
-    if _enabled is None:
-        try:
-            _enabled = bool(get_settings().upstream.url)
-        except ConfigError:
-            return False  # the process fails on the same error where it reads its settings
     return _enabled
 
 
-def install() -> None:
-    """Listen to every session's flushes (idempotent)."""
+def install(enabled: bool) -> None:
+    """Listen to every session's flushes (idempotent); capture only if `enabled` (the
+    process's upstream.url is set: the composition root says so, app/tables.py)."""
+    set_enabled(enabled)
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import secrets
 
-from hotline.config.settings import Settings
+from hotline.crm_bridge.settings import CrmBridgeConfig
 
 ENV_NAME = "HOTLINE_UPSTREAM__SECRET"
 
 
-def ensure_secret(settings: Settings) -> str:
+def ensure_secret(settings: CrmBridgeConfig) -> str:
     if settings.upstream.secret:
         return settings.upstream.secret
     path = settings.var_dir / "secrets.env"

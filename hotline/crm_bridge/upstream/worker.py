@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hotline.config.settings import Settings
+from hotline.crm_bridge.settings import CrmBridgeConfig
 from hotline.crm_bridge.upstream import outbox, wire
 from hotline.crm_bridge.upstream.backoff import Outcome, backoff, classify
 from hotline.crm_bridge.upstream.models import ChangeStatus, UpstreamChange
@@ -42,7 +42,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def tls_context(settings: Settings) -> ssl.SSLContext:
+def tls_context(settings: CrmBridgeConfig) -> ssl.SSLContext:
     """Certificates are always verified: against `upstream.ca_file`, else the system's."""
     ca = settings.upstream.ca_file
     return ssl.create_default_context(cafile=str(ca) if ca else None)
@@ -51,7 +51,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
 class UpstreamSender:
     def __init__(
         self,
-        settings: Settings,
+        settings: CrmBridgeConfig,
         engine: Engine,
         *,
         transport: httpx.AsyncBaseTransport | None = None,

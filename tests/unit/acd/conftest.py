@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hotline.acd.agent_page import router
-from hotline.config.settings import AgentSettings, ServiceUrl, Settings
+from hotline.acd.settings import AgentSettings
+from hotline.config.settings import Settings
+from hotline.kernel.settings import ServiceUrl
 from hotline.kernel.web import attach
 from tests.helpers.daemons import Daemon
 from tests.helpers.ports import free_port

@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from hotline.acd.http import router
-from hotline.config.settings import AgentSettings, AmiSettings, Settings
+from hotline.acd.settings import AgentSettings
+from hotline.asterisk.settings import AmiSettings
+from hotline.config.settings import Settings
 from hotline.kernel.web import attach
 from tests.helpers.auth_tokens import settings_token
 from tests.helpers.workorders_env import migrated_engine

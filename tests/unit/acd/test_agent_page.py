@@ -16,9 +16,11 @@ from starlette.websockets import WebSocketDisconnect
 
 from hotline.acd.agent_feed import caller_history
 from hotline.acd.agent_page import router
+from hotline.acd.settings import AgentSettings
 from hotline.auth.gate import CLOSE_FORBIDDEN, CLOSE_UNAUTHORISED, SESSION_COOKIE
 from hotline.calls.models import CallRecord
-from hotline.config.settings import AgentSettings, ServiceUrl, Settings
+from hotline.config.settings import Settings
+from hotline.kernel.settings import ServiceUrl
 from hotline.kernel.web import attach
 from hotline.workorders.models import WorkOrder
 from tests.helpers.auth_tokens import settings_token

@@ -7,16 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotline.acd.live_stats import TOTAL
+from hotline.acd.settings import AcdSettings, OverflowTrunkSettings, QueueSettings, WideningSettings
 from hotline.acd.widening import BEHIND, ON_TARGET, UNKNOWN, plan
 from hotline.app import render
 from hotline.calls.models import Disposition
-from hotline.config.settings import (
-    AcdSettings,
-    OverflowTrunkSettings,
-    QueueSettings,
-    Settings,
-    WideningSettings,
-)
+from hotline.config.settings import Settings
 from hotline.crm_bridge.assembler import CallAssembler
 from tests.helpers.queue_events import T0, answer, feed, join, leave, stats
 

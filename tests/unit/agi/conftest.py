@@ -10,10 +10,10 @@ import pytest
 from hotline.agi.menu import DEFAULT_MENU_FILE
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
+from hotline.agi.settings import AgiSettings
 from hotline.agi.tree import IvrConfig, load_ivr
 from hotline.agi.waiting import WaitRules
 from hotline.agi.worker import FastAGIServer, build_routes
-from hotline.config.settings import AgiSettings
 from tests.helpers.fake_asterisk import QUEUES, AgiServerFactory
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from hotline.agi.channel import AGIChannel
+from hotline.agi.settings import AgiSettings
 from hotline.agi.tree import IvrConfig
 from hotline.agi.worker import FastAGIServer, Handler, build_routes
-from hotline.config.settings import AgiSettings, ConfigError
+from hotline.kernel.errors import ConfigError
 from tests.helpers.fake_asterisk import CALLER, SILENT, FakeAsterisk, call, header
 
 FALLBACK = {

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
+from hotline.agi.settings import AgiSettings
 from hotline.agi.speech import SpeechClient
 from hotline.agi.tree import IvrConfig
 from hotline.agi.worker import FastAGIServer, build_routes
-from hotline.config.settings import AgiSettings
 from hotline.speech.grammar import Outcome
 from tests.helpers.fake_asterisk import call
 

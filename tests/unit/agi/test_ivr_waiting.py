@@ -17,12 +17,12 @@ from sqlmodel import Session, select
 from hotline.acd import callbacks
 from hotline.acd.estimate import estimated_wait, over_limit
 from hotline.acd.models import CallbackStatus
+from hotline.acd.settings import CallbackSettings, WaitingSettings, WideningSettings
 from hotline.agi.menu import DEFAULT_MENU_FILE
 from hotline.agi.messages import order_from_message
 from hotline.agi.services import NoServices
 from hotline.agi.tree import IvrConfig, load_ivr
 from hotline.agi.waiting import WaitRules
-from hotline.config.settings import CallbackSettings, WaitingSettings, WideningSettings
 from hotline.kernel.db import make_engine, upgrade
 from hotline.recordings.models import Recording, message_key
 from hotline.workorders.models import WorkOrder, WorkOrderAttachment

@@ -8,7 +8,7 @@ import pytest
 
 from hotline.agi.menu import DEFAULT_MENU_FILE, load_menu, menu_file
 from hotline.agi.tree import MenuNode, QueueNode, load_ivr
-from hotline.config.settings import ConfigError
+from hotline.kernel.errors import ConfigError
 from hotline.workorders.deadlines import RequestType
 
 QUEUES = [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hotline.agi.tree import FLOW_PROMPTS, load_ivr
-from hotline.config.settings import ConfigError
+from hotline.kernel.errors import ConfigError
 
 QUEUES = ["complaint", "consultation", "zhuang", "general"]
 

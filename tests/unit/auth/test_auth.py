@@ -24,8 +24,9 @@ from hotline.auth.http import router
 from hotline.auth.masking import masked
 from hotline.auth.models import AuthToken, User
 from hotline.auth.roles import MATRIX, Perm, Role, allowed
+from hotline.auth.settings import AuthSettings
 from hotline.auth.tokens import Principal
-from hotline.config.settings import AuthSettings, Settings
+from hotline.config.settings import Settings
 from hotline.kernel.web import attach
 from hotline.workorders.units import unit_problem
 from tests.helpers.auth_tokens import bearer

@@ -19,9 +19,11 @@ from sqlmodel import Session
 from starlette.websockets import WebSocketDisconnect
 
 from hotline.app.api import create_app
+from hotline.asterisk.settings import AmiSettings
 from hotline.auth.audit import entries
 from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE, Requirement
-from hotline.config.settings import AmiSettings, ServiceUrl, Settings
+from hotline.config.settings import Settings
+from hotline.kernel.settings import ServiceUrl
 from tests.helpers.auth_tokens import bearer
 from tests.helpers.workorders_env import migrated_engine, sample_units
 

@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hotline.acd.settings import AcdSettings, AgentSettings, QueueSettings
 from hotline.app import render
-from hotline.config.settings import (
-    AcdSettings,
-    AgentSettings,
-    ConfigError,
-    QueueSettings,
-    Settings,
-    load_settings,
-)
+from hotline.config.settings import Settings, load_settings
+from hotline.kernel.errors import ConfigError
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")

@@ -10,7 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from hotline.app import render
 from hotline.asterisk import TEMPLATES
-from hotline.config.settings import ConfigError, Settings, load_settings
+from hotline.config.settings import Settings, load_settings
+from hotline.kernel.errors import ConfigError
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.settings import DEFAULT_CONFIG_FILE, ConfigError, Settings, load_settings
+from hotline.config.settings import DEFAULT_CONFIG_FILE, Settings, load_settings
+from hotline.kernel.errors import ConfigError
 
 # these load configuration files without a var_dir: the test's own, not the checkout's
 pytestmark = pytest.mark.usefixtures("own_var")

@@ -8,7 +8,7 @@ import socket
 import pytest
 
 from hotline.asterisk.ami import AmiClient
-from hotline.config.settings import AmiSettings
+from hotline.asterisk.settings import AmiSettings
 
 
 def closed_port() -> int:

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select, update
 
-from hotline.config.settings import Settings, UpstreamSettings
+from hotline.config.settings import Settings
+from hotline.crm_bridge.settings import UpstreamSettings
 from hotline.crm_bridge.upstream import capture, outbox, wire
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver

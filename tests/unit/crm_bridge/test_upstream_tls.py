@@ -14,7 +14,8 @@ import uvicorn
 from sqlalchemy import Engine
 from sqlmodel import Session, select, update
 
-from hotline.config.settings import Settings, UpstreamSettings
+from hotline.config.settings import Settings
+from hotline.crm_bridge.settings import UpstreamSettings
 from hotline.crm_bridge.upstream import capture
 from hotline.crm_bridge.upstream.models import UpstreamChange
 from hotline.crm_bridge.upstream.receiver import ReceivedStore, create_receiver

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.settings import ConfigError, load_settings
+from hotline.config.settings import load_settings
 from hotline.crm_bridge.upstream import wire
 from hotline.crm_bridge.upstream.backoff import Outcome, backoff, classify
+from hotline.kernel.errors import ConfigError
 
 
 def test_the_signature_is_hmac_sha256_of_the_raw_body() -> None:

@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
-from hotline.config.settings import ConfigError, load_settings
+from hotline.config.settings import load_settings
+from hotline.kernel.errors import ConfigError
 from hotline.recordings import worker
 from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import check_chain

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from hotline.acd.settings import DEFAULT_QUEUES, EmergencySettings
 from hotline.agi.tree import load_ivr
-from hotline.config.settings import DEFAULT_QUEUES, ConfigError, EmergencySettings
+from hotline.kernel.errors import ConfigError
 from hotline.speech import audiosocket as aus
 from hotline.speech.errors import ProtocolError
 from hotline.speech.grammar import Grammar, Outcome

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hotline.acd.settings import DEFAULT_QUEUES, EmergencySettings
 from hotline.agi.menu import DEFAULT_MENU_FILE
 from hotline.agi.phrases import PhraseList, check_phrases, missing_words, phrase_lists
 from hotline.agi.tree import load_ivr
-from hotline.config.settings import DEFAULT_QUEUES, EmergencySettings, Settings
+from hotline.config.settings import Settings
 from hotline.speech.model import shared_model
 
 

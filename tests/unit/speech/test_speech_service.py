@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from hotline.config.settings import Settings, SpeechSettings
+from hotline.config.settings import Settings
 from hotline.speech import audiosocket as aus
 from hotline.speech.server import SpeechService
+from hotline.speech.settings import SpeechSettings
 
 PHRASES = {"1": ["안녕하세요"], "3": ["민원"]}
 KEYWORDS = {"119": ["화재"], "120": ["병원"]}

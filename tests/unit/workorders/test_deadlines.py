@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from hotline.config.settings import ConfigError
+from hotline.kernel.errors import ConfigError
 from hotline.workorders.calendar import WorkCalendar, load_calendar
 from hotline.workorders.deadlines import (
     CHAIRMAN_MAILBOX_DAYS,

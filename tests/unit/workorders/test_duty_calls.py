@@ -16,15 +16,16 @@ from sqlmodel import Session
 from hotline.agi.duty import DutyBook
 from hotline.agi.menu import DEFAULT_MENU_FILE
 from hotline.agi.services import NoServices
+from hotline.agi.settings import AgiSettings
 from hotline.agi.tree import load_ivr
 from hotline.agi.worker import FastAGIServer, build_routes
-from hotline.config.settings import AgiSettings, DutyCallSettings
 from hotline.workorders import duty_calls
 from hotline.workorders.duty_calls import KeyResult
 from hotline.workorders.duty_plan import Role, Step, dialable, escalation_plan, minutes_late
 from hotline.workorders.errors import WorkOrderError
 from hotline.workorders.models import DutyStatus, Outcome, WorkOrder, WorkOrderStatus
 from hotline.workorders.service import WorkOrderService
+from hotline.workorders.settings import DutyCallSettings
 from hotline.workorders.units import find_unit, set_phones
 from tests.helpers.fake_asterisk import QUEUES, FakeAsterisk
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units

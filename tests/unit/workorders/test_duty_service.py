@@ -14,10 +14,12 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from hotline.config.settings import DutyCallSettings, ServiceUrl, Settings
+from hotline.config.settings import Settings
 from hotline.kernel.alarms import Alarm
+from hotline.kernel.settings import ServiceUrl
 from hotline.workorders import worker
 from hotline.workorders.models import DutyCall, DutyCallAttempt
+from hotline.workorders.settings import DutyCallSettings
 from hotline.workorders.worker import DutyCallService
 from tests.helpers.ports import free_port
 from tests.helpers.workorders_env import FixedClock, make_service, migrated_engine, sample_units

@@ -1,12 +1,7 @@
-"""The configuration's names and error that cost nothing to import.
-
-`hotline --help` and the modules it reaches (the pause reasons, the roles) need these
-without loading pydantic; config.settings re-exports them, so either import works.
-"""
+"""Names every layer shares that cost nothing to import: the queues' Asterisk prefix, the
+roles, the request types' titles (`hotline --help` reaches these without loading pydantic)."""
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 QUEUE_PREFIX = "hotline-"
 
@@ -24,16 +19,6 @@ REQUEST_TYPE_TITLES = {
     "suggestion": "建议",
     "praise": "表扬",
 }
-
-
-class ConfigError(Exception):
-    """A configuration mistake: says the file, the field and what is allowed.
-
-    The config layer is below the kernel, so this is no kernel HotlineError; it carries
-    a stable error_id all the same (kernel/errors.py).
-    """
-
-    error_id: ClassVar[str] = "config.invalid"
 
 
 def asterisk_queue(name: str) -> str:

@@ -1,0 +1,87 @@
+"""The asterisk package's sections of the config: SIP (PJSIP transports, the carrier) and AMI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from pydantic import (
+    Field,
+)
+
+from hotline.kernel.settings import (
+    Section,
+    Site,
+)
+
+
+class SipSettings(Section):
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address Asterisk's PJSIP transports (UDP and TCP) bind to; 0.0.0.0 to "
+        "take calls and softphones from the LAN.",
+    )
+    port: int = Field(default=5060, ge=1, le=65535, description="SIP port (UDP and TCP).")
+    hotline_number: str = Field(
+        default="12345",
+        pattern=r"^[0-9]{3,15}$",
+        description="The number citizens dial; `hotline call` calls it.",
+    )
+    trunk_match: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1"],
+        description="Addresses the carrier's INVITEs come from (PJSIP identify match).",
+    )
+    rtp_start: int = Field(
+        default=10000, ge=1024, le=65535, description="First RTP (audio) port (rtp.conf)."
+    )
+    rtp_end: int = Field(
+        default=20000, ge=1024, le=65535, description="Last RTP (audio) port (rtp.conf)."
+    )
+    realm: str = Field(
+        default="hotline",
+        description="SIP digest realm of the softphones' registrations; the stored HA1 of "
+        "each agent's password is computed with it.",
+    )
+
+
+class AmiSettings(Section):
+    host: str = Field(default="127.0.0.1", description="Where Asterisk's AMI listens.")
+    port: int = Field(default=5038, ge=1, le=65535, description="AMI port.")
+    username: str = Field(
+        default="hotline",
+        description="The services' least-privilege AMI user (manager.conf).",
+    )
+    secret: str = Field(
+        default="",
+        description="The AMI user's secret: generated at install into var/secrets.env "
+        "(HOTLINE_AMI__SECRET); never a default in git.",
+    )
+    ping_every_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Keep-alive: each AMI connection sends its own Ping this often.",
+    )
+    ping_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="A connection that leaves a Ping (or the login) unanswered this long is "
+        "dropped and opened again: a dead link, even one cut without a close, is noticed "
+        "within ping_every_seconds + ping_timeout_seconds (10 s by default).",
+    )
+
+
+class AsteriskConfig(Site, Protocol):
+    """What the asterisk package reads of the settings."""
+
+    @property
+    def sip(self) -> SipSettings: ...
+    @property
+    def ami(self) -> AmiSettings: ...
+    @property
+    def asterisk_root(self) -> Path | None: ...
+    @property
+    def asterisk_suite(self) -> str: ...
+    @property
+    def debian_mirror(self) -> str: ...

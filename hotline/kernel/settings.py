@@ -1,0 +1,107 @@
+"""The settings kernel: the base of every section, the checks they share, the paths of the
+default config files, and what every service may read of the site (Site)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Protocol
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+)
+
+# The checkout (var/ lives here by default); the default config files in hotline/config/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+
+# Who may hear recordings
+RecordingRole = Literal["agent", "supervisor", "auditor"]
+# Who logs in to the API and pages (auth/roles.py says what each may do)
+Role = Literal["agent", "supervisor", "unit_staff", "auditor", "admin"]
+
+
+NAME_RE = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+AGENT_ID_RE = r"^[A-Za-z0-9_.-]{1,32}$"
+
+
+class Section(BaseModel):
+    """A block of the config file: an unknown key is a typo, refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApiSettings(Section):
+    host: str = Field(default="127.0.0.1", description="Address the HTTP API and pages bind to.")
+    port: int = Field(default=8345, ge=1, le=65535, description="HTTP port of the API and pages.")
+
+
+class ServiceUrl(Section):
+    host: str = Field(default="127.0.0.1", description="The server's address.")
+    port: int = Field(ge=1, le=65535, description="The server's port.")
+    start_if_absent: bool = Field(
+        default=True,
+        description="`hotline up` starts a server of its own on this address when none "
+        "answers (and `hotline down` stops only that one).",
+    )
+
+
+# A skill is a queue name, optionally with a proficiency 1-5 (5 best, the default):
+# "complaint" or "complaint:3". app_queue offers a call to lower penalties first, and
+# the penalty is 5 - proficiency, so among free agents the most proficient answers.
+SKILL_RE = r"^[a-z][a-z0-9_]{0,31}(:[1-5])?$"
+
+
+BEST_PROFICIENCY = 5
+
+
+def skill_parts(skill: str) -> tuple[str, int]:
+    """("complaint", 3) from "complaint:3"; a bare name is the best proficiency."""
+    name, _, level = skill.partition(":")
+    return name, int(level) if level else BEST_PROFICIENCY
+
+
+EMERGENCY_LINES = ("110", "119", "120", "122")  # police, fire, ambulance, traffic (art. 14)
+
+
+HOST_RE = r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$"
+
+
+PHONE_RE = r"^\+?[0-9][0-9 -]{1,30}[0-9]$"
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class Site(Protocol):
+    """What every package may read of the settings: where this hotline runs and its shared
+    services. Each package's settings.py names, on top of this, the sections it reads (its
+    own, and those of the packages it calls); the root Settings (config/) satisfies all."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def city_name(self) -> str: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def var_dir(self) -> Path: ...
+    @property
+    def run_dir(self) -> Path: ...
+    @property
+    def log_dir(self) -> Path: ...
+    @property
+    def root(self) -> Path: ...
+    @property
+    def db_url(self) -> str: ...
+    @property
+    def live_namespace(self) -> str: ...
+    @property
+    def redis(self) -> ServiceUrl: ...
+    @property
+    def mqtt(self) -> ServiceUrl: ...
+    @property
+    def api(self) -> ApiSettings: ...
