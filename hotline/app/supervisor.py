@@ -71,6 +71,24 @@ def pid_alive(pid: int, match: str = "") -> bool:
     return match in cmdline
 
 
+def exiting_or_alive(pid: int) -> bool:
+    """Whether the process still holds what it had: it exists and is no zombie. While a
+    process exits its command line reads empty (pid_alive says no) before its files and
+    sockets are closed; waiting on this, a stop returns once its ports are free."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return ") Z" not in stat and ") X" not in stat
+
+
+def _wait_gone(pid: int, deadline: float) -> None:
+    while time.monotonic() < deadline and exiting_or_alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.1)
+
+
 def running_supervisor(settings: Settings) -> int | None:
     path = _pid_file(settings)
     try:
@@ -410,6 +428,7 @@ def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:
     if pid_alive(child.pid, child.match):
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGKILL)
+    _wait_gone(child.pid, time.monotonic() + 5)  # until its ports are free
 
 
 def recorded_children(settings: Settings) -> list[Child]:
@@ -431,6 +450,7 @@ def down(settings: Settings, timeout: float = 60) -> list[str]:
             time.sleep(0.1)
         if pid_alive(pid, "hotline"):
             os.kill(pid, signal.SIGKILL)
+        _wait_gone(pid, time.monotonic() + 5)  # until the API's and others' ports are free
         stopped.append(f"hotline (pid {pid})")
     for child in recorded_children(settings):  # left behind by a supervisor that died
         if pid_alive(child.pid, child.match):
