@@ -1,5 +1,5 @@
-"""Shared by the unit tests of the ACD: a Redis of the test's own; the agent page's app
-(settings, engine, client: test_agent_page.py, test_speech_search_api.py)."""
+"""Shared by the unit tests of the ACD: a Redis of the test's own; the ACD's routes in an
+app (settings, engine, client; a module may bring its own settings)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from hotline.acd.agent_page import router
+from hotline.acd.http import router  # the agents' routes, the agent page, live numbers
 from hotline.acd.settings import AgentSettings
 from hotline.config.settings import Settings
 from hotline.kernel.settings import ServiceUrl

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from hotline.acd.http import router
 from hotline.acd.settings import AgentSettings
 from hotline.asterisk.settings import AmiSettings
 from hotline.config.settings import Settings
-from hotline.kernel.web import attach
 from tests.helpers.auth_tokens import settings_token
-from tests.helpers.workorders_env import migrated_engine
 
 
 @pytest.fixture
@@ -29,21 +23,6 @@ def settings(tmp_path: Path) -> Settings:
             AgentSettings(id="1002", contact="sip:1002@127.0.0.1:5072"),
         ],
     )
-
-
-@pytest.fixture
-def engine(settings: Settings) -> Iterator[Engine]:
-    engine = migrated_engine(settings.var_dir)  # settings.db_url's file
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def client(settings: Settings, engine: Engine) -> TestClient:
-    app = FastAPI()
-    attach(app, settings, engine)
-    app.include_router(router)
-    return TestClient(app)
 
 
 def auth(settings: Settings, name: str, role: str, agent_id: str = "") -> dict[str, str]:

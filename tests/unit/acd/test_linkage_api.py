@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
-from hotline.acd.http import router
 from hotline.acd.linkage import queue_call
 from hotline.acd.settings import AgentSettings
 from hotline.asterisk.settings import AmiSettings
 from hotline.config.settings import Settings
-from hotline.kernel.web import attach
 from tests.helpers.auth_tokens import settings_token
-from tests.helpers.workorders_env import migrated_engine
 
 
 @pytest.fixture
@@ -30,16 +24,6 @@ def settings(tmp_path: Path) -> Settings:
             AgentSettings(id="1004", skills=["report"], contact="sip:1004@127.0.0.1:5076"),
         ],
     )
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    engine: Engine = migrated_engine(settings.var_dir)  # settings.db_url's file
-    app = FastAPI()
-    attach(app, settings, engine)
-    app.include_router(router)
-    yield TestClient(app)
-    engine.dispose()
 
 
 def auth(settings: Settings, name: str, role: str, agent_id: str = "") -> dict[str, str]:
