@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hotline.app.cli_settings import settings_or_exit, setup_logging
+from hotline.app.cli_settings import fail, settings_or_exit, setup_logging
 from hotline.app.errors import StartError
 from hotline.app.plugins import PLUGINS
 from hotline.asterisk.errors import InstallError
@@ -37,11 +37,6 @@ for plugin in PLUGINS.values():
 
 
 _settings = settings_or_exit
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def _services(value: str) -> tuple[str, ...]:
@@ -86,14 +81,14 @@ def up(
         try:
             supervisor.detach(settings, ["up", "--services", ",".join(names)])
         except StartError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
         typer.echo(f"hotline is up: {where}")
         return
     setup_logging()
     try:
         asyncio.run(supervisor.Supervisor(settings, names).run())
     except (StartError, InstallError, ConfigError) as exc:
-        raise _fail(f"hotline up failed: {exc}") from exc
+        raise fail(f"hotline up failed: {exc}") from exc
 
 
 @app.command()
@@ -114,7 +109,7 @@ def serve(service: Annotated[str, typer.Argument(help="one service of `hotline u
 
     choices = [name for name in SERVICE_NAMES if name != "asterisk"]
     if service not in choices:
-        raise _fail(f"serve takes one of: {', '.join(choices)}", 2)
+        raise fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
     setup_logging()
     if service not in ("agi", "speech"):

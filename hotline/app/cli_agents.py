@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline.acd.agent_state import PAUSE_REASONS
-from hotline.app.cli_settings import cli_user, settings_or_exit
+from hotline.app.cli_settings import cli_user, fail, settings_or_exit
 from hotline.asterisk import root as asterisk_root
 from hotline.kernel.errors import ConfigError
 
@@ -31,11 +31,6 @@ REASONS_HELP = ", ".join(f"{r.code} ({r.title})" for r in PAUSE_REASONS)
 
 
 _settings = settings_or_exit
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 app = typer.Typer(
@@ -69,9 +64,9 @@ def agent_add(
             skills=[s for s in skills.split(",") if s.strip()],
         )
     except ConfigError as exc:
-        raise _fail(str(exc), 2) from exc
+        raise fail(str(exc), 2) from exc
     except ValueError as exc:
-        raise _fail(f"agent {agent_id}: {exc}", 2) from exc
+        raise fail(f"agent {agent_id}: {exc}", 2) from exc
     if (settings.root / "usr/sbin/asterisk").exists():
         render.render_all(settings)
         subprocess.run(

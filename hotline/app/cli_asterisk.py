@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from hotline.app.cli_settings import settings_or_exit, setup_logging
+from hotline.app.cli_settings import fail, settings_or_exit, setup_logging
 from hotline.asterisk import root as asterisk_root
 from hotline.asterisk.errors import InstallError
 
@@ -15,11 +15,6 @@ if TYPE_CHECKING:
     from hotline.config.settings import Settings
 
 _settings = settings_or_exit
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 app = typer.Typer(help="The Asterisk root: install, render, reload, CLI.", no_args_is_help=True)
@@ -40,7 +35,7 @@ def asterisk_install(
     try:
         root = asterisk_root.install(settings, suite=suite)
     except InstallError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     render.render_all(settings)
     prompts.generate(settings)
     typer.echo(

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from hotline.app.cli_settings import fail
+
 app = typer.Typer(
     help="Benchmarks: our engine against a dialplan-only reference.", no_args_is_help=True
 )
@@ -18,7 +20,7 @@ def _bench() -> Any:
     from hotline.kernel.settings import PROJECT_ROOT
 
     if not (PROJECT_ROOT / "bench" / "run.py").is_file():
-        raise _fail(f"no bench/ in {PROJECT_ROOT}: the benchmarks run from a checkout")
+        raise fail(f"no bench/ in {PROJECT_ROOT}: the benchmarks run from a checkout")
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
     return importlib.import_module("bench.run")
@@ -54,8 +56,3 @@ def bench_report() -> None:
     """Rewrite bench/results/results.md and the plots from results.json."""
     bench = _bench()
     typer.echo(bench.write_report(bench._load()).read_text())
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)

@@ -25,6 +25,12 @@ def settings_or_exit() -> Settings:
         raise typer.Exit(2) from exc
 
 
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Say why on stderr; the caller raises the returned Exit (`raise fail(...) from exc`)."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
 def cli_user() -> str:
     """Who runs the command (the OS user), for the who-did-what of a change; "cli" where the
     system knows no name for the uid (a container)."""
