@@ -420,15 +420,11 @@ def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:
     else:
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and pid_alive(child.pid, child.match):
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(child.pid, os.WNOHANG)
-        time.sleep(0.1)
+    _wait_gone(child.pid, time.monotonic() + timeout)  # until its ports are free
     if pid_alive(child.pid, child.match):
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGKILL)
-    _wait_gone(child.pid, time.monotonic() + 5)  # until its ports are free
+        _wait_gone(child.pid, time.monotonic() + 5)
 
 
 def recorded_children(settings: Settings) -> list[Child]:
@@ -445,12 +441,10 @@ def down(settings: Settings, timeout: float = 60) -> list[str]:
     pid = running_supervisor(settings)
     if pid is not None:
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and pid_alive(pid, "hotline"):
-            time.sleep(0.1)
+        _wait_gone(pid, time.monotonic() + timeout)  # until the API's and others' ports are free
         if pid_alive(pid, "hotline"):
             os.kill(pid, signal.SIGKILL)
-        _wait_gone(pid, time.monotonic() + 5)  # until the API's and others' ports are free
+            _wait_gone(pid, time.monotonic() + 5)
         stopped.append(f"hotline (pid {pid})")
     for child in recorded_children(settings):  # left behind by a supervisor that died
         if pid_alive(child.pid, child.match):
