@@ -1,9 +1,9 @@
 """What every package's `http.py` takes from the running app: its settings and its
 database engine, kept in `app.state` by `attach` (app/api.py, create_app).
 
-Handlers ask for them as FastAPI dependencies (`settings: SettingsDep`, or their package's
-view of the settings), so that a
-router is a module-level object and no handler closes over a factory's arguments.
+Handlers ask for them as FastAPI dependencies (`engine: EngineDep`; the settings as their
+package's view, `Annotated[AcdConfig, Depends(settings_of)]`), so that a router is a
+module-level object and no handler closes over a factory's arguments.
 """
 
 from __future__ import annotations
@@ -49,5 +49,4 @@ def per_app(conn: HTTPConnection, name: str, make: Callable[[], T]) -> T:
     return found
 
 
-SettingsDep = Annotated[Site, Depends(settings_of)]
 EngineDep = Annotated[Engine, Depends(engine_of)]
