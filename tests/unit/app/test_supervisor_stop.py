@@ -14,6 +14,10 @@ from hotline.app.supervisor import exiting_or_alive, pid_alive
 def test_a_process_counts_until_it_is_a_zombie_or_reaped() -> None:
     proc = subprocess.Popen(["sleep", "30"])
     try:
+        # Some kernels (and sandboxes) show the new command line a moment after Popen returns.
+        deadline = time.monotonic() + 10
+        while not pid_alive(proc.pid, "sleep") and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert exiting_or_alive(proc.pid) and pid_alive(proc.pid, "sleep")
         os.kill(proc.pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
