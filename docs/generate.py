@@ -610,6 +610,13 @@ def api_pages() -> tuple[str, str]:
 # What each alarm means to an operator. An alarm raised in the code without an entry here
 # (or an entry for an alarm the code no longer raises) stops the generator.
 ALARMS: dict[str, tuple[str, str]] = {
+    "asterisk_restarted": (
+        "Asterisk ended (crashed, killed) and `hotline up` started it again (under systemd: "
+        "the unit failed and is restarted). Calls in progress at that moment were cut; "
+        "their records say so.",
+        "Read `var/log/asterisk.log` (or `journalctl -u hotline-asterisk`) for why; "
+        "`hotline status` shows the restarts. Agents stay logged in (persistent members).",
+    ),
     "call_reconciled": (
         "The bridge's backstop found a call in Asterisk's CDR with no call record (older "
         "than `bridge.reconcile_grace_seconds`) and created the record from the CDR: one "
@@ -670,6 +677,14 @@ ALARMS: dict[str, tuple[str, str]] = {
         "`recordings.truncation_tolerance_seconds` (a full disk, a write error).",
         "Look for `disk_low`; for carriers that suppress silence on both sides, raise the "
         "tolerance.",
+    ),
+    "service_restarted": (
+        "One of our services (its name starts the message) ended or stalled and was started "
+        "again after a back-off of 1 s, doubling up to `runtime.restart_max_seconds`. Calls "
+        "went on: Asterisk does not depend on it.",
+        "Read `var/log/<service>.log` (or `journalctl -u hotline-service@<service>`); "
+        "`hotline status` shows how often and why (`last:`). A service restarting again and "
+        "again needs a person: a configuration error, a full disk, a database down.",
     ),
     "service_level_low": (
         "A queue's (or the whole hotline's) service level over the last "

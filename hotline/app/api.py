@@ -7,7 +7,6 @@ is audited."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -91,18 +90,14 @@ def docs_file(name: str, _: Principal = PAGE) -> FileResponse:
 
 @router.get("/api/status")
 async def status(request: Request) -> dict[str, Any]:
-    bridge_connected: Callable[[], bool] | None = request.app.state.bridge_connected
-    connected = bridge_connected() if bridge_connected else None
-    return await check_all(settings_of(request), bridge_connected=connected)
+    return await check_all(settings_of(request))
 
 
 # Every package's routes, in the order they are tried: one explicit table (nothing
 # registers itself at import).
 
 
-def create_app(
-    settings: Settings, engine: Engine, bridge_connected: Callable[[], bool] | None = None
-) -> FastAPI:
+def create_app(settings: Settings, engine: Engine) -> FastAPI:
     app = FastAPI(
         title="12345 hotline",
         description="Calls, work orders (工单) and health of the 12345 call-handling engine.",
@@ -113,7 +108,6 @@ def create_app(
     )
     attach(app, settings, engine)
     app.state.unit_problem = unit_problem  # auth's check of a unit's staff (auth/users.py)
-    app.state.bridge_connected = bridge_connected
     # every write, allowed or refused, into audit_log (auth/audit.py)
     app.add_middleware(AuditWrites, engine=engine)
     for plugin in PLUGINS.values():  # each package's routes (app/plugins.py), in order

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -92,37 +91,63 @@ def up(
 
 
 @app.command()
-def down() -> None:
-    """Stop what `hotline up` started, and nothing else."""
+def down(
+    now: Annotated[
+        bool, typer.Option("--now", help="cut the calls in progress instead of waiting")
+    ] = False,
+    drain_seconds: Annotated[
+        int | None,
+        typer.Option(
+            "--drain-seconds",
+            min=0,
+            help="wait this long at most for the calls in progress (default: "
+            "runtime.drain_seconds)",
+        ),
+    ] = None,
+) -> None:
+    """Stop what `hotline up` started, and nothing else: new calls are refused at once, the
+    calls in progress end first (at most runtime.drain_seconds), unless --now."""
     from hotline.app import supervisor
 
-    stopped = supervisor.down(_settings())
+    settings = _settings()
+    drain = 0 if now else drain_seconds
+    if supervisor.running_supervisor(settings) is not None and drain != 0:
+        wait = settings.runtime.drain_seconds if drain is None else drain
+        typer.echo(f"refusing new calls; waiting up to {wait} s for the calls in progress")
+    stopped = supervisor.down(settings, drain)
     typer.echo("stopped: " + ", ".join(stopped) if stopped else "nothing was running")
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="one service of `hotline up`")]) -> None:
-    """Run one service alone in the foreground (to spread services over machines)."""
+def serve(
+    service: Annotated[str, typer.Argument(help="one service of `hotline up`")],
+    no_migrate: Annotated[
+        bool,
+        typer.Option(
+            "--no-migrate", help="do not upgrade the database first (its keeper already did)"
+        ),
+    ] = False,
+) -> None:
+    """Run one service in the foreground, as `hotline up` and the systemd units do: it says
+    READY=1 and WATCHDOG=1 on $NOTIFY_SOCKET; exit 1 when it fails (its keeper restarts it)."""
     import asyncio
 
-    from hotline.app import supervisor
+    from hotline.app.serve import Services
 
     choices = [name for name in SERVICE_NAMES if name != "asterisk"]
     if service not in choices:
         raise fail(f"serve takes one of: {', '.join(choices)}", 2)
     settings = _settings()
     setup_logging()
-    if service not in ("agi", "speech"):
+    if service not in ("agi", "speech") and not no_migrate:
         from hotline.kernel.db import upgrade
 
         upgrade(settings.db_url)
-    sup = supervisor.Supervisor(settings, (service,))
-
-    async def main() -> None:
-        await asyncio.gather(*await sup.start_services())
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    try:
+        code = asyncio.run(Services(settings, (service,)).run())
+    except (StartError, ConfigError, OSError) as exc:
+        raise fail(f"hotline serve {service} failed: {exc}") from exc
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -152,4 +177,11 @@ def status(
         for name, comp in report["components"].items():
             state = "ok  " if comp["ok"] else "off " if comp.get("optional") else "DOWN"
             typer.echo(f"{name:10} {state} {comp['detail']}")
+        if report.get("services"):
+            from hotline.app.service_state import describe
+
+            typer.echo("processes kept by `hotline up`:")
+            for name, child in report["services"].items():
+                state = "ok  " if child["state"] == "running" else "DOWN"
+                typer.echo(f"  {name:12} {state} {describe(child)}")
     raise typer.Exit(0 if report["ok"] else 1)

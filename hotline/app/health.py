@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from hotline.app import service_state
 from hotline.app.tables import open_engine
 from hotline.asterisk.root import asterisk_cmd, is_ready
 from hotline.config.settings import Settings
@@ -101,7 +102,7 @@ async def speech_status(settings: Settings) -> dict[str, Any]:
     return {"ok": True, "detail": detail, "listening": bool(state.get("ready"))}
 
 
-async def check_all(settings: Settings, bridge_connected: bool | None = None) -> dict[str, Any]:
+async def check_all(settings: Settings) -> dict[str, Any]:
     ast_ok, ast_detail = await asyncio.to_thread(asterisk_ok, settings)
     db_ok, db_detail = await asyncio.to_thread(database_ok, settings)
     components: dict[str, dict[str, Any]] = {
@@ -151,12 +152,16 @@ async def check_all(settings: Settings, bridge_connected: bool | None = None) ->
         "optional": True,
         "detail": speech_why or f"model {settings.speech_model_dir}",
     }
-    if bridge_connected is not None:
-        components["bridge"] = {
-            "ok": bridge_connected,
-            "detail": "AMI session logged in" if bridge_connected else "AMI session not logged in",
-        }
-    return {"ok": overall_ok(components), "components": components}
+    report: dict[str, Any] = {"components": components}
+    kept = service_state.read_services(settings)
+    if kept is not None:  # `hotline up` runs: how each process it keeps is doing
+        report["services"] = kept
+        if "bridge" in kept:
+            components["bridge"] = {"ok": kept["bridge"]["state"] == "running"}
+            components["bridge"]["detail"] = service_state.describe(kept["bridge"])
+    running = all(c["state"] == "running" for c in (kept or {}).values())
+    report["ok"] = overall_ok(components) and running
+    return report
 
 
 def overall_ok(components: dict[str, dict[str, Any]]) -> bool:

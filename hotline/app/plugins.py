@@ -27,6 +27,7 @@ from hotline.app import (
     cli_ivr,
     cli_orders,
     cli_recordings,
+    cli_service,
     cli_speech,
     cli_upstream,
     cli_users,
@@ -44,7 +45,7 @@ class Plugin:
 PLUGINS: dict[str, Plugin] = {
     "app": Plugin(
         commands={"call": cli_call.call},
-        groups={"bench": cli_bench.app},
+        groups={"bench": cli_bench.app, "service": cli_service.app},
         routes=("hotline.app.api",),  # calls, status, the API's own docs
         services=("api",),
     ),

@@ -1,42 +1,48 @@
-"""`hotline up`: start what is missing (Asterisk, Redis, Mosquitto) and run the services.
+"""`hotline up`: start what is missing (Redis, Mosquitto, Asterisk) and keep every service
+running, each its own OS process (`hotline serve NAME`), started again when it fails.
 
-Everything runs in one asyncio process. Children we start are recorded in
-var/run/children.json so that `hotline down` stops them, and nothing else.
+Children we start are recorded in var/run/children.json so that `hotline down` stops them,
+and nothing else; their states are in var/run/services.json for `hotline status`;
+`hotline service …` and `hotline down` talk to the supervisor on var/run/control.sock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import uvicorn
+from typing import Any
 
 from hotline.app import render
+from hotline.app.drain import asterisk_rx, drain_asterisk
 from hotline.app.errors import StartError
 from hotline.app.health import asterisk_ok, tcp_open
-from hotline.app.tables import open_engine
+from hotline.app.keeper import ChildSpec, Keeper
+from hotline.app.service_state import (
+    control_socket,
+    restart_alarm,
+    services_file,
+    write_services,
+)
 from hotline.asterisk import prompts
 from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
 from hotline.kernel.db import upgrade
 from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
 
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from hotline.asterisk.ami import AmiClient
+SERVICES = tuple(n for n in ALL_SERVICES if n != "asterisk")  # ours, each `hotline serve NAME`
+# the word that must be in a child's /proc/PID/cmdline before `hotline down` signals it
+MATCH = {"asterisk": "asterisk", "redis": "redis-server", "mosquitto": "mosquitto"}
 
 log = logging.getLogger(__name__)
 
@@ -109,44 +115,67 @@ def redis_command(settings: Settings, exe: str) -> list[str]:
     ]
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn without its own signal handlers: the supervisor owns the signals."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
 class Supervisor:
+    """Keeps Redis, Mosquitto (where it started them), Asterisk and each service running, each
+    its own OS process; stops them, Asterisk after a drain, when asked."""
+
     def __init__(self, settings: Settings, services: tuple[str, ...] = ALL_SERVICES) -> None:
         self.settings = settings
         self.services = services
+        self.keepers: dict[str, Keeper] = {}
         self.children: list[Child] = []
-        self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._stop = asyncio.Event()
-        self._bridge_ami: AmiClient | None = None
+        self._drain_now = asyncio.Event()
+        self._drain_seconds: float = settings.runtime.drain_seconds
+        self._background: set[asyncio.Task[Any]] = set()
+        self._control: asyncio.Server | None = None
 
-    # ---- children ---------------------------------------------------------
+    # ---- what is kept ---------------------------------------------------------------
+    def _keep(self, spec: ChildSpec) -> Keeper:
+        keeper = Keeper(spec, on_change=self._changed, on_failure=self._failed)
+        self.keepers[spec.name] = keeper
+        keeper.start()
+        return keeper
+
+    def _changed(self, keeper: Keeper) -> None:
+        if keeper.state.state == "starting" and keeper.pid is not None:
+            match = MATCH.get(keeper.name, f"serve {keeper.name}")
+            self.children = [c for c in self.children if c.name != keeper.name]
+            self.children.append(Child(keeper.name, keeper.pid, match))
+            self._save_children()
+        write_services(self.settings, {k.name: k.state.as_dict() for k in self.keepers.values()})
+
+    def _failed(self, keeper: Keeper, reason: str) -> None:
+        from hotline.kernel.alarms import publish
+
+        log.error("%s ended (%s); starting it again", keeper.name, reason)
+        alarm = restart_alarm(
+            keeper.name,
+            f"{keeper.name} ended ({reason}); started again "
+            f"({keeper.state.restarts} restarts since `hotline up`)",
+        )
+        task = asyncio.create_task(publish(self.settings, alarm))  # MQTT may take seconds
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     def _save_children(self) -> None:
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
         _children_file(self.settings).write_text(json.dumps([c.__dict__ for c in self.children]))
 
-    def _spawn(self, name: str, cmd: list[str], match: str) -> None:
-        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
-        logf = (self.settings.log_dir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(
-            cmd,
-            stdout=logf,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        logf.close()
-        self._procs[name] = proc
-        self.children.append(Child(name, proc.pid, match))
-        self._save_children()
-        log.info("started %s (pid %s): %s", name, proc.pid, " ".join(cmd))
+    async def _ready(self, keeper: Keeper, timeout: float) -> None:
+        """Wait for a child's first start; one that ends before it was ready fails `up`."""
+        deadline = time.monotonic() + timeout
+        while not keeper.ready.is_set():
+            if keeper.state.restarts:
+                raise StartError(
+                    f"{keeper.name} failed at start ({keeper.state.last_exit}); "
+                    f"see {keeper.spec.log_path}"
+                )
+            if time.monotonic() > deadline:
+                raise StartError(f"{keeper.name} was not ready within {timeout:.0f} s")
+            await asyncio.sleep(0.1)
 
+    # ---- Redis, Mosquitto, Asterisk ---------------------------------------------------
     async def _start_redis(self) -> None:
         r = self.settings.redis
         if await tcp_open(r.host, r.port) or not r.start_if_absent:
@@ -157,8 +186,7 @@ class Supervisor:
                 f"nothing answers on redis {r.host}:{r.port} and redis-server is not installed "
                 "(apt-get install -y redis-server)"
             )
-        self._spawn("redis", redis_command(self.settings, exe), "redis-server")
-        await self._wait_port("redis", r.host, r.port)
+        await self._start_server("redis", redis_command(self.settings, exe), r.host, r.port)
 
     async def _start_mqtt(self) -> None:
         m = self.settings.mqtt
@@ -174,19 +202,23 @@ class Supervisor:
         conf = self.settings.run_dir / "mosquitto.conf"
         conf.parent.mkdir(parents=True, exist_ok=True)
         conf.write_text(f"listener {m.port} {m.host}\nallow_anonymous true\npersistence false\n")
-        self._spawn("mosquitto", [exe, "-c", str(conf)], "mosquitto")
-        await self._wait_port("mosquitto", m.host, m.port)
+        await self._start_server("mosquitto", [exe, "-c", str(conf)], m.host, m.port)
 
-    async def _wait_port(self, name: str, host: str, port: int, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await tcp_open(host, port):
-                return
-            proc = self._procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise StartError(f"{name} exited at start; see {self.settings.log_dir}/{name}.log")
-            await asyncio.sleep(0.2)
-        raise StartError(f"{name} did not answer on {host}:{port} within {timeout:.0f}s")
+    async def _start_server(self, name: str, argv: list[str], host: str, port: int) -> None:
+        async def answers() -> bool:
+            return await tcp_open(host, port)
+
+        spec = self._spec(name, argv, ready_check=answers, start_timeout=20)
+        await self._ready(self._keep(spec), 20)
+
+    def _spec(self, name: str, argv: list[str], **kw: Any) -> ChildSpec:
+        return ChildSpec(
+            name,
+            argv,
+            self.settings.log_dir / f"{name}.log",
+            restart_max=self.settings.runtime.restart_max_seconds,
+            **kw,
+        )
 
     async def _start_asterisk(self) -> None:
         s = self.settings
@@ -196,44 +228,101 @@ class Supervisor:
         running, _ = await asyncio.to_thread(asterisk_ok, s)
         if running:
             log.info("Asterisk already runs in %s: reloading its configuration", root)
-            await asyncio.to_thread(
-                subprocess.run,
-                asterisk_root.asterisk_cmd(root, "-rx", "core reload"),
-                capture_output=True,
-                timeout=30,
-            )
+            await self._asterisk_rx("core reload", timeout=30)
             return
         asterisk_root.ensure_proc(root)
-        self._spawn("asterisk", asterisk_root.asterisk_cmd(root, "-f", "-n"), "asterisk")
-        proc = await asyncio.create_subprocess_exec(
-            *asterisk_root.asterisk_cmd(root, "-rx", "core waitfullybooted"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+
+        async def booted() -> bool:
+            up, _ = await asyncio.to_thread(asterisk_ok, s)
+            return up and await tcp_open(s.ami.host, s.ami.port)
+
+        async def stop_now(_pid: int) -> None:
+            await self._asterisk_rx("core stop now", timeout=15)
+
+        spec = self._spec(
+            "asterisk",
+            asterisk_root.asterisk_cmd(root, "-f", "-n"),
+            ready_check=booted,
+            stop=stop_now,
+            start_timeout=90,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            running, _ = await asyncio.to_thread(asterisk_ok, s)
-            if running:
-                break
-            if self._procs["asterisk"].poll() is not None:
-                raise StartError(f"Asterisk exited at start; see {s.log_dir}/asterisk.log")
-            if time.monotonic() > deadline:
-                raise StartError("Asterisk did not boot within 60 s")
-            await asyncio.sleep(0.3)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(proc.wait(), 30)
-        await self._wait_port("asterisk", s.ami.host, s.ami.port)
+        await self._ready(self._keep(spec), 90)
+        await self._asterisk_rx("core waitfullybooted", timeout=30)
 
-    def _stop_children(self) -> None:
-        # children.json is the record: a child replaced meanwhile (a Redis restarted on the
-        # same port, as the tests do) is stopped too
-        recorded = {c.pid: c for c in recorded_children(self.settings)}
-        for child in reversed([*self.children, *recorded.values()]):
-            stop_child(self.settings, child)
-        self.children.clear()
-        self._save_children()
+    async def _asterisk_rx(self, command: str, timeout: float = 15) -> str:
+        return await asterisk_rx(self.settings, command, timeout)
 
-    # ---- services ---------------------------------------------------------
+    # ---- control (hotline service …, hotline down) --------------------------------------
+    async def _serve_control(self) -> None:
+        path = control_socket(self.settings)
+        path.unlink(missing_ok=True)
+        self._control = await asyncio.start_unix_server(self._on_control, path=str(path))
+        path.chmod(0o600)
+
+    async def _on_control(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            request = json.loads(await reader.readline())
+            reply = await self._do(request)
+        except (ValueError, TypeError, AttributeError) as exc:
+            reply = {"ok": False, "error": f"bad request: {exc}"}
+        writer.write(json.dumps(reply).encode() + b"\n")
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
+
+    async def _do(self, request: dict[str, Any]) -> dict[str, Any]:
+        what = request.get("do")
+        if what == "down":
+            self.request_stop(float(request.get("drain_seconds", self._drain_seconds)))
+            return {"ok": True}
+        if what == "status":
+            return {"ok": True, "services": {k: v.state.as_dict() for k, v in self.keepers.items()}}
+        name = str(request.get("service", ""))
+        if what not in ("start", "stop", "restart") or name not in SERVICES:
+            return {
+                "ok": False,
+                "error": f"do: start|stop|restart|status|down; service: {SERVICES}",
+            }
+        keeper = self.keepers.get(name)
+        if keeper is None:
+            if what == "stop":
+                return {"ok": True, "service": {"name": name, "state": "stopped"}}
+            keeper = self._keep(self._service_spec(name))
+        elif what == "stop":
+            await keeper.stop()
+        elif what == "restart":
+            await keeper.restart()
+        else:
+            keeper.start()
+        if what != "stop":
+            try:
+                await self._ready(keeper, self.settings.runtime.start_timeout_seconds)
+            except StartError as exc:
+                return {"ok": False, "error": str(exc)}
+        return {"ok": True, "service": keeper.state.as_dict()}
+
+    def request_stop(self, drain_seconds: float) -> None:
+        """The first request stops after a drain of at most `drain_seconds`; a second one
+        (Ctrl-C twice, `hotline down --now`) cuts the drain short."""
+        if self._stop.is_set():
+            self._drain_now.set()
+            return
+        self._drain_seconds = drain_seconds
+        if drain_seconds <= 0:
+            self._drain_now.set()
+        self._stop.set()
+
+    # ---- services ---------------------------------------------------------------------
+    def _service_spec(self, name: str) -> ChildSpec:
+        rt = self.settings.runtime
+        return self._spec(
+            name,
+            [sys.executable, "-m", "hotline", "serve", name, "--no-migrate"],
+            notify_dir=self.settings.run_dir / "notify",
+            watchdog_seconds=rt.agi_watchdog_seconds if name == "agi" else rt.watchdog_seconds,
+            start_timeout=rt.start_timeout_seconds,
+        )
+
     async def run(self, on_ready: Callable[[], Awaitable[None]] | None = None) -> None:
         s = self.settings
         s.run_dir.mkdir(parents=True, exist_ok=True)
@@ -241,170 +330,50 @@ class Supervisor:
         _pid_file(s).write_text(str(os.getpid()))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self._stop.set)
-        tasks: list[asyncio.Task[Any]] = []
+            loop.add_signal_handler(sig, lambda: self.request_stop(self._drain_seconds))
         try:
+            await self._serve_control()
             await self._start_redis()
             await self._start_mqtt()
             if "asterisk" in self.services:
                 await self._start_asterisk()
+                await self._asterisk_rx("database del hotline draining")  # a drain left over
             render.ensure_secrets(s)
             await asyncio.to_thread(upgrade, s.db_url)
-            tasks = await self.start_services()
+            chosen = [n for n in SERVICES if n in self.services]
+            for name in chosen:
+                self._keep(self._service_spec(name))
+            for name in chosen:
+                await self._ready(self.keepers[name], s.runtime.start_timeout_seconds)
             _ready_file(s).write_text(str(time.time()))
             log.info(
                 "hotline ready: call %s on %s:%s", s.sip.hotline_number, s.sip.host, s.sip.port
             )
             if on_ready:
                 await on_ready()
-            stop_wait = asyncio.create_task(self._stop.wait())
-            done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
-            for t in done:
-                if t is not stop_wait and t.exception():
-                    log.error("service %s failed: %s", t.get_name(), t.exception())
+            await self._stop.wait()
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._stop_children()
-            _ready_file(s).unlink(missing_ok=True)
-            _pid_file(s).unlink(missing_ok=True)
-            log.info("hotline stopped")
+            await self._shutdown()
 
-    async def start_services(self) -> list[asyncio.Task[Any]]:
-        """The chosen services but Asterisk (run starts it), each as a task named after it,
-        in the order of ALL_SERVICES."""
-        starters = self.starters()
-        chosen = [n for n in ALL_SERVICES if n in self.services and n != "asterisk"]
-        return [await starters[name]() for name in chosen]
-
-    def starters(self) -> dict[str, Callable[[], Awaitable[asyncio.Task[Any]]]]:
-        """How each service but Asterisk starts: a task named after it."""
-        return {
-            "agi": self._start_agi,
-            "bridge": self._start_bridge,
-            "acd": self._start_acd,
-            "live": self._start_live,
-            "callbacks": self._start_callbacks,
-            "duty": self._start_duty,
-            "speech": self._start_speech,
-            "recordings": self._start_recordings,
-            "transcripts": self._start_transcripts,
-            "upstream": self._start_upstream,
-            "api": self._start_api,
-        }
-
-    @functools.cached_property
-    def engine(self) -> Engine:
-        """The services' engine (the FastAGI server opens its own)."""
-        return open_engine(self.settings)
-
-    async def _start_agi(self) -> asyncio.Task[Any]:
-        from hotline.agi.worker import make_agi_server
-
-        agi = make_agi_server(self.settings, open_engine(self.settings))
-        await agi.start()
-        return asyncio.create_task(agi.serve_forever(), name="agi")
-
-    async def _start_bridge(self) -> asyncio.Task[Any]:
-        """The CRM bridge and its AMI connection, once logged in (30 s at most)."""
-        from hotline.crm_bridge.worker import BridgeService
-
+    async def _shutdown(self) -> None:
         s = self.settings
-        ami = await self._ami()
-        task = asyncio.create_task(BridgeService(s, self.engine, ami).run(), name="bridge")
-        try:
-            await asyncio.wait_for(ami.logged_in.wait(), 30)
-        except TimeoutError as exc:
-            raise StartError(
-                f"the bridge could not log in to AMI at {s.ami.host}:{s.ami.port}"
-            ) from exc
-        self._bridge_ami = ami  # the API reports its connection
-        return task
-
-    # acd, live, callbacks, duty: each on an AMI connection of its own (the bridge drains
-    # its connection's events; its event queue is the bridge's alone)
-    async def _start_acd(self) -> asyncio.Task[Any]:
-        from hotline.acd.worker import AgentService
-
-        agents = AgentService(self.settings, self.engine, await self._ami())
-        return asyncio.create_task(agents.run(), name="acd")
-
-    async def _start_live(self) -> asyncio.Task[Any]:
-        from hotline.acd.worker import LiveService
-
-        return asyncio.create_task(LiveService(self.settings, await self._ami()).run(), name="live")
-
-    async def _start_callbacks(self) -> asyncio.Task[Any]:
-        from hotline.acd.worker import CallbackService
-
-        callbacks = CallbackService(self.settings, self.engine, await self._ami())
-        return asyncio.create_task(callbacks.run(), name="callbacks")
-
-    async def _start_duty(self) -> asyncio.Task[Any]:
-        from hotline.workorders.worker import DutyCallService
-
-        duty = DutyCallService(self.settings, self.engine, await self._ami())
-        return asyncio.create_task(duty.run(), name="duty")
-
-    async def _ami(self) -> AmiClient:
-        """A new AMI connection (its own event queue)."""
-        from hotline.asterisk.ami import AmiClient
-
-        ami = AmiClient(self.settings.ami)
-        await ami.connect()
-        return ami
-
-    async def _start_speech(self) -> asyncio.Task[Any]:
-        from hotline.agi.phrases import menu_phrase_check
-        from hotline.speech.worker import SpeechService
-
-        speech = SpeechService(self.settings, menu_phrase_check(self.settings))
-        await speech.start()
-        return asyncio.create_task(speech.serve_forever(), name="speech")
-
-    # recordings, transcripts, upstream: database workers, no connection of their own
-    async def _start_recordings(self) -> asyncio.Task[Any]:
-        from hotline.recordings.worker import RecordingWorker
-
-        worker = RecordingWorker(self.settings, self.engine)
-        return asyncio.create_task(worker.run(), name="recordings")
-
-    async def _start_transcripts(self) -> asyncio.Task[Any]:
-        from hotline.speech.worker import TranscriptionWorker
-
-        worker = TranscriptionWorker(self.settings, self.engine)
-        return asyncio.create_task(worker.run(), name="transcripts")
-
-    async def _start_upstream(self) -> asyncio.Task[Any]:
-        from hotline.crm_bridge.upstream.worker import UpstreamSender
-
-        sender = UpstreamSender(self.settings, self.engine)
-        return asyncio.create_task(sender.run(), name="upstream")
-
-    async def _start_api(self) -> asyncio.Task[Any]:
-        """The HTTP API, once it listens (20 s at most)."""
-        from hotline.app.api import create_app
-
-        s = self.settings
-        ami = self._bridge_ami
-        connected = (lambda: ami.connected) if ami is not None else None
-        app = create_app(s, self.engine, bridge_connected=connected)
-        server = _QuietServer(
-            uvicorn.Config(
-                app, host=s.api.host, port=s.api.port, log_level="warning", lifespan="off"
-            )
-        )
-        task = asyncio.create_task(server.serve(), name="api")
-        await self._wait_api(server)
-        return task
-
-    async def _wait_api(self, server: uvicorn.Server) -> None:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise StartError(f"the API did not start on {self.settings.api.port}")
-            await asyncio.sleep(0.05)
+        asterisk = self.keepers.get("asterisk")
+        if asterisk is not None and asterisk.ready.is_set() and self._stop.is_set():
+            await drain_asterisk(self.settings, self._drain_seconds, cut_short=self._drain_now)
+        # Asterisk first: the bridge still hears the last hang-ups
+        order = ["asterisk", *reversed(SERVICES), "mosquitto", "redis"]
+        for group in (order[:1], order[1:-2], order[-2:]):
+            await asyncio.gather(*(self.keepers[n].stop() for n in group if n in self.keepers))
+        if self._control is not None:
+            self._control.close()
+        recorded = {c.pid: c for c in recorded_children(s)}  # a child replaced meanwhile
+        for child in recorded.values():
+            stop_child(s, child)
+        self.children.clear()
+        self._save_children()
+        for path in (_ready_file(s), _pid_file(s), control_socket(s), services_file(s)):
+            path.unlink(missing_ok=True)
+        log.info("hotline stopped")
 
 
 def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:
@@ -435,13 +404,21 @@ def recorded_children(settings: Settings) -> list[Child]:
     return [Child(**r) for r in rows]
 
 
-def down(settings: Settings, timeout: float = 60) -> list[str]:
-    """Stop a running `hotline up` and whatever it started; return what was stopped."""
+def down(settings: Settings, drain_seconds: float | None = None) -> list[str]:
+    """Stop a running `hotline up` and whatever it started; return what was stopped. New
+    calls are refused at once; the calls in progress may go on for `drain_seconds` (the
+    settings' runtime.drain_seconds when None; 0 cuts them)."""
+    from hotline.app.service_state import control
+
     stopped = []
     pid = running_supervisor(settings)
     if pid is not None:
-        os.kill(pid, signal.SIGTERM)
-        _wait_gone(pid, time.monotonic() + timeout)  # until the API's and others' ports are free
+        drain = settings.runtime.drain_seconds if drain_seconds is None else drain_seconds
+        try:
+            control(settings, {"do": "down", "drain_seconds": drain}, timeout=10)
+        except (OSError, ValueError):  # an older or stuck supervisor: its SIGTERM drains
+            os.kill(pid, signal.SIGTERM)
+        _wait_gone(pid, time.monotonic() + drain + 90)  # until its children's ports are free
         if pid_alive(pid, "hotline"):
             os.kill(pid, signal.SIGKILL)
             _wait_gone(pid, time.monotonic() + 5)

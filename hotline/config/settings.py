@@ -47,6 +47,7 @@ from hotline.kernel.settings import (
     NAME_RE,
     PROJECT_ROOT,
     ApiSettings,
+    RuntimeSettings,
     ServiceUrl,
     skill_parts,
 )
@@ -133,6 +134,10 @@ class Settings(BaseSettings):
     )
     agi: AgiSettings = Field(default_factory=AgiSettings, description="The FastAGI server.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API and pages.")
+    runtime: RuntimeSettings = Field(
+        default_factory=RuntimeSettings,
+        description="Keeping the services running (`hotline up`) and draining (`hotline down`).",
+    )
     redis: ServiceUrl = Field(
         default_factory=lambda: ServiceUrl(port=6379),
         description="Redis (agents' states, live numbers).",

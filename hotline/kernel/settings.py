@@ -39,6 +39,46 @@ class ApiSettings(Section):
     port: int = Field(default=8345, ge=1, le=65535, description="HTTP port of the API and pages.")
 
 
+class RuntimeSettings(Section):
+    """How `hotline up` keeps the services running, and how `hotline down` stops them."""
+
+    drain_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="`hotline down` refuses new calls, then waits this long at most for the "
+        "calls in progress to end before it stops Asterisk (`--now` does not wait).",
+    )
+    restart_max_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description="A failed service is started again after 1 s, then 2, 4, … up to this; "
+        "the delay starts over once it has run for a minute.",
+    )
+    watchdog_seconds: float = Field(
+        default=30,
+        ge=2,
+        le=3600,
+        description="A service whose event loop has not said it is alive for this long is "
+        "killed and started again (stalled, not only dead).",
+    )
+    agi_watchdog_seconds: float = Field(
+        default=5,
+        ge=2,
+        le=3600,
+        description="The same for the FastAGI server, shorter: while it stalls, callers in "
+        "the menu wait; once it is killed they go on to the general queue.",
+    )
+    start_timeout_seconds: float = Field(
+        default=120,
+        ge=5,
+        le=3600,
+        description="A service that has not said it is ready this long after it started is "
+        "killed and started again.",
+    )
+
+
 class ServiceUrl(Section):
     host: str = Field(default="127.0.0.1", description="The server's address.")
     port: int = Field(ge=1, le=65535, description="The server's port.")

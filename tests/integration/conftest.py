@@ -156,7 +156,7 @@ def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
         h.stop_agi()
         for phone in phones:
             phone.stop()
-        h.cli("down", check=False)
+        h.cli("down", "--now", check=False)
 
 
 @pytest.fixture

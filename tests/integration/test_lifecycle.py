@@ -7,10 +7,22 @@ so `hotline up` had to start its own (conftest.OWN_SERVICE_PORTS).
 from __future__ import annotations
 
 import json
+import subprocess
+import time
+from pathlib import Path
 
 from hotline.app.supervisor import pid_alive
 from tests.helpers.ports import PORTS
-from tests.helpers.session_hotline import AGENTS, OWN_SERVICE_PORTS, SERVICES, Hotline, port_open
+from tests.helpers.session_hotline import (
+    AGENTS,
+    HOTLINE,
+    OWN_SERVICE_PORTS,
+    REPO,
+    SERVICES,
+    Hotline,
+    port_open,
+)
+from tests.helpers.sipp import Caller
 
 
 def test_status_reports_every_component(hotline: Hotline) -> None:
@@ -64,3 +76,40 @@ def test_down_stops_what_up_started_and_nothing_else(hotline: Hotline) -> None:
         hotline.cli("up", "--detach", "--services", SERVICES)
         for a in AGENTS:
             hotline.cli("agent", "login", str(a["id"]))
+
+
+def test_down_lets_the_call_in_progress_end_and_refuses_new_ones(
+    hotline: Hotline, tmp_path: Path
+) -> None:
+    talking = Caller(tmp_path / "a").start("13900001911", "3", talk_ms=12000)
+    deadline = time.monotonic() + 60
+    while "Up" not in hotline.asterisk("core show channels") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    down = subprocess.Popen(
+        [*HOTLINE, "down"], env=hotline.env, cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "Value: 1" not in hotline.asterisk("database get hotline draining", check=False):
+            assert time.monotonic() < deadline, "the drain did not start"
+            time.sleep(0.2)
+        refused = Caller(tmp_path / "b", port=5063, media_port=16200).call(
+            "13900001912", "3", talk_ms=1000, timeout_s=30
+        )
+        assert not refused.ok and "503" in refused.errors, refused.errors[-2000:]
+        assert down.poll() is None  # still waiting for the call in progress
+        result = talking.wait(120)
+        out, _ = down.communicate(timeout=120)
+        assert down.returncode == 0 and "stopped: hotline" in out, out
+    finally:
+        if down.poll() is None:
+            down.kill()
+        hotline.cli("up", "--detach", "--services", SERVICES)
+        for a in AGENTS:
+            hotline.cli("agent", "login", str(a["id"]))
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900001911")  # written before the bridge stopped
+    assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
+    assert call["talk_seconds"] >= 10
+    # the next `up` takes calls again
+    assert "Value: 1" not in hotline.asterisk("database get hotline draining", check=False)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from hotline.app.cli import app
 from hotline.app.plugins import PLUGINS
-from hotline.app.supervisor import Supervisor
+from hotline.app.serve import Services
 from hotline.config.settings import Settings
 from hotline.kernel.service_names import ALL_SERVICES
 
@@ -21,7 +21,7 @@ def test_every_service_belongs_to_one_package_and_has_a_starter(tmp_path: Path) 
     owners = Counter(name for p in PLUGINS.values() for name in p.services)
     assert set(owners) == set(ALL_SERVICES)
     assert all(n == 1 for n in owners.values()), owners
-    starters = Supervisor(Settings(var_dir=tmp_path)).starters()
+    starters = Services(Settings(var_dir=tmp_path), ALL_SERVICES).starters()
     assert set(starters) == set(ALL_SERVICES) - {"asterisk"}
 
 
