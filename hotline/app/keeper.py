@@ -55,6 +55,7 @@ class ChildSpec:
     restart_max: float = 30
     ready_check: Callable[[], Awaitable[bool]] | None = None
     stop: Callable[[int], Awaitable[None]] | None = None  # how to ask it to stop (else SIGTERM)
+    before_start: Callable[[], Awaitable[None]] | None = None  # e.g. wait for a port to be free
 
 
 class Keeper:
@@ -192,6 +193,8 @@ class Keeper:
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         spec = self.spec
+        if spec.before_start is not None:
+            await spec.before_start()
         env = dict(os.environ if spec.env is None else spec.env)
         if spec.notify_dir is not None:
             env["NOTIFY_SOCKET"] = str(self._open_socket(spec.notify_dir))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -244,6 +245,7 @@ class Supervisor:
             asterisk_root.asterisk_cmd(root, "-f", "-n"),
             ready_check=booted,
             stop=stop_now,
+            before_start=functools.partial(_control_socket_free, root),
             start_timeout=90,
         )
         await self._ready(self._keep(spec), 90)
@@ -374,6 +376,21 @@ class Supervisor:
         for path in (_ready_file(s), _pid_file(s), control_socket(s), services_file(s)):
             path.unlink(missing_ok=True)
         log.info("hotline stopped")
+
+
+async def _control_socket_free(root: Path, timeout: float = 15) -> None:
+    """After a SIGKILL, Asterisk's threads hold its control socket a moment longer than its
+    main process lives; an Asterisk started then says "already running" and exits."""
+    path = root / "var/run/asterisk/asterisk.ctl"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            _, writer = await asyncio.open_unix_connection(str(path))
+        except OSError:
+            return
+        writer.close()
+        await asyncio.sleep(0.2)
+    log.warning("%s still answers after %.0f s; starting Asterisk anyway", path, timeout)
 
 
 def stop_child(settings: Settings, child: Child, timeout: float = 20) -> None:

@@ -37,6 +37,7 @@ class Caller:
         service: str = "12345",
         scenario: Path = product.CALLER_SCENARIO,
     ) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         self.citizen = product.Caller(workdir, port, media_port, target, service, scenario)
 
     def call(
