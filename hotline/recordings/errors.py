@@ -1,7 +1,8 @@
 """The recordings package's exceptions, each with a stable error_id (kernel/errors.py).
 
 HotlineError
- └── ArchiveError   recordings.archive_failed   (archive.py)
+ ├── ArchiveError   recordings.archive_failed   (archive.py)
+ └── SpoolError     recordings.spool_unknown    (spool.py)
 """
 
 from __future__ import annotations
@@ -13,3 +14,9 @@ class ArchiveError(HotlineError):
     """The source could not be read or the archive not written."""
 
     error_id = "recordings.archive_failed"
+
+
+class SpoolError(HotlineError):
+    """Asterisk could not be asked, or did not take, which spool new calls record into."""
+
+    error_id = "recordings.spool_unknown"

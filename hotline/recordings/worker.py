@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,17 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from hotline.asterisk.root import asterisk_cmd
 from hotline.calls.models import CallRecord
 from hotline.kernel.alarms import Alarm, publish
 from hotline.recordings.archive import ArchiveResult, archive_one, ensure_private_dir
 from hotline.recordings.diskguard import check_space, describe
-from hotline.recordings.errors import ArchiveError
+from hotline.recordings.errors import ArchiveError, SpoolError
 from hotline.recordings.integrity import verify
 from hotline.recordings.manifest import append
 from hotline.recordings.models import ManifestKind, Recording, RecordingStatus
 from hotline.recordings.retention import add_years
 from hotline.recordings.settings import RecordingsConfig
+from hotline.recordings.spool import choose_spool, chosen_spool
 from hotline.workorders.models import WorkOrder
 
 log = logging.getLogger(__name__)
@@ -276,7 +275,9 @@ class RecordingWorker:
             1, thread_name_prefix="recordings", initializer=_lower_priority
         )
         self.disk_low: set[str] = set()
-        self.on_secondary = False
+        # as Asterisk last said (AstDB, spool.py); None: not asked yet, or it did not answer
+        self.on_secondary: bool | None = None
+        self.spool_unknown = False
         self.last_disk_check = 0.0
         self.next_verify = datetime.now(UTC) + VERIFY_EVERY
         self.archived = 0
@@ -324,30 +325,38 @@ class RecordingWorker:
         for name in sorted(self.disk_low - low):
             log.info("recordings %s has enough free space again", name)
         self.disk_low = low
-        if self.settings.recordings.secondary_dir:
-            want = "spool" in low and "secondary" not in low
-            if want != self.on_secondary:
-                await asyncio.to_thread(self.switch_spool, want)
+        secondary = self.settings.recordings.secondary_dir
+        if secondary:
+            want = secondary if "spool" in low and "secondary" not in low else None
+            await asyncio.to_thread(self.settle_spool, want)
+        elif self.on_secondary is None:
+            # no secondary (any more): a choice left in AstDB by an earlier configuration
+            # would keep new calls there for good; cleared once Asterisk answers
+            await asyncio.to_thread(self.settle_spool, None)
 
-    def switch_spool(self, secondary: bool) -> None:
-        """Point Asterisk's HOTLINE_RECDIR at the secondary path (or back)."""
-        target = (
-            self.settings.recordings.secondary_dir
-            if secondary
-            else str(self.settings.recordings_dir)
-        )
-        out = subprocess.run(
-            asterisk_cmd(self.settings.root, "-rx", f"dialplan set global HOTLINE_RECDIR {target}"),
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=False,
-        )
-        if out.returncode == 0:
-            self.on_secondary = secondary
-            log.warning("recordings now written to %s", target)
-        else:
-            log.error("could not switch recordings to %s: %s", target, out.stderr.strip())
+    def settle_spool(self, want: str | None) -> None:
+        """Make Asterisk record into `want` (None: the rendered default): read its choice
+        back from AstDB and switch when it differs, whatever this worker did before (a
+        reload, a restart or a hand may have changed it)."""
+        root = self.settings.root
+        switched = False
+        try:
+            now = chosen_spool(root)
+            if now != want:
+                now = choose_spool(root, want)
+                switched = True
+        except SpoolError as exc:
+            if not self.spool_unknown:
+                log.error("recording spool: %s; asked again at each disk check", exc)
+            self.spool_unknown = True
+            self.on_secondary = None
+            return
+        self.spool_unknown = False
+        self.on_secondary = now is not None
+        if now != want:
+            log.error("recording spool: Asterisk says %s after setting %s", now, want)
+        elif switched:
+            log.warning("recordings now written to %s", want or self.settings.recordings_dir)
 
     async def daily_verify(self) -> None:
         def run() -> list[str]:

@@ -1,13 +1,17 @@
-"""Recordings through the real Asterisk: archive, chain, access control, and a full disk.
+"""Recordings through the real Asterisk: archive, chain, access control, a full disk, and
+the secondary spool kept through dialplan and core reloads.
 
 The worker runs inside `hotline up` (service "recordings"); SIPp plays g711a audio.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import io
 import json
+import sqlite3
 import struct
 import subprocess
 import time
@@ -23,11 +27,14 @@ from pydub import AudioSegment  # type: ignore[import-untyped]
 from sqlmodel import Session, select
 
 from hotline.app.call import CALLER_SCENARIO
+from hotline.config.settings import load_settings
 from hotline.kernel.db import make_engine
-from hotline.recordings.models import ManifestEntry
+from hotline.recordings.models import ManifestEntry, Recording
+from hotline.recordings.worker import RecordingWorker
 from tests.helpers.alarms import AlarmListener
 from tests.helpers.session_hotline import Hotline
 from tests.helpers.sipp import Caller
+from tests.helpers.waiting import until
 
 
 def token(hotline: Hotline, name: str, role: str, agent_id: str = "") -> str:
@@ -217,3 +224,71 @@ def test_full_disk_alarms_keeps_the_call_and_flags_the_recording(
     assert rec["duration_seconds"] < call_seconds(call) - 5
     alarm = alarms.wait_for("recording_truncated", timeout=30, linkedid=call["linkedid"])
     assert "truncated" in alarm["message"]
+
+
+SECONDARY = "/var/spool/asterisk/monitor/hotline-secondary"
+
+
+@pytest.fixture
+def secondary_worker(
+    hotline: Hotline, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RecordingWorker]:
+    """A recordings worker with the session's settings plus a secondary_dir (the session's
+    own worker has none, and leaves AstDB alone once it found no choice there at its start);
+    the choice is removed afterwards."""
+    for name, value in hotline.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOTLINE_RECORDINGS__SECONDARY_DIR", SECONDARY)
+    settings = load_settings()
+    assert settings.root == hotline.root and settings.recordings.secondary_dir == SECONDARY
+    worker = RecordingWorker(settings, make_engine(settings.db_url))
+    try:
+        yield worker
+    finally:
+        hotline.asterisk("database del hotline recdir", check=False)
+        worker.pool.shutdown()
+        worker.engine.dispose()
+
+
+def astdb_value(hotline: Hotline, key: str) -> str | None:
+    """A key as Asterisk has written it to its database file (what a restart reads)."""
+    path = hotline.root / "var/lib/asterisk/astdb.sqlite3"
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        row = db.execute("SELECT value FROM astdb WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def test_secondary_spool_is_kept_through_dialplan_and_core_reload(
+    hotline: Hotline,
+    talking_caller: Caller,
+    alarms: AlarmListener,
+    tiny_spool: Path,
+    secondary_worker: RecordingWorker,
+) -> None:
+    asyncio.run(secondary_worker.guard_disk())
+    assert secondary_worker.on_secondary is True
+    assert f"Value: {SECONDARY}" in hotline.asterisk("database get hotline recdir")
+    for reload in ("dialplan reload", "core reload"):
+        hotline.asterisk(reload)
+    # the reloads reset the global (clearglobalvars=yes), where the choice used to be kept
+    globals_ = hotline.asterisk("dialplan show globals")
+    assert "HOTLINE_RECDIR=/var/spool/asterisk/monitor/hotline\n" in globals_, globals_
+    asyncio.run(secondary_worker.guard_disk())  # reads the choice back: still in place
+    assert secondary_worker.on_secondary is True
+    until(
+        "the choice in astdb.sqlite3", lambda: astdb_value(hotline, "/hotline/recdir") == SECONDARY
+    )
+
+    result = talking_caller.call("13900009461", "3", before_key_ms=1500, talk_ms=6000)
+    assert result.ok, result.stdout[-2000:]
+    call = hotline.wait_call("13900009461")
+    rec = wait_recording(hotline, call["linkedid"], token(hotline, "audit-zhao", "auditor"))
+    assert rec["status"] == "archived" and not rec["truncated"], json.dumps([rec, call])
+    engine = make_engine(f"sqlite:///{hotline.var / 'hotline.db'}")
+    with Session(engine) as s:
+        path = s.exec(select(Recording.path).where(Recording.linkedid == call["linkedid"])).one()
+    engine.dispose()
+    day = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y/%m/%d")
+    assert path.startswith(f"{SECONDARY}/{day}/"), path
+    assert (hotline.root / path.lstrip("/")).stat().st_size > 0  # keep_spool: Asterisk's own file
+    assert not list(tiny_spool.glob(f"{call['linkedid']}.*"))
