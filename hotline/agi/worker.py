@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -27,6 +27,7 @@ from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from hotline.agi.errors import AGIError, AGIHangup, AGIProtocolError
 from hotline.agi.ivr import ivr
 from hotline.agi.menu import menu_file
+from hotline.agi.message_sweep import MESSAGES_SUBDIR, MessageSweep
 from hotline.agi.protocol import parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
@@ -63,6 +64,7 @@ class FastAGIServer:
         routes: Mapping[str, Handler],
         *,
         store: ConfigStore | None = None,
+        sweep: MessageSweep | None = None,
     ) -> None:
         self._settings = settings
         self._routes = dict(routes)
@@ -72,6 +74,9 @@ class FastAGIServer:
         # with a store: SIGHUP reloads the IVR, and run_dir/agi.pid names this process
         self._store = store
         self._sighup = False
+        # messages whose order could not be made during the call (agi/message_sweep.py)
+        self._sweep = sweep
+        self._sweep_task: asyncio.Task[None] | None = None
 
     @property
     def bound_port(self) -> int:
@@ -94,6 +99,8 @@ class FastAGIServer:
         )
         if self._store is not None:
             self._watch_reload(self._store)
+        if self._sweep is not None:
+            self._sweep_task = asyncio.create_task(self._sweep.run(), name="message-sweep")
 
     def _watch_reload(self, store: ConfigStore) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -106,7 +113,10 @@ class FastAGIServer:
     async def serve_forever(self) -> None:
         await self.start()
         assert self._server is not None
-        await self._server.serve_forever()
+        try:
+            await self._server.serve_forever()
+        finally:
+            await self._stop_sweep()
 
     async def run(self) -> None:
         """Serve until cancelled, then stop listening and end the calls in progress."""
@@ -127,6 +137,7 @@ class FastAGIServer:
 
     async def close(self) -> None:
         """Stop listening and end the calls in progress (their dialplan falls back)."""
+        await self._stop_sweep()
         if self._server is None:
             return
         if self._sighup:
@@ -143,6 +154,13 @@ class FastAGIServer:
         await asyncio.gather(*self._calls, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
+
+    async def _stop_sweep(self) -> None:
+        task, self._sweep_task = self._sweep_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # One connection ------------------------------------------------------
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -316,7 +334,13 @@ def make_agi_server(settings: AgiConfig, engine: Engine) -> FastAGIServer:
         settings.duty_calls,
         SpeechClient.from_settings(settings, supervisor_flag(settings)),
     )
-    return FastAGIServer(settings.agi, routes, store=store)
+    sweep = MessageSweep(
+        engine,
+        root=settings.root,
+        messages_dir=PurePosixPath(settings.recordings_dir) / MESSAGES_SUBDIR,
+        tz=ZoneInfo(settings.timezone),
+    )
+    return FastAGIServer(settings.agi, routes, store=store, sweep=sweep)
 
 
 def pid_file(settings: AgiConfig) -> Path:
