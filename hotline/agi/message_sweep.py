@@ -169,11 +169,23 @@ class MessageSweep:
         self.tz = tz
         self.every = every
         self._warned: set[str] = set()
+        self.last: SweepReport | None = None
+        self.last_at: datetime | None = None
 
     async def run(self) -> None:
         while True:
             await self.sweep()
             await asyncio.sleep(self.every)
+
+    def status(self) -> dict[str, object]:
+        """The last pass that reached the database: when, orders made, messages waiting."""
+        last = self.last
+        return {
+            "last_sweep": self.last_at.isoformat() if self.last_at else None,
+            "made": len(last.made) if last else 0,
+            "waiting": len(last.waiting) if last else 0,
+            "failed": len(last.failed) if last else 0,
+        }
 
     async def sweep(self, now: datetime | None = None) -> SweepReport | None:
         when = now or datetime.now(UTC)
@@ -184,6 +196,7 @@ class MessageSweep:
         except Exception as exc:  # the database is down: the next sweep tries again
             log.warning("message sweep failed (%s); next in %g s", exc, self.every)
             return None
+        self.last, self.last_at = report, when
         for msg in report.waiting:
             if when - msg.left_at >= LONG_WAIT and msg.linkedid not in self._warned:
                 self._warned.add(msg.linkedid)

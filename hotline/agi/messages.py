@@ -26,10 +26,6 @@ MESSAGE_CONTENT = "市民排队等候时的语音留言，内容见录音附件�
 DEFAULT_TYPE = RequestType.CONSULTATION
 
 
-class MessageConflict(Exception):
-    """The message's recordings row exists without an order naming its file."""
-
-
 def ordered_message(session: Session, path: str) -> WorkOrder | None:
     """The work order a message file (Asterisk's path) is attached to, if any."""
     attached = session.exec(
@@ -66,14 +62,9 @@ def order_from_message(
         # its order is the one
         session.rollback()
         order = ordered_message(session, path)
-        if order is not None:
-            return order
-        key = message_key(linkedid)
-        if session.exec(select(Recording).where(Recording.linkedid == key)).first() is None:
-            raise  # another clash (two new orders drew the same number): try again later
-        raise MessageConflict(
-            f"recording row {key!r} exists, but no work order has {path} attached"
-        ) from None
+        if order is None:  # another clash (two new orders drew the same number): try later
+            raise
+        return order
 
 
 def _new_order(

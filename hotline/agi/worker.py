@@ -3,6 +3,9 @@
 Whatever a peer does (port scan, half a header, garbage, a hung route) affects only
 its own connection. A call whose route fails is sent to the general queue; a call
 that takes too long is cut off, and the dialplan sees AGISTATUS=FAILURE.
+
+Beside the server runs `MessageSweep` (agi/message_sweep.py): the work orders of messages
+left while the database or this server was down.
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ from hotline.asterisk.variables import (
 from hotline.kernel.errors import ConfigError
 from hotline.kernel.masking import mask_number
 from hotline.workorders.settings import DutyCallSettings
+
+__all__ = [
+    "FastAGIServer",
+    "Handler",
+    "MessageSweep",
+    "build_routes",
+    "config_loader",
+    "make_agi_server",
+    "pid_file",
+]
 
 log = logging.getLogger(__name__)
 

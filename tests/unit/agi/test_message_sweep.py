@@ -217,7 +217,7 @@ def test_of_two_makers_at_once_the_second_takes_the_first_ones_order(
         assert len(list(s.exec(select(Recording)))) == 1
 
 
-def test_a_recordings_row_without_its_order_is_reported_not_doubled(
+def test_a_recordings_row_without_its_order_is_reported_not_ordered(
     engine: Engine, root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = leave(root, "L11")
@@ -228,7 +228,7 @@ def test_a_recordings_row_without_its_order_is_reported_not_doubled(
     with caplog.at_level(logging.WARNING, logger="hotline.agi.message_sweep"):
         report = sweep_messages(engine, root, MESSAGES, TZ, NOW)
     assert report.failed == ["L11"] and orders(engine) == []
-    assert "exists, but no work order has" in caplog.text
+    assert "UNIQUE constraint failed: recording.linkedid" in caplog.text
 
 
 class _StaleOnce:
@@ -254,6 +254,12 @@ async def test_the_database_down_is_logged_and_the_next_sweep_makes_the_order(
     sweeper.engine = engine
     report = await sweeper.sweep(NOW)
     assert report is not None and len(report.made) == 1
+    assert sweeper.status() == {
+        "last_sweep": NOW.isoformat(),
+        "made": 1,
+        "waiting": 0,
+        "failed": 0,
+    }
 
 
 async def test_the_fastagi_server_sweeps_at_start_and_stops_with_it(
