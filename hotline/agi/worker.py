@@ -3,6 +3,9 @@
 Whatever a peer does (port scan, half a header, garbage, a hung route) affects only
 its own connection. A call whose route fails is sent to the general queue; a call
 that takes too long is cut off, and the dialplan sees AGISTATUS=FAILURE.
+
+Beside the server runs `MessageSweep` (agi/message_sweep.py): the work orders of messages
+left while the database or this server was down.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -27,6 +30,7 @@ from hotline.agi.duty import DbDutyBook, DutyBook, NoDutyBook, duty
 from hotline.agi.errors import AGIError, AGIHangup, AGIProtocolError
 from hotline.agi.ivr import ivr
 from hotline.agi.menu import menu_file
+from hotline.agi.message_sweep import MESSAGES_SUBDIR, MessageSweep
 from hotline.agi.protocol import parse_headers
 from hotline.agi.reload import PID_FILE, ConfigStore
 from hotline.agi.services import DbServices, IvrServices, NoServices
@@ -47,6 +51,16 @@ from hotline.kernel.errors import ConfigError
 from hotline.kernel.masking import mask_number
 from hotline.workorders.settings import DutyCallSettings
 
+__all__ = [
+    "FastAGIServer",
+    "Handler",
+    "MessageSweep",
+    "build_routes",
+    "config_loader",
+    "make_agi_server",
+    "pid_file",
+]
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AGIChannel], Awaitable[None]]
@@ -63,6 +77,7 @@ class FastAGIServer:
         routes: Mapping[str, Handler],
         *,
         store: ConfigStore | None = None,
+        sweep: MessageSweep | None = None,
     ) -> None:
         self._settings = settings
         self._routes = dict(routes)
@@ -72,6 +87,9 @@ class FastAGIServer:
         # with a store: SIGHUP reloads the IVR, and run_dir/agi.pid names this process
         self._store = store
         self._sighup = False
+        # messages whose order could not be made during the call (agi/message_sweep.py)
+        self._sweep = sweep
+        self._sweep_task: asyncio.Task[None] | None = None
 
     @property
     def bound_port(self) -> int:
@@ -94,6 +112,8 @@ class FastAGIServer:
         )
         if self._store is not None:
             self._watch_reload(self._store)
+        if self._sweep is not None:
+            self._sweep_task = asyncio.create_task(self._sweep.run(), name="message-sweep")
 
     def _watch_reload(self, store: ConfigStore) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -106,7 +126,10 @@ class FastAGIServer:
     async def serve_forever(self) -> None:
         await self.start()
         assert self._server is not None
-        await self._server.serve_forever()
+        try:
+            await self._server.serve_forever()
+        finally:
+            await self._stop_sweep()
 
     async def run(self) -> None:
         """Serve until cancelled, then stop listening and end the calls in progress."""
@@ -127,6 +150,7 @@ class FastAGIServer:
 
     async def close(self) -> None:
         """Stop listening and end the calls in progress (their dialplan falls back)."""
+        await self._stop_sweep()
         if self._server is None:
             return
         if self._sighup:
@@ -143,6 +167,13 @@ class FastAGIServer:
         await asyncio.gather(*self._calls, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
+
+    async def _stop_sweep(self) -> None:
+        task, self._sweep_task = self._sweep_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     # One connection ------------------------------------------------------
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -316,7 +347,13 @@ def make_agi_server(settings: AgiConfig, engine: Engine) -> FastAGIServer:
         settings.duty_calls,
         SpeechClient.from_settings(settings, supervisor_flag(settings)),
     )
-    return FastAGIServer(settings.agi, routes, store=store)
+    sweep = MessageSweep(
+        engine,
+        root=settings.root,
+        messages_dir=PurePosixPath(settings.recordings_dir) / MESSAGES_SUBDIR,
+        tz=ZoneInfo(settings.timezone),
+    )
+    return FastAGIServer(settings.agi, routes, store=store, sweep=sweep)
 
 
 def pid_file(settings: AgiConfig) -> Path:
