@@ -64,9 +64,7 @@ def test_the_carrier_and_the_agents_phones_have_their_own(
     assert got["1001"] == got["1002"] == {"rtp_timeout": "0", "rtp_timeout_hold": "0"}
 
 
-def test_from_the_file_and_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_from_the_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "hotline.yaml"
     path.write_text(
         "sip: {carrier_rtp_timeout: {seconds: 20}, agent_rtp_timeout: {on_hold_seconds: 0}}\n",
