@@ -25,8 +25,8 @@ class AgiSettings(Section):
     call_timeout_seconds: float = Field(
         default=120.0,
         gt=0,
-        description="Longest a route may run for one call; then it is cut off and the "
-        "dialplan sees AGISTATUS=FAILURE (the call goes on to the general queue).",
+        description="Longest a route may run for one call; then it is cut off: a call in the "
+        "menu goes on to the general queue, its record's ivr_result agi-cut.",
     )
     header_timeout_seconds: float = Field(
         default=5.0,

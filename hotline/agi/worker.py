@@ -2,7 +2,9 @@
 
 Whatever a peer does (port scan, half a header, garbage, a hung route) affects only
 its own connection. A call whose route fails is sent to the general queue; a call
-that takes too long is cut off, and the dialplan sees AGISTATUS=FAILURE.
+that takes too long is cut off. Asterisk's AGISTATUS is SUCCESS then, so the dialplan goes
+by what the route set: an ivr route cut off set no HOTLINE_IVR_RESULT, which the dialplan
+makes agi-cut, and the call goes to the general queue.
 
 Beside the server runs `MessageSweep` (agi/message_sweep.py): the work orders of messages
 left while the database or this server was down.

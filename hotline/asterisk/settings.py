@@ -7,12 +7,44 @@ from typing import Protocol
 
 from pydantic import (
     Field,
+    model_validator,
 )
 
 from hotline.kernel.settings import (
     Section,
     Site,
 )
+
+
+class RtpTimeout(Section):
+    """When Asterisk hangs up a call leg that receives no audio: its far end (a carrier that
+    lost the call, a phone unplugged or off the network) went without a BYE."""
+
+    seconds: int = Field(
+        default=60,
+        ge=0,
+        le=86400,
+        description="A leg that receives no audio (RTP) this long while the call is up is "
+        "hung up (PJSIP rtp_timeout); 0: never. A phone or carrier that stops sending audio "
+        "in silence (silence suppression, VAD) needs it off or this raised.",
+    )
+    on_hold_seconds: int = Field(
+        default=600,
+        ge=0,
+        le=86400,
+        description="The same while the far end holds the call, when many phones send "
+        "nothing (PJSIP rtp_timeout_hold); 0: never.",
+    )
+
+    @model_validator(mode="after")
+    def _hold_not_shorter(self) -> RtpTimeout:
+        if self.seconds and self.on_hold_seconds and self.on_hold_seconds < self.seconds:
+            raise ValueError(
+                "on_hold_seconds must not be shorter than seconds "
+                f"({self.on_hold_seconds} < {self.seconds}): a held call, which may send no "
+                "audio, would be cut sooner than a talking one; 0 turns either off"
+            )
+        return self
 
 
 class SipSettings(Section):
@@ -41,6 +73,17 @@ class SipSettings(Section):
         default="hotline",
         description="SIP digest realm of the softphones' registrations; the stored HA1 of "
         "each agent's password is computed with it.",
+    )
+    carrier_rtp_timeout: RtpTimeout = Field(
+        default_factory=RtpTimeout,
+        description="The citizen's leg on the carrier trunk (and the calls the hotline places "
+        "over it): hung up after this long without audio, so that the call ends and its "
+        "record is written.",
+    )
+    agent_rtp_timeout: RtpTimeout = Field(
+        default_factory=RtpTimeout,
+        description="An agent's phone: its leg is hung up after this long without audio, "
+        "and the citizen goes on as after the agent's hang-up (the satisfaction survey).",
     )
 
 
