@@ -5,7 +5,9 @@ that ends moves, in the same transaction, from its events to one `finished`
 row; the finished row is deleted only once the call record is committed to the
 database. So a bridge killed at any point restarts where it was (open calls are
 rebuilt by replaying their events), and a database that is down only delays the
-records: they wait here, not in memory.
+records: they wait here, not in memory. Its `meta` table keeps when it first ran and
+when the bridge last heard of Asterisk (the end of the calls an Asterisk restart cut, even
+if the bridge restarted too).
 """
 
 from __future__ import annotations
@@ -188,6 +190,18 @@ class Journal:
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('started_at', ?)", (now,))
         row = self._db.execute("SELECT value FROM meta WHERE key = 'started_at'").fetchone()
         return datetime.fromisoformat(row[0])
+
+    def heard(self, when: datetime) -> None:
+        """The bridge last heard of Asterisk (its AMI session was up) at `when`."""
+        with self._tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('asterisk_heard_at', ?)", (when.isoformat(),)
+            )
+
+    def last_heard(self) -> datetime | None:
+        """What heard() kept last, through a restart of the bridge; None before any."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'asterisk_heard_at'").fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
 
     def counts(self) -> tuple[int, int]:
         """(events of open calls, finished calls waiting for the database)."""

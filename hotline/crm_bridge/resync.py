@@ -9,6 +9,13 @@ the listing, then processes every event that arrived meanwhile, then calls plan(
   Asterisk's CDR has it (the caller's leg's end), else at the last event we saw;
 - a channel in the listing we never heard of (created while we were away) gets a
   Newchannel dated from its age in the listing, so that its call starts when it did.
+
+A call whose caller's channel is gone because Asterisk itself restarted (killed, crashed)
+since the call began is *cut*: Asterisk died with it, so no CDR has its end either.
+cut_ends() finds them, by Asterisk's start time (asterisk_started(), from the Uptime of the
+FullyBooted that opens each AMI session); their Hangup says CUT_CAUSE and comes at the
+moment the bridge last heard of the old Asterisk (worker.py), or the call's last event if
+that is later.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from hotline.crm_bridge.assembler import CallState
 from hotline.crm_bridge.cdr import CdrRow
 
 RESYNC_MARK = "HotlineResync"  # on the events we make up, so that the journal shows them
+CUT_CAUSE = "cut: Asterisk restarted"  # the hang-up cause text of a call cut by a restart
 
 
 @dataclass
@@ -99,6 +107,42 @@ def plan(
     return result
 
 
+def asterisk_started(booted: Mapping[str, str], now: datetime) -> datetime | None:
+    """When Asterisk started: `now` (the FullyBooted's arrival) less its Uptime in seconds;
+    None when the event has no Uptime."""
+    try:
+        return now - timedelta(seconds=int(booted.get("Uptime", "")))
+    except ValueError:
+        return None
+
+
+def cut_ends(
+    p: Plan,
+    calls: Mapping[str, CallState],
+    ends: Mapping[str, datetime],
+    *,
+    started: datetime | None,
+    heard: datetime | None,
+) -> dict[str, datetime]:
+    """The closing calls that Asterisk's restart cut, and when each ended.
+
+    Cut: the caller's channel is among the gone, the call began before this Asterisk
+    started, and the CDR has no end for it (Asterisk died before writing one). The end is
+    when the bridge last heard of the Asterisk before (`heard`; never after this one
+    started), or the call's last event if later: the call lasted at least that long.
+    """
+    if started is None:
+        return {}
+    out = {}
+    for linkedid in p.closing:
+        st = calls[linkedid]
+        if linkedid in ends or linkedid not in p.hangups[linkedid] or st.first_seen >= started:
+            continue
+        last = st.last_seen or st.first_seen
+        out[linkedid] = last if heard is None else max(last, min(heard, started))
+    return out
+
+
 def end_time(linkedid: str, rows: Iterable[CdrRow]) -> datetime | None:
     """When the call ended by Asterisk's CDR: its caller's leg's end, else its last leg's."""
     rows = [r for r in rows if r.linkedid == linkedid]
@@ -109,13 +153,19 @@ def end_time(linkedid: str, rows: Iterable[CdrRow]) -> datetime | None:
 
 
 def hangup_events(
-    p: Plan, calls: Mapping[str, CallState], ends: Mapping[str, datetime]
+    p: Plan,
+    calls: Mapping[str, CallState],
+    ends: Mapping[str, datetime],
+    cut: Mapping[str, datetime] | None = None,
 ) -> list[dict[str, str]]:
-    """The Hangups of the plan; the caller's last, at the CDR's end or the last event seen."""
+    """The Hangups of the plan; the caller's last, at the CDR's end or the last event seen;
+    a call that was cut (cut_ends) at its cut end, with CUT_CAUSE."""
+    cut = cut or {}
     out = []
     for linkedid in p.closing:
         st = calls[linkedid]
-        when = ends.get(linkedid) or st.last_seen or st.first_seen
+        when = cut.get(linkedid) or ends.get(linkedid) or st.last_seen or st.first_seen
+        was_cut = linkedid in cut
         for uniqueid in sorted(p.hangups[linkedid], key=lambda u: u == linkedid):
             out.append(
                 {
@@ -123,8 +173,8 @@ def hangup_events(
                     "Linkedid": linkedid,
                     "Uniqueid": uniqueid,
                     "Timestamp": f"{when.timestamp():.6f}",
-                    "Cause-txt": "",
-                    RESYNC_MARK: "gone",
+                    "Cause-txt": CUT_CAUSE if was_cut else "",
+                    RESYNC_MARK: "cut" if was_cut else "gone",
                 }
             )
     return out

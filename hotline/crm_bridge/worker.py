@@ -21,7 +21,15 @@ from hotline.crm_bridge.assembler import CallAssembler, FinishedCall
 from hotline.crm_bridge.cdr import read_cdr
 from hotline.crm_bridge.journal import Journal
 from hotline.crm_bridge.reconcile import Reconciliation, reconcile, report
-from hotline.crm_bridge.resync import believed_alive, end_time, hangup_events, plan
+from hotline.crm_bridge.resync import (
+    CUT_CAUSE,
+    asterisk_started,
+    believed_alive,
+    cut_ends,
+    end_time,
+    hangup_events,
+    plan,
+)
 from hotline.crm_bridge.service import store_calls
 from hotline.crm_bridge.settings import CrmBridgeConfig
 from hotline.kernel.masking import mask_number
@@ -32,6 +40,8 @@ log = logging.getLogger(__name__)
 BATCH = 200  # finished calls per database transaction
 INTAKE_BATCH = 2000  # AMI events per journal transaction
 RETRY_FIRST, RETRY_CAP = 0.5, 30.0  # seconds between attempts while the database fails
+HEARD_EVERY = 1.0  # seconds: how often the bridge notes that Asterisk's AMI session is up
+HEARD_SAVE_EVERY = 5.0  # seconds: how often that note goes to the journal (for a restart)
 
 
 def _rows(reply: Any) -> list[dict[str, str]]:
@@ -64,6 +74,10 @@ class BridgeService:
         self.tz = ZoneInfo(settings.timezone)
         self.calls_stored = 0
         self.calls_reconciled = 0
+        self.calls_cut = 0
+        # when the AMI session was last seen up: the end of the calls an Asterisk restart cut
+        self.heard_at: datetime | None = None
+        self._in_session = False  # a login's resync done, and the session not seen lost since
         self._floor = datetime.now(UTC)  # run(): when this bridge's journal first ran
         self.last_error = ""
         self._finished = asyncio.Event()
@@ -157,9 +171,13 @@ class BridgeService:
             events.append(self.ami.events.get_nowait())
         return events
 
-    async def resync(self, arrived: list[dict[str, str]] | None = None) -> list[FinishedCall]:
+    async def resync(
+        self, arrived: list[dict[str, str]] | None = None, *, started: datetime | None = None
+    ) -> list[FinishedCall]:
         """At each AMI login: close the open calls whose channels are gone, at their true
         end; `arrived` are the events after the login that were already taken off the queue.
+        `started`: when Asterisk started (resync.asterisk_started); the gone calls that began
+        before are cut (resync.cut_ends), and end when the bridge last heard of Asterisk.
         """
         before = believed_alive(self.assembler.calls)
         try:
@@ -186,15 +204,54 @@ class BridgeService:
             ends = {i: t for i in p.closing if (t := end_time(i, cdr)) is not None}
         except (OSError, sqlite3.Error) as exc:
             log.warning("bridge: CDR %s not readable (%s)", self.settings.cdr_file, exc)
-        closed = self.take(hangup_events(p, self.assembler.calls, ends))
+        cut = cut_ends(p, self.assembler.calls, ends, started=started, heard=self.heard_at)
+        closed = self.take(hangup_events(p, self.assembler.calls, ends, cut))
         log.info(
             "bridge: resynchronised at login: %d calls ended while away (%d with the CDR's "
-            "end time, the others at their last event seen), %d channels found",
+            "end time, %d cut by Asterisk's restart, the others at their last event seen), "
+            "%d channels found",
             len(closed),
             sum(1 for c in closed if c.linkedid in ends),
+            len(cut),
             len(p.new_channels),
         )
+        if cut and started is not None:
+            self._report_cut(cut, started)
         return closed
+
+    def _report_cut(self, cut: Mapping[str, datetime], started: datetime) -> None:
+        self.calls_cut += len(cut)
+        log.warning(
+            "bridge: Asterisk restarted at %s: %d calls in progress were cut (%s), "
+            "recorded as ended at %s with hang-up cause %r",
+            started.isoformat(timespec="seconds"),
+            len(cut),
+            ", ".join(sorted(cut)[:20]) + (", …" if len(cut) > 20 else ""),
+            max(cut.values()).isoformat(timespec="seconds"),
+            CUT_CAUSE,
+        )
+
+    async def _heard_loop(self) -> None:
+        """Note, every HEARD_EVERY seconds, that Asterisk's AMI session is up; in the journal
+        every HEARD_SAVE_EVERY seconds and when the session is seen lost, so that the note
+        outlives a restart of the bridge."""
+        saved: datetime | None = None
+        while True:
+            now = datetime.now(UTC)
+            up = self.ami.logged_in.is_set()
+            if self._in_session and up:
+                self.heard_at = now
+            if self._in_session and not up:
+                self._in_session = False
+            if self.heard_at is not None and self.heard_at != saved:
+                lost = not self._in_session
+                if saved is None or lost or (now - saved).total_seconds() >= HEARD_SAVE_EVERY:
+                    try:
+                        self.journal.heard(self.heard_at)
+                        saved = self.heard_at
+                    except sqlite3.Error:
+                        log.exception("bridge journal %s not writable", self.journal.path)
+            await asyncio.sleep(HEARD_EVERY)
 
     async def reconcile_once(self, since: datetime | None = None) -> Reconciliation:
         """Compare Asterisk's CDR with the records; create and report the calls we missed."""
@@ -230,10 +287,12 @@ class BridgeService:
 
     async def run(self) -> None:
         self._floor = self.journal.started_at()
+        self.heard_at = self.journal.last_heard()
         self.rebuild()
         tasks = [
             asyncio.create_task(self._store_loop(), name="bridge-store"),
             asyncio.create_task(self._reconcile_loop(), name="bridge-reconcile"),
+            asyncio.create_task(self._heard_loop(), name="bridge-heard"),
         ]
         try:
             while True:
@@ -246,20 +305,24 @@ class BridgeService:
                 if login is None:
                     self.take(events)
                 else:  # a (new) AMI session: events may have been missed
+                    self._in_session = False
+                    started = asterisk_started(events[login], datetime.now(UTC))
                     self.take(events[:login])
-                    await self.resync(events[login + 1 :])
+                    await self.resync(events[login + 1 :], started=started)
+                    self._in_session = True
         finally:
             for task in tasks:
                 task.cancel()
 
     def status(self) -> dict[str, object]:
-        """The AMI session, the calls in progress, those stored and reconciled since the start,
-        and the last failure to store."""
+        """The AMI session, the calls in progress, those stored, reconciled and cut by an
+        Asterisk restart since the start, and the last failure to store."""
         return {
             "ami_logged_in": self.ami.logged_in.is_set(),
             "calls_in_progress": len(self.assembler.calls),
             "calls_stored": self.calls_stored,
             "calls_reconciled": self.calls_reconciled,
+            "calls_cut": self.calls_cut,
             "unjournaled": len(self._unjournaled),
             "last_error": self.last_error,
         }
