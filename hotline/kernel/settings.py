@@ -39,6 +39,40 @@ class ApiSettings(Section):
     port: int = Field(default=8345, ge=1, le=65535, description="HTTP port of the API and pages.")
 
 
+class DatabaseSettings(Section):
+    """How long the services wait on the database (the URL is `database_url`)."""
+
+    connect_timeout_seconds: int = Field(
+        default=3,
+        ge=2,
+        le=60,
+        description="PostgreSQL: longest a new connection may take (libpq's connect_timeout, "
+        "whole seconds, at least 2); a server that drops packets fails in this time instead "
+        "of the system's two minutes.",
+    )
+    statement_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL: the server cancels a statement of the services running "
+        "longer (statement_timeout); 0: no limit. Migrations and the CLI's own tools have none.",
+    )
+    dead_connection_seconds: int = Field(
+        default=15,
+        ge=5,
+        le=600,
+        description="PostgreSQL: an open connection whose server stopped answering (a "
+        "network that drops packets) is given up after about this long (TCP keepalives and "
+        "tcp_user_timeout), so that a thread waiting on it is freed.",
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="SQLite: how long a writer waits for another's lock before failing.",
+    )
+
+
 class ServiceUrl(Section):
     host: str = Field(default="127.0.0.1", description="The server's address.")
     port: int = Field(ge=1, le=65535, description="The server's port.")
