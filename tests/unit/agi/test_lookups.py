@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
 from hotline.agi.lookups import GaveUp, Lookups, commit_unless
+
+T = TypeVar("T")
 
 
 class Gate:
@@ -21,8 +24,8 @@ class Gate:
         self.open = threading.Event()
         self.asked = 0
 
-    def question(self, answer: str = "answer") -> object:
-        def ask(_: threading.Event) -> str:
+    def question(self, answer: T) -> Callable[[threading.Event], T]:
+        def ask(_: threading.Event) -> T:
             self.asked += 1
             self.open.wait()
             return answer
@@ -54,7 +57,7 @@ async def test_no_answer_in_time_gives_the_fallback_and_the_thread_stays_counted
     gate: Gate,
 ) -> None:
     lookups = Lookups(timeout=0.05, threads=2)
-    assert await lookups.ask("block list", gate.question(), "fallback") == "fallback"
+    assert await lookups.ask("block list", gate.question("answer"), "fallback") == "fallback"
     assert lookups.busy == 1  # still waiting on the database: it cannot be cancelled
     gate.open.set()
     await wait_idle(lookups)
@@ -64,11 +67,11 @@ async def test_no_answer_in_time_gives_the_fallback_and_the_thread_stays_counted
 async def test_nothing_is_asked_while_every_thread_is_stuck(gate: Gate) -> None:
     lookups = Lookups(timeout=0.05, threads=2)
     for _ in range(2):
-        assert await lookups.ask("q", gate.question(), -1) == -1
+        assert await lookups.ask("q", gate.question(1), -1) == -1
     assert gate.asked == 2 and lookups.busy == 2
     # a third caller: not asked at all (no third thread), the fallback at once
     third = Gate()
-    assert await lookups.ask("q", third.question(), -1) == -1
+    assert await lookups.ask("q", third.question(1), -1) == -1
     assert third.asked == 0 and lookups.busy == 2
     gate.open.set()
     await wait_idle(lookups)
