@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hotline.agi.errors import LookupGaveUp
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -30,15 +32,11 @@ T = TypeVar("T")
 WARN_EVERY_SECONDS = 30.0
 
 
-class GaveUp(Exception):
-    """A write found that the caller stopped waiting for it: nothing was committed."""
-
-
 def commit_unless(session: Any, gave_up: threading.Event) -> None:
     """Commit, unless the caller already heard the fallback (then roll back: a callback or a
     work order the caller was told failed must not appear afterwards)."""
     if gave_up.is_set():
-        raise GaveUp
+        raise LookupGaveUp
     session.commit()
 
 

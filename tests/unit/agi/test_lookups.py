@@ -12,7 +12,8 @@ from typing import TypeVar
 
 import pytest
 
-from hotline.agi.lookups import GaveUp, Lookups, commit_unless
+from hotline.agi.errors import LookupGaveUp
+from hotline.agi.lookups import Lookups, commit_unless
 
 T = TypeVar("T")
 
@@ -104,7 +105,7 @@ async def test_a_write_the_caller_gave_up_on_is_not_committed(gate: Gate) -> Non
         gate.open.wait()
         try:
             commit_unless(session, gave_up)
-        except GaveUp as exc:
+        except LookupGaveUp as exc:
             ended.append(exc)
             raise
         return 1
