@@ -27,8 +27,8 @@ from tests.helpers.private_pg import PrivatePostgres
 from tests.helpers.session_hotline import TEST_PROMPTS, Hotline
 from tests.helpers.tcp_proxy import SilentCutProxy
 
-BLOCKED = "13900001901"
-AFTER_CUT = ["13900001902", "13900001903"]
+BLOCKED = "13900002301"
+AFTER_CUT = ["13900002302", "13900002303"]
 
 
 @pytest.fixture(scope="module")
