@@ -19,7 +19,7 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def make_engine(url: str, limits: DatabaseSettings | None = None) -> Engine:
     """The engine of a database URL. limits: the services' timeouts (the `database` section);
-    None: its defaults without a statement timeout (migrations, tools run by hand)."""
+    None: its defaults without a statement timeout (migrations, tests' own engines)."""
     lim = limits or DatabaseSettings(statement_timeout_seconds=0)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,8 @@ class DatabaseSettings(Section):
         default=30.0,
         ge=0,
         le=3600,
-        description="PostgreSQL: the server cancels a statement of the services running "
-        "longer (statement_timeout); 0: no limit. Migrations and the CLI's own tools have none.",
+        description="PostgreSQL: the server cancels a statement of the services and the CLI's "
+        "commands running longer (statement_timeout); 0: no limit. Migrations have none.",
     )
     dead_connection_seconds: int = Field(
         default=15,

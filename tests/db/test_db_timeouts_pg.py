@@ -1,5 +1,5 @@
 """PostgreSQL's statement timeout (the `database` section): the services' statements are
-cancelled by the server past it; migrations and tools (make_engine without limits) have none."""
+cancelled by the server past it; migrations (make_engine without limits) have none."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def test_a_statement_over_the_limit_is_cancelled(pg_url: str) -> None:
         engine.dispose()
 
 
-def test_migrations_and_tools_have_no_statement_limit(pg_url: str) -> None:
+def test_migrations_have_no_statement_limit(pg_url: str) -> None:
     engine = make_engine(pg_url)
     try:
         with engine.connect() as conn:
