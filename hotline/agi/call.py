@@ -3,6 +3,7 @@ the flows and the speech menus share."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +40,7 @@ class Call:
     matter: str = ""  # the work order the caller looked up: their call is about it
     speech: SpeechClient | None = None  # None: no speech navigation (key menus only)
     heard: Outcome | None = None  # what speech navigation heard last
+    open_orders: asyncio.Task[int] | None = None  # asked while the welcome plays (returning.py)
 
     def sound(self, prompt: str) -> str:
         return self.config.sound(prompt)

@@ -5,7 +5,8 @@ HotlineError
  │    ├── AGIProtocolError   agi.protocol         the peer does not speak AGI
  │    └── AGIDeadChannel     agi.dead_channel     511; also an AGIHangup
  ├── AGIHangup               agi.hangup           the caller hung up
- └── BlockError              agi.block_refused    also a ValueError (blocks.py)
+ ├── BlockError              agi.block_refused    also a ValueError (blocks.py)
+ └── LookupGaveUp            agi.lookup_gave_up   the caller stopped waiting (lookups.py)
 """
 
 from __future__ import annotations
@@ -53,3 +54,9 @@ class BlockError(HotlineError, ValueError):
     """A block request that cannot be done (no such block, bad number, …)."""
 
     error_id = "agi.block_refused"
+
+
+class LookupGaveUp(HotlineError):
+    """A write found that the caller stopped waiting for it: nothing was committed."""
+
+    error_id = "agi.lookup_gave_up"

@@ -4,19 +4,24 @@ The dialplan has answered. This route picks the tree of the dialled number (a
 sub-centre's or the main hotline's), refuses blocked numbers (except for the
 emergency lines), walks the tree and sets HOTLINE_* variables; the dialplan does
 the rest (the general queue when they are empty or AGISTATUS is not SUCCESS).
+The database is asked while the welcome plays, never before it (docs/ivr.md, "A slow
+database").
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+from hotline.agi import returning
 from hotline.agi.call import Call, Exit
 from hotline.agi.channel import AGIChannel
 from hotline.agi.reload import ConfigStore
 from hotline.agi.services import IvrServices
 from hotline.agi.speech import SpeechClient
+from hotline.agi.tree import PlayNode
 from hotline.agi.waiting import WaitRules, offer_at_join, set_widening
-from hotline.agi.walk import walk
+from hotline.agi.walk import play, walk
 from hotline.asterisk.variables import (
     HOTLINE_EMERGENCY,
     HOTLINE_HANGUP,
@@ -46,11 +51,27 @@ async def ivr(
     call = Call(agi, config, tree, services, speech=speech)
     if tree_name != config.default_tree:
         log.info("call %s: sub-centre tree %s", agi.uniqueid, tree_name)
-    if await services.blocked(agi.callerid):
-        leave_by = await blocked(call)
-    else:
-        leave_by = await walk(call, tree.start)
-    await leave(call, leave_by, waiting)
+    # asked now, answered while the welcome plays: no silence before the first prompt
+    verdict = asyncio.create_task(services.blocked(agi.callerid))
+    returning.prefetch(call)
+    try:
+        await leave(call, await start(call, verdict), waiting)
+    finally:
+        for task in (verdict, call.open_orders):
+            if task is not None:
+                task.cancel()
+
+
+async def start(call: Call, verdict: asyncio.Task[bool]) -> Exit:
+    """The first prompt (the welcome) plays while the block list is asked; a blocked caller
+    hears the notice after it. A key pressed in it goes to the next menu as usual."""
+    name, key = call.tree.start, None
+    first = call.tree.node(name)
+    if isinstance(first, PlayNode):
+        name, key = await play(call, first)
+    if await verdict:
+        return await blocked(call)
+    return await walk(call, name, key)
 
 
 async def blocked(call: Call) -> Exit:

@@ -1,7 +1,8 @@
 """What the IVR flows ask of the rest of the system (blocks, orders, surveys, speech).
 
 Flows see only the IvrServices protocol; DbServices is the real one: one short
-database session per question, run off the event loop, never held for a call.
+database session per question, on a lookup thread (agi/lookups.py), awaited at most
+agi.lookup_timeout_seconds, never held for a call.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +24,9 @@ from sqlmodel import Session
 
 from hotline.acd import callbacks
 from hotline.agi import blocks, messages
+from hotline.agi.lookups import Lookups, commit_unless
 from hotline.agi.models import SurveyResult
+from hotline.agi.settings import AgiSettings
 from hotline.kernel.masking import mask_number
 from hotline.workorders.progress import OrderProgress, find_order_for_caller, open_orders_for_caller
 from hotline.workorders.revisits import create_revisit_task
@@ -86,6 +90,9 @@ class NoServices:
 
 
 class DbServices:
+    """Every question waits at most agi.lookup_timeout_seconds (hotline/agi/lookups.py); when
+    the database is slow or gone the call goes on with the answer that serves the caller."""
+
     def __init__(
         self,
         engine: Engine,
@@ -93,59 +100,51 @@ class DbServices:
         sounds_dir: Path,
         tts_dir: str,
         root: Path = Path("/"),
+        agi: AgiSettings | None = None,
     ) -> None:
         self.engine = engine
         self.timezone = timezone
         self.sounds_dir = sounds_dir
         self.tts_dir = tts_dir  # sound name prefix, e.g. hotline/tts
         self.root = root  # Asterisk's root: its paths are inside it
+        limits = agi or AgiSettings()
+        self.lookups = Lookups(timeout=limits.lookup_timeout_seconds, threads=limits.lookup_threads)
 
     async def blocked(self, number: str) -> bool:
-        def run() -> bool:
+        def run(_: threading.Event) -> bool:
             with Session(self.engine) as s:
                 return blocks.active_block(s, number) is not None
 
-        try:
-            return await asyncio.to_thread(run)
-        except Exception:
-            # the block list is a nuisance filter: when unreadable, serve the caller
-            log.exception("block list unreadable; %s is served", mask_number(number))
-            return False
+        # the block list is a nuisance filter: when unreadable, serve the caller
+        return await self.lookups.ask(f"block list of {mask_number(number)}", run, False)
 
     async def refused(self, number: str, linkedid: str) -> None:
-        def run() -> None:
+        def run(_: threading.Event) -> None:
             with Session(self.engine) as s:
                 blocks.log_refused_call(s, number, linkedid)
-                s.commit()
+                s.commit()  # late is fine: an audit line
 
-        try:
-            await asyncio.to_thread(run)
-        except Exception:
-            log.exception("could not log the refused call %s", linkedid)
+        await self.lookups.ask(f"refused call {linkedid}: audit", run, None)
 
     async def open_orders(self, number: str) -> int:
-        def run() -> int:
+        def run(_: threading.Event) -> int:
             with Session(self.engine) as s:
                 return len(open_orders_for_caller(s, number))
 
-        try:
-            return await asyncio.to_thread(run)
-        except Exception:
-            log.exception("open orders of %s unreadable", mask_number(number))
-            return 0
+        return await self.lookups.ask(f"open orders of {mask_number(number)}", run, 0)
 
     async def find_order(
         self, number: str, caller: str, query_code: str | None
     ) -> OrderProgress | None:
-        def run() -> OrderProgress | None:
+        def run(_: threading.Event) -> OrderProgress | None:
             with Session(self.engine) as s:
                 return find_order_for_caller(s, number, caller, query_code)
 
-        return await asyncio.to_thread(run)
+        # unreadable: the caller hears "not found" (and reaches an agent after three)
+        return await self.lookups.ask(f"progress of order {number}", run, None)
 
     async def save_survey(self, linkedid: str, caller: str, answer: str) -> None:
-
-        def run() -> None:
+        def run(_: threading.Event) -> None:
             with Session(self.engine) as s:
                 s.add(
                     SurveyResult(
@@ -162,9 +161,9 @@ class DbServices:
                         caller_number=caller,
                         reason="不满意 (IVR satisfaction survey)",
                     )
-                s.commit()
+                s.commit()  # late is fine: the caller heard thanks either way
 
-        await asyncio.to_thread(run)
+        await self.lookups.ask(f"survey of call {linkedid}", run, None)
 
     async def speak(self, text: str) -> str | None:
         """A sound name for free text (a unit's name), spoken once and kept."""
@@ -182,7 +181,7 @@ class DbServices:
     async def request_callback(
         self, linkedid: str, number: str, queue: str, position: int, request_type: str
     ) -> int | None:
-        def run() -> int | None:
+        def run(gave_up: threading.Event) -> int | None:
             with Session(self.engine) as s:
                 cb = callbacks.request(
                     s,
@@ -193,14 +192,12 @@ class DbServices:
                     request_type=request_type,
                     now=datetime.now(UTC),
                 )
-                s.commit()
+                # never after the caller was told it failed and stayed in the queue
+                commit_unless(s, gave_up)
                 return cb.id
 
-        try:
-            return await asyncio.to_thread(run)
-        except Exception:
-            log.exception("callback of call %s could not be stored", linkedid)
-            return None
+        # None: the caller hears it failed and stays in the queue
+        return await self.lookups.ask(f"callback of call {linkedid}", run, None)
 
     async def leave_message(
         self, linkedid: str, caller: str, path: str, request_type: str
@@ -208,7 +205,7 @@ class DbServices:
         if not path or not (self.root / path.lstrip("/")).is_file():
             return None  # hung up before speaking: nothing was left
 
-        def run() -> str | None:
+        def run(_: threading.Event) -> str | None:
             with Session(self.engine) as s:
                 order = messages.order_from_message(
                     s,
@@ -219,14 +216,11 @@ class DbServices:
                     now=datetime.now(UTC),
                     tz=self.timezone,
                 )
-                s.commit()
+                s.commit()  # even late: a citizen's message is never thrown away
                 return order.number
 
-        try:
-            return await asyncio.to_thread(run)
-        except Exception:
-            log.exception("message of call %s could not become a work order", linkedid)
-            return None
+        # None: the caller hears that the message could not be saved
+        return await self.lookups.ask(f"message of call {linkedid}", run, None)
 
 
 def _speak(text: str, out: Path) -> None:

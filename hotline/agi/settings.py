@@ -34,6 +34,21 @@ class AgiSettings(Section):
         description="Time a new connection has to send its whole AGI header block; a peer "
         "that sends half a header or nothing is dropped.",
     )
+    lookup_timeout_seconds: float = Field(
+        default=0.8,
+        gt=0,
+        le=5,
+        description="Longest a caller waits on one database or Redis question (blocked? open "
+        "orders? an order's progress, a callback, a message); then the call goes on as if "
+        "the answer were no (see the voice menu's page, 'A slow database').",
+    )
+    lookup_threads: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Threads that ask the database for the callers; while all are stuck on a "
+        "database that does not answer, callers get the no-answer fallback at once.",
+    )
 
 
 class AgiConfig(AcdConfig, Protocol):

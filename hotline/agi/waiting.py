@@ -9,6 +9,7 @@ becomes a work order with its recording.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class WaitRules:
     widening: dict[str, WideningSettings] = field(default_factory=dict)
     service_level: ServiceLevel = no_service_level
     target_percent: float = 95.0
+    lookup_seconds: float = 0.8  # agi.lookup_timeout_seconds: Redis may be slow or gone
 
     @classmethod
     def from_settings(
@@ -63,15 +65,21 @@ class WaitRules:
             settings.widening_steps(),
             service_level or no_service_level,
             settings.live.target_percent,
+            settings.agi.lookup_timeout_seconds,
         )
 
     def steps(self, queue: str) -> WideningSettings:
         return self.widening.get(queue) or WideningSettings()
 
     async def plan(self, queue: str) -> WideningPlan:
-        return widening.plan(
-            self.steps(queue), await self.service_level(queue), self.target_percent
-        )
+        """The widening steps; the configured ones when the live level is not known in time."""
+        level: float | None = None
+        try:
+            async with asyncio.timeout(self.lookup_seconds):
+                level = await self.service_level(queue)
+        except TimeoutError:
+            log.warning("live service level of %s: no answer in time: configured steps", queue)
+        return widening.plan(self.steps(queue), level, self.target_percent)
 
 
 async def set_widening(agi: AGIChannel, queue: str, rules: WaitRules) -> WideningPlan:

@@ -31,12 +31,7 @@ async def walk(call: Call, start: str, first_key: str | None = None) -> Exit:
     for _ in range(MAX_STEPS):
         node = call.tree.node(name)
         if isinstance(node, PlayNode):
-            menu = call.tree.next_menu(node.next)
-            pressed = await call.play(node.prompt, menu.escape_digits if menu else "")
-            if pressed and menu is not None:
-                name, key = call.tree.next_menu_name(node.next) or node.next, pressed
-                continue
-            name, key = node.next, None
+            name, key = await play(call, node)
         elif isinstance(node, MenuNode):
             target = await _menu(call, name, node, key)
             key = None
@@ -74,6 +69,15 @@ async def walk(call: Call, start: str, first_key: str | None = None) -> Exit:
     log.warning("call %s: %d IVR steps; sent to an agent", call.agi.uniqueid, MAX_STEPS)
     call.failed = True
     return Exit("queue", RESULT_FAILED, queue=call.tree.fallback_queue)
+
+
+async def play(call: Call, node: PlayNode) -> tuple[str, str | None]:
+    """Play the node; (the node to go on with, a key pressed for the next menu or None)."""
+    menu = call.tree.next_menu(node.next)
+    pressed = await call.play(node.prompt, menu.escape_digits if menu else "")
+    if pressed and menu is not None:
+        return call.tree.next_menu_name(node.next) or node.next, pressed
+    return node.next, None
 
 
 async def _menu(call: Call, name: str, node: MenuNode, key: str | None) -> str | None:

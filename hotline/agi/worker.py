@@ -340,6 +340,7 @@ def make_agi_server(settings: AgiConfig, engine: Engine) -> FastAGIServer:
         settings.root / SOUNDS_REL,
         f"{store.current.prompt_dir or 'hotline'}/tts",
         settings.root,
+        settings.agi,
     )
     routes = build_routes(
         store,

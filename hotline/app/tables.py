@@ -24,4 +24,4 @@ def open_engine(settings: Settings) -> Engine:
     """The engine of a process that writes records: changes of call records and work orders
     are captured into the upstream outbox (when upstream.url is set)."""
     capture.install(enabled=bool(settings.upstream.url))
-    return make_engine(settings.db_url)
+    return make_engine(settings.db_url, settings.database)

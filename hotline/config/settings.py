@@ -47,6 +47,7 @@ from hotline.kernel.settings import (
     NAME_RE,
     PROJECT_ROOT,
     ApiSettings,
+    DatabaseSettings,
     RuntimeSettings,
     ServiceUrl,
     skill_parts,
@@ -95,6 +96,10 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="",
         description="e.g. postgresql://user@host/db; empty: SQLite <var_dir>/hotline.db.",
+    )
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings,
+        description="Timeouts of the database connections (`database_url` says which).",
     )
     asterisk_root: Path | None = Field(
         default=None,

@@ -76,6 +76,37 @@ class RuntimeSettings(Section):
         le=3600,
         description="A service that has not said it is ready this long after it started is "
         "killed and started again.",
+class DatabaseSettings(Section):
+    """How long the services wait on the database (the URL is `database_url`)."""
+
+    connect_timeout_seconds: int = Field(
+        default=3,
+        ge=2,
+        le=60,
+        description="PostgreSQL: longest a new connection may take (libpq's connect_timeout, "
+        "whole seconds, at least 2); a server that drops packets fails in this time instead "
+        "of the system's two minutes.",
+    )
+    statement_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL: the server cancels a statement of the services and the CLI's "
+        "commands running longer (statement_timeout); 0: no limit. Migrations have none.",
+    )
+    dead_connection_seconds: int = Field(
+        default=15,
+        ge=5,
+        le=600,
+        description="PostgreSQL: an open connection whose server stopped answering (a "
+        "network that drops packets) is given up after about this long (TCP keepalives and "
+        "tcp_user_timeout), so that a thread waiting on it is freed.",
+    )
+    sqlite_busy_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="SQLite: how long a writer waits for another's lock before failing.",
     )
 
 

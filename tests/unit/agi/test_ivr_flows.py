@@ -133,8 +133,9 @@ async def test_blocked_number_hears_the_notice_and_the_call_ends(
     services = FakeServices(blocked=True)
     port = await start(config, services)
     fake = await run(port, [])
-    assert played(fake) == ["hotline/blocked"]
-    assert fake.args_of("STREAM FILE")[0][1] == "*"
+    # the block list is asked while the welcome plays (no silence before it)
+    assert played(fake) == ["hotline/welcome", "hotline/blocked"]
+    assert fake.args_of("STREAM FILE")[1][1] == "*"
     assert fake.variables["HOTLINE_IVR_RESULT"] == "blocked"
     assert fake.variables["HOTLINE_HANGUP"] == "1"
     assert "HOTLINE_TRANSFER" not in fake.variables
@@ -146,7 +147,9 @@ async def test_blocked_number_still_reaches_the_emergency_lines(
 ) -> None:
     services = FakeServices(blocked=True)
     port = await start(config, services)
-    fake = await run(port, ["3"], answers={"STREAM FILE": ["200 result=42 endpos=10"]})
+    # the welcome to its end, * during the notice
+    stream = ["200 result=0 endpos=100", "200 result=42 endpos=10"]
+    fake = await run(port, ["3"], answers={"STREAM FILE": stream})
     assert fake.args_of("GET DATA")[0][0] == "hotline/emergency-menu"
     assert fake.variables["HOTLINE_TRANSFER"] == "120"
     assert "HOTLINE_HANGUP" not in fake.variables
@@ -159,7 +162,8 @@ async def test_blocked_number_without_an_emergency_key_is_not_served(
     services = FakeServices(blocked=True)
     port = await start(config, services)
     # * then "0" (an agent) in the emergency menu: still refused
-    fake = await run(port, ["0"], answers={"STREAM FILE": ["200 result=42 endpos=10"]})
+    stream = ["200 result=0 endpos=100", "200 result=42 endpos=10"]
+    fake = await run(port, ["0"], answers={"STREAM FILE": stream})
     assert fake.variables["HOTLINE_IVR_RESULT"] == "blocked"
     assert fake.variables["HOTLINE_HANGUP"] == "1"
 
