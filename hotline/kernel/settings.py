@@ -76,6 +76,9 @@ class RuntimeSettings(Section):
         le=3600,
         description="A service that has not said it is ready this long after it started is "
         "killed and started again.",
+    )
+
+
 class DatabaseSettings(Section):
     """How long the services wait on the database (the URL is `database_url`)."""
 
