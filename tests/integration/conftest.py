@@ -67,6 +67,13 @@ def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
                 # widening: the skill's other agents after 3 s, everybody after 20 s;
                 # the help queue (nobody has the skill) widens sooner, and to the other
                 # centre, for its tests
+                # the desk phones (SIPp) send no audio, and callers none once their recording
+                # has played: the tests' longest calls (test_faults.py, ~100 s) must not end
+                # for lack of RTP; test_rtp_timeout.py sets its own
+                "sip": {
+                    "carrier_rtp_timeout": {"seconds": 300},
+                    "agent_rtp_timeout": {"seconds": 300},
+                },
                 "acd": {
                     "wrapup_seconds": 0,
                     "widening": WIDENING,

@@ -87,10 +87,10 @@ def test_each_service_killed_mid_call_calls_go_on_and_records_are_complete(
 ) -> None:
     # talk_ms counts from the key: the second caller hangs up ~25 s after the first, once
     # 1001 has answered them
-    talking = Caller(tmp_path / "a").start("13900001901", "3", talk_ms=75000)
+    talking = Caller(tmp_path / "a").start("13900002401", "3", talk_ms=75000)
     wait_until("the first caller talks to 1001", lambda: up_channels(hotline) >= 2)
     waiting = Caller(tmp_path / "b", port=5063, media_port=16200).start(
-        "13900001902", "3", talk_ms=100000, timeout_s=300
+        "13900002402", "3", talk_ms=100000, timeout_s=300
     )
     wait_until("the second caller waits in a queue", lambda: waiting_callers(hotline) == 1)
     with AlarmListener() as alarms:
@@ -120,7 +120,7 @@ def test_each_service_killed_mid_call_calls_go_on_and_records_are_complete(
     first, second = talking.wait(180), waiting.wait(300)
     assert first.ok, first.stdout[-2000:]
     assert second.ok, second.stdout[-2000:]
-    a, b = hotline.wait_call("13900001901"), hotline.wait_call("13900001902")
+    a, b = hotline.wait_call("13900002401"), hotline.wait_call("13900002402")
     assert a["queue"] == "complaint" and b["queue"] == "general", (a, b)  # b widened at 20 s
     for call in (a, b):
         assert call["disposition"] == "answered" and call["agent"] == "1001", call
@@ -138,13 +138,13 @@ def test_a_stalled_fastagi_server_is_killed_and_the_next_caller_reaches_an_agent
     before = kept(hotline)["agi"]
     os.kill(before["pid"], signal.SIGSTOP)  # alive, listening, answering nothing
     try:
-        result = caller.call("13900001903", "3", talk_ms=3000)
+        result = caller.call("13900002403", "3", talk_ms=3000)
     finally:
         with_pid = before["pid"]
         if Path(f"/proc/{with_pid}").exists():
             os.kill(with_pid, signal.SIGCONT)
     assert result.ok, result.stdout[-2000:]
-    call = hotline.wait_call("13900001903")
+    call = hotline.wait_call("13900002403")
     # the menu could not run; the dialplan's fallback sent the citizen to an agent
     assert call["disposition"] == "answered" and call["agent"] in ("1001", "1002"), call
     assert call["ivr_result"].startswith("agi-") and call["queue"] == "general", call
