@@ -4,20 +4,17 @@ bridge last heard of Asterisk, and the next call is answered and recorded as usu
 with a second bridge (tests/helpers/bridge.py) killed before Asterisk and started after
 it: its journal brings the call back, and the call is cut at the bridge's last note.
 
-Only the Asterisk of this session's root is killed (found by its /proc/PID/root). The test
-starts it again as `hotline up` does (app/supervisor.py _start_asterisk: `asterisk -f -n`
-in the root) and stops the one it started at the end of the session. If the supervisor
-brings Asterisk back on its own, the test only waits for it.
+Only the Asterisk of this session's root is killed (found by its /proc/PID/root); `hotline
+up` starts it again (app/supervisor.py), and the test waits for that.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,54 +49,29 @@ def asterisk_pids(root: Path) -> list[int]:
 
 
 class Asterisks:
-    """Kills this session's Asterisk and starts it again; stops what it started."""
+    """Kills this session's Asterisk, and waits for `hotline up` to have started it again."""
 
     def __init__(self, hotline: Hotline) -> None:
         self.hotline = hotline
-        self.started: list[subprocess.Popen[bytes]] = []
+        self.killed: int | None = None
 
     def kill(self) -> datetime:
-        """SIGKILL; when. The daemon is gone when this returns: its threads too, which hold
-        its control socket a moment longer than its main thread lives."""
+        """SIGKILL; when."""
         [pid] = asterisk_pids(self.hotline.root)
         os.kill(pid, signal.SIGKILL)
-        killed = datetime.now(UTC)
-        for proc in self.started:
-            if proc.pid == pid:
-                proc.wait(15)
-        until("the killed Asterisk gone", lambda: pid not in asterisk_pids(self.hotline.root), 15)
-        until("its control socket closed", lambda: not self._listening(), 15)
-        return killed
-
-    def _listening(self) -> bool:
-        ctl = self.hotline.root / "var/run/asterisk/asterisk.ctl"
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            try:
-                s.connect(str(ctl))
-            except OSError:
-                return False
-        return True
+        self.killed = pid
+        return datetime.now(UTC)
 
     def start(self) -> None:
-        """Start it again unless something else did, and wait until it is fully booted."""
-        if not asterisk_pids(self.hotline.root):
-            log = (self.hotline.var / "log" / "asterisk-restarted.log").open("ab")
-            self.started.append(
-                subprocess.Popen(
-                    asterisk_cmd(self.hotline.root, "-f", "-n"),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                )
-            )
-            log.close()
-        until("Asterisk fully booted again", self._booted, 90)
+        """Wait until the supervisor has started Asterisk again and it is fully booted."""
+        until("Asterisk started again by hotline up", self._back, 90)
+        kept = json.loads((self.hotline.var / "run" / "services.json").read_text())
+        assert kept["children"]["asterisk"]["last_exit"] == "killed by SIGKILL", kept
 
-    def _booted(self) -> bool:
-        if self.started:
-            code = self.started[-1].poll()
-            assert code is None, f"the restarted Asterisk exited ({code}); var/log/asterisk-*.log"
+    def _back(self) -> bool:
+        pids = asterisk_pids(self.hotline.root)
+        if not pids or self.killed in pids:
+            return False
         booted = subprocess.run(
             asterisk_cmd(self.hotline.root, "-rx", "core waitfullybooted"),
             capture_output=True,
@@ -109,25 +81,10 @@ class Asterisks:
         uptime = self.hotline.asterisk("core show uptime seconds", check=False)
         return booted.returncode == 0 and "System uptime:" in uptime
 
-    def stop(self) -> None:
-        for proc in self.started:
-            if proc.poll() is None:
-                self.hotline.asterisk("core stop now", check=False)
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(10)
 
-
-@pytest.fixture(scope="session")
-def asterisks(hotline: Hotline) -> Iterator[Asterisks]:
-    """Session-wide: the Asterisk started here serves the tests after this one."""
-    a = Asterisks(hotline)
-    try:
-        yield a
-    finally:
-        a.stop()
+@pytest.fixture
+def asterisks(hotline: Hotline) -> Asterisks:
+    return Asterisks(hotline)
 
 
 def up_channels(hotline: Hotline) -> int:
