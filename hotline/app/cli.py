@@ -182,6 +182,6 @@ def status(
 
             typer.echo("processes kept by `hotline up`:")
             for name, child in report["services"].items():
-                state = "ok  " if child["state"] == "running" else "DOWN"
+                state = {"running": "ok  ", "stopped": "off "}.get(child["state"], "DOWN")
                 typer.echo(f"  {name:12} {state} {describe(child)}")
     raise typer.Exit(0 if report["ok"] else 1)

@@ -159,7 +159,8 @@ async def check_all(settings: Settings) -> dict[str, Any]:
         if "bridge" in kept:
             components["bridge"] = {"ok": kept["bridge"]["state"] == "running"}
             components["bridge"]["detail"] = service_state.describe(kept["bridge"])
-    running = all(c["state"] == "running" for c in (kept or {}).values())
+    # a service stopped with `hotline service stop` is as asked; one being started again is not
+    running = all(c["state"] in ("running", "stopped") for c in (kept or {}).values())
     report["ok"] = overall_ok(components) and running
     return report
 

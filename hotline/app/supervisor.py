@@ -161,13 +161,17 @@ class Supervisor:
 
     def _save_children(self) -> None:
         self.settings.run_dir.mkdir(parents=True, exist_ok=True)
-        _children_file(self.settings).write_text(json.dumps([c.__dict__ for c in self.children]))
+        path = _children_file(self.settings)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps([c.__dict__ for c in self.children]))
+        tmp.replace(path)  # read by `hotline down` and the tests while it changes
 
-    async def _ready(self, keeper: Keeper, timeout: float) -> None:
-        """Wait for a child's first start; one that ends before it was ready fails `up`."""
+    async def _ready(self, keeper: Keeper, timeout: float, restarts: int = 0) -> None:
+        """Wait for a child's start; one that ends before it was ready (more restarts than
+        `restarts`, those before this start) fails `up` or `hotline service start`."""
         deadline = time.monotonic() + timeout
         while not keeper.ready.is_set():
-            if keeper.state.restarts:
+            if keeper.state.restarts > restarts:
                 raise StartError(
                     f"{keeper.name} failed at start ({keeper.state.last_exit}); "
                     f"see {keeper.spec.log_path}"
@@ -286,6 +290,9 @@ class Supervisor:
                 "error": f"do: start|stop|restart|status|down; service: {SERVICES}",
             }
         keeper = self.keepers.get(name)
+        restarts = keeper.state.restarts if keeper is not None else 0
+        if what == "restart":
+            restarts += 1  # restart() counts itself
         if keeper is None:
             if what == "stop":
                 return {"ok": True, "service": {"name": name, "state": "stopped"}}
@@ -298,7 +305,7 @@ class Supervisor:
             keeper.start()
         if what != "stop":
             try:
-                await self._ready(keeper, self.settings.runtime.start_timeout_seconds)
+                await self._ready(keeper, self.settings.runtime.start_timeout_seconds, restarts)
             except StartError as exc:
                 return {"ok": False, "error": str(exc)}
         return {"ok": True, "service": keeper.state.as_dict()}

@@ -110,6 +110,6 @@ def test_down_lets_the_call_in_progress_end_and_refuses_new_ones(
     assert result.ok, result.stdout[-2000:]
     call = hotline.wait_call("13900001911")  # written before the bridge stopped
     assert call["disposition"] == "answered" and call["hangup_cause_text"] == "Normal Clearing"
-    assert call["talk_seconds"] >= 10
+    assert call["talk_seconds"] >= 5  # 12 s from the key, less the menu and the ringing
     # the next `up` takes calls again
     assert "Value: 1" not in hotline.asterisk("database get hotline draining", check=False)
