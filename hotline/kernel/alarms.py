@@ -87,7 +87,7 @@ async def publish(settings: Site, alarm: Alarm) -> bool:
             return False
     try:
         return await _deliver(settings, spool, [path]) == 1
-    except aiomqtt.MqttError as exc:
+    except (aiomqtt.MqttError, OSError) as exc:  # the relay sends it later
         log.warning("alarm %s not sent over MQTT (%s); kept in %s", alarm.kind, exc, spool.root)
         return False
 
