@@ -773,6 +773,8 @@ def _enclosing(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> str:
 
 
 def alarms_page() -> str:
+    from hotline.kernel import alarm_spool as spool
+    from hotline.kernel import alarms as relay
     from hotline.kernel.alarms import Alarm
 
     raised = _raised_alarms()
@@ -799,6 +801,28 @@ def alarms_page() -> str:
             f"with the fields {fields}, to the MQTT topic `hotline/<namespace>/alarm` "
             "(`<namespace>`: `hotline status` prints it), which the supervisors' screens "
             "read. Phone numbers in messages are masked. `at` is UTC, ISO-8601.\n\n",
+            "## While MQTT is down\n\n",
+            "An alarm is written to a file before it is sent, and stays until the broker has "
+            "it, so none is lost while Mosquitto (or the database) is down, nor when the "
+            "service restarts: `<var_dir>/alarms/pending/` holds one JSON file per alarm "
+            "(the payload above; files 0600, folders 0700), named in the order raised. "
+            "Every long-running service that raises alarms runs a relay that sends the "
+            "pending ones, oldest first, "
+            f"every {relay.RELAY_IDLE_SECONDS:g} s and, while the broker is unreachable, with "
+            f"a back-off up to {relay.RELAY_MAX_BACKOFF_SECONDS:g} s (one log line "
+            "`alarms: MQTT … unreachable`, and `MQTT reachable again` after). "
+            "Relays of several services share the folder: each alarm is claimed by one "
+            "(moved to `sending/`) and sent once; delivery is at least once, so after a "
+            "connection lost mid-send an alarm can come twice (the same `at`). A fresh alarm "
+            "is sent at once and may overtake older pending ones: order by `at`. "
+            "(`service_level_low` is the exception: the live service keeps it in memory "
+            "while the broker is down, and a restart of that service loses it.)\n\n",
+            f"Sent alarms move to `delivered/` (the last {spool.KEEP_DELIVERED} kept); "
+            f"`pending/` keeps at most {spool.MAX_PENDING}, past that the oldest is dropped "
+            "with an error in the log. A file that is not an alarm is moved to `bad/` with an "
+            "error naming it. `hotline.kernel.alarms.recent()` lists the last alarms raised, "
+            "each marked delivered or not, and `pending_count()` how many wait.\n\n",
+            "## Every alarm\n\n",
             table(["kind", "severity", "when it fires", "what to do", "raised in"], rows),
         ]
     )
