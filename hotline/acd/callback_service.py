@@ -21,7 +21,7 @@ from hotline.acd import callbacks
 from hotline.acd.models import Callback, CallbackStatus
 from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.kernel.alarms import Alarm, publish, relay_forever
+from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
 from hotline.kernel.names import asterisk_queue
 
@@ -54,7 +54,6 @@ class CallbackService:
 
     async def run(self) -> None:
         events = asyncio.create_task(self._events(), name="callback-events")
-        relay = asyncio.create_task(relay_forever(self.settings), name="alarm-relay")
         try:
             while True:
                 try:
@@ -70,7 +69,6 @@ class CallbackService:
                 await asyncio.sleep(self.poll_seconds)
         finally:
             events.cancel()
-            relay.cancel()
 
     def status(self) -> dict[str, object]:
         """The AMI session; whether the placeholders are still to be checked after a login."""

@@ -135,6 +135,12 @@ async def check_all(settings: Settings) -> dict[str, Any]:
             f"topics hotline/{settings.live_namespace}/#",
         },
     }
+    from hotline.kernel.alarms import pending_count
+
+    waiting = await asyncio.to_thread(pending_count, settings)
+    components["mqtt"]["alarms_waiting"] = waiting
+    if waiting:  # kept in var/alarms/ until the broker has them
+        components["mqtt"]["detail"] += f", {waiting} alarms waiting"
     components["speech"] = await speech_status(settings)
     from hotline.recordings.diskguard import check_space, describe
 

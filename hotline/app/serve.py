@@ -180,6 +180,7 @@ class Services:
         import signal
 
         from hotline.kernel import notify
+        from hotline.kernel.alarms import relay_forever
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -188,6 +189,8 @@ class Services:
         tasks = await self.start_services()
         notify.ready()
         alive = asyncio.create_task(notify.keep_telling_alive(), name="watchdog")
+        # every process delivers the alarms that waited for MQTT (kernel/alarm_spool.py)
+        relay = asyncio.create_task(relay_forever(self.settings), name="alarm-relay")
         stop_wait = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stop_wait, *tasks], return_when=asyncio.FIRST_COMPLETED)
         failed = [t for t in done if t is not stop_wait]
@@ -195,7 +198,7 @@ class Services:
             exc = t.exception() if not t.cancelled() else None
             log.error("service %s ended: %r", t.get_name(), exc)
         notify.stopping()
-        for t in (*tasks, alive, stop_wait):
+        for t in (*tasks, alive, relay, stop_wait):
             t.cancel()
-        await asyncio.gather(*tasks, alive, stop_wait, return_exceptions=True)
+        await asyncio.gather(*tasks, alive, relay, stop_wait, return_exceptions=True)
         return 1 if failed else 0

@@ -340,6 +340,10 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: self.request_stop(self._drain_seconds))
+        from hotline.kernel.alarms import relay_forever
+
+        relay = asyncio.create_task(relay_forever(s), name="alarm-relay")  # its own restarts
+        self._background.add(relay)
         try:
             await self._serve_control()
             await self._start_redis()
@@ -375,6 +379,8 @@ class Supervisor:
             await asyncio.gather(*(self.keepers[n].stop() for n in group if n in self.keepers))
         if self._control is not None:
             self._control.close()
+        for task in self._background:
+            task.cancel()
         recorded = {c.pid: c for c in recorded_children(s)}  # a child replaced meanwhile
         for child in recorded.values():
             stop_child(s, child)

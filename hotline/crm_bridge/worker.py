@@ -32,7 +32,6 @@ from hotline.crm_bridge.resync import (
 )
 from hotline.crm_bridge.service import store_calls
 from hotline.crm_bridge.settings import CrmBridgeConfig
-from hotline.kernel.alarms import relay_forever
 from hotline.kernel.masking import mask_number
 from hotline.workorders.calendar import load_calendar
 
@@ -294,7 +293,6 @@ class BridgeService:
             asyncio.create_task(self._store_loop(), name="bridge-store"),
             asyncio.create_task(self._reconcile_loop(), name="bridge-reconcile"),
             asyncio.create_task(self._heard_loop(), name="bridge-heard"),
-            asyncio.create_task(relay_forever(self.settings), name="alarm-relay"),
         ]
         try:
             while True:

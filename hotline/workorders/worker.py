@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from hotline.asterisk.ami import AmiClient
-from hotline.kernel.alarms import Alarm, publish, relay_forever
+from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.masking import mask_number
 from hotline.workorders import duty_calls
 from hotline.workorders.duty_calls import Pending
@@ -87,7 +87,6 @@ class DutyCallService:
 
     async def run(self) -> None:
         events = asyncio.create_task(self._events(), name="duty-call-events")
-        relay = asyncio.create_task(relay_forever(self.settings), name="alarm-relay")
         try:
             while True:
                 try:
@@ -104,7 +103,6 @@ class DutyCallService:
                 await asyncio.sleep(self.rules.poll_seconds)
         finally:
             events.cancel()
-            relay.cancel()
 
     def status(self) -> dict[str, object]:
         """The AMI session (no step of the plan is spent without it) and the database."""
