@@ -138,7 +138,8 @@ def test_a_stalled_fastagi_server_is_killed_and_the_next_caller_reaches_an_agent
     before = kept(hotline)["agi"]
     os.kill(before["pid"], signal.SIGSTOP)  # alive, listening, answering nothing
     try:
-        result = caller.call("13900002403", "3", talk_ms=3000)
+        # the caller stays past the watchdog (runtime.agi_watchdog_seconds, 5 s) and talks
+        result = caller.call("13900002403", "3", talk_ms=15000)
     finally:
         with_pid = before["pid"]
         if Path(f"/proc/{with_pid}").exists():
