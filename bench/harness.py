@@ -9,6 +9,7 @@ Asterisk, the same bridge, in the same run. It holds the machine's Asterisk
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -89,8 +90,15 @@ class Trial:
 class BenchHotline:
     """`with BenchHotline() as h:` a private hotline on the machine's Asterisk."""
 
-    def __init__(self, agents: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        agents: list[dict[str, Any]] | None = None,
+        services: str = "asterisk,agi,bridge,api",
+        classic: bool = True,  # install the CLASSIC flow's Python into the Asterisk root
+    ) -> None:
         self.agents = agents or []
+        self.services = services
+        self.classic = classic
         self.var = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
         self.env = {
             **os.environ,
@@ -158,14 +166,25 @@ class BenchHotline:
             del os.environ[k]
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("HOTLINE_")})
         self.settings = load_settings()
-        self._install_classic(root)
-        # The recordings worker is left out: archiving is measured on its own (7), and a
-        # site that archives heavily runs it as its own process (`hotline serve recordings`).
-        self.cli("up", "--detach", "--services", "asterisk,agi,bridge,api")
-        for a in self.agents:
-            self.cli("agent", "login", str(a["id"]))
+        if self.classic:
+            self._install_classic(root)
+        # By default the recordings worker is left out: archiving is measured on its own (7);
+        # the soak runs every service.
+        self.cli("up", "--detach", "--services", self.services)
         self.engine = make_engine(self.settings.db_url)
+        if self.agents:
+            asyncio.run(self._login_agents())
         self.ami_secret = _secret(self.var)
+
+    async def _login_agents(self) -> None:
+        """`hotline agent login` for every agent, over one AMI session."""
+        from hotline.acd.membership import ami_session
+        from hotline.acd.supervision import Actor, change_state
+
+        actor = Actor("bench", "cli")
+        async with ami_session(self.settings) as ami:
+            for a in self.agents:
+                await change_state(self.settings, self.engine, ami, actor, "login", str(a["id"]))
 
     def _install_classic(self, root: Path) -> None:
         """Python, pyst2 and the menu inside the Asterisk root for the CLASSIC flow."""

@@ -52,3 +52,40 @@ def loss_vs_calls(levels: dict[str, list[dict[str, Any]]], out: Path) -> Path:
     fig.savefig(out, dpi=110)
     plt.close(fig)
     return out
+
+
+def soak_over_time(
+    minutes: list[float],
+    rss_mib: dict[str, list[float | None]],
+    calls_per_s: list[float],
+    target_rate: float,
+    out: Path,
+) -> Path:
+    """The soak: resident memory of every process and the call rate against time."""
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 8), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 1]})  # fmt: skip
+    colours = [plt.get_cmap("tab20")(i) for i in range(20)]  # a colour per process (about 15)
+    for i, (name, values) in enumerate(rss_mib.items()):
+        ax1.plot(
+            minutes,
+            [float("nan") if v is None else v for v in values],
+            label=name,
+            color=colours[i % len(colours)],
+            linestyle="-" if i < len(colours) else "--",
+        )
+    ax1.set_ylabel("resident memory, VmRSS (MiB)")
+    ax1.legend(fontsize="small", ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax2.plot(minutes, calls_per_s, label="calls finished per second (10 s intervals)")
+    ax2.axhline(target_rate, color="red", linestyle="--", label=f"offered {target_rate:g}/s")
+    ax2.set_ylabel("calls/s")
+    ax2.set_xlabel("minutes since the first call")
+    ax2.legend(fontsize="small")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        if minutes and max(minutes) > 10:
+            ax.axvline(10, color="grey", linestyle=":")  # the growth baseline
+    fig.suptitle("Soak: memory of every process and call rate")
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

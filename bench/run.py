@@ -25,6 +25,7 @@ from bench import (
     recording,
     routing,
     simulation,
+    soak,
     speech,
 )
 from bench.ami_headroom import TRANSCRIPT, replay
@@ -194,6 +195,35 @@ def bench_cli_start(data: Data) -> Data:
     return dict(cli_start.measure())
 
 
+def _half_eng(data: Data) -> float:
+    top = data.get("capacity", {}).get("ENG", {}).get("top")
+    if not top:
+        raise ValueError(
+            "the soak runs at half the engine's top rate, and bench/results/results.json has "
+            "none: run `hotline bench run capacity` first, or give --rate"
+        )
+    return float(top) / 2
+
+
+def bench_soak(data: Data, minutes: float = 60, rate: float | None = None) -> Data:
+    """Soak (issue 19): Poisson calls at half the engine's top rate, memory of every process."""
+    rate = rate or _half_eng(data)
+    counts, samples = soak.soak(rate, minutes)
+    summary = soak.summarise(counts, samples)
+    csv = soak.write_csv(samples, RESULTS / "soak_samples.csv")
+    names = list(dict.fromkeys(n for s in samples for n in s.rss_kib))
+    png = plots.soak_over_time(
+        [s.t / 60 for s in samples],
+        {n: [s.rss_kib[n] / 1024 if n in s.rss_kib else None for s in samples] for n in names},
+        [soak.interval_rate(p, s) for p, s in zip([None, *samples], samples, strict=False)],
+        rate,
+        RESULTS / "soak_memory_and_rate.png",
+    )
+    for line in soak.report_lines(summary):
+        progress(line)
+    return summary | {"commit": cli_start.commit(), "csv": csv.name, "plot": png.name}
+
+
 BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "fastagi": bench_fastagi,
     "ami": bench_ami,
@@ -207,18 +237,28 @@ BENCHMARKS: dict[str, Callable[[Data], Data]] = {
     "speech": bench_speech,
     "cli_start": bench_cli_start,
 }
+# Run only by name (`hotline bench run soak`), not by `hotline bench all`: an hour long.
+LONG: dict[str, Callable[..., Data]] = {"soak": bench_soak}
 
 
-def run(names: list[str]) -> Path:
-    unknown = [n for n in names if n not in BENCHMARKS]
+def run(names: list[str], soak_options: Data | None = None) -> Path:
+    """Run the named benchmarks; `soak_options` (minutes, rate) go to the soak."""
+    known = BENCHMARKS | LONG
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown benchmark {unknown}; choose from {list(BENCHMARKS)}")
+        raise ValueError(f"unknown benchmark {unknown}; choose from {list(known)}")
+    if soak_options and "soak" not in names:
+        raise ValueError("--minutes and --rate are the soak's options: run soak to use them")
     data = _load()
+    if "soak" in names and not (soak_options or {}).get("rate"):
+        _half_eng(data)  # no rate to use: say so before any other benchmark runs
     data["machine"] = _machine()
     for name in names:
-        progress(f"== {name}: {(BENCHMARKS[name].__doc__ or '').strip()}")
+        bench = known[name]
+        progress(f"== {name}: {(bench.__doc__ or '').strip()}")
         t = time.monotonic()
-        data[name] = BENCHMARKS[name](data) | {
+        extra = (soak_options or {}) if name == "soak" else {}
+        data[name] = bench(data, **extra) | {
             "ran_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "minutes": round((time.monotonic() - t) / 60, 1),
         }
@@ -377,6 +417,33 @@ def rows(data: Data) -> list[tuple[str, str, str, str, str]]:
     return r
 
 
+def soak_section(s: Data) -> list[str]:
+    """The soak's table for results.md: calls, then each process's memory."""
+    lines = [
+        "## Soak",
+        "",
+        f"{s['rate']:g} calls/s (Poisson) for {s['minutes']:g} min, {s['agents']} agents, talk "
+        f"mean {s['talk_mean_s']:g} s; commit {s['commit']}, {s['ran_at']}.",
+        "",
+        f"- calls placed {s['placed']}, SIP failed {s['sip_failed']}, lost calls "
+        f"{s['lost_calls']}; records {s['records']}, lost records {s['lost_records']}",
+        f"- verdict: {s['verdict']}",
+        "",
+        "| process | RSS at 10 min (MiB, median [min-max]) | RSS at the end | growth | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, p in s["processes"].items():
+        if p["growth_pct"] is None:
+            lines.append(f"| {name} | n/a | n/a | n/a | {p['verdict']} |")
+            continue
+        base, end = p["at_10_min_range_mib"], p["end_range_mib"]
+        lines.append(
+            f"| {name} | {p['at_10_min_mib']} [{base[0]}-{base[1]}] | {p['end_mib']} "
+            f"[{end[0]}-{end[1]}] | {p['growth_pct']:+.2f} % | {p['verdict']} |"
+        )
+    return [*lines, "", f"![memory and call rate over time]({s['plot']})"]
+
+
 def write_report(data: Data) -> Path:
     RESULTS.mkdir(exist_ok=True)
     lines = [
@@ -392,10 +459,12 @@ def write_report(data: Data) -> Path:
         "",
         *[
             f"- {name}: {data[name]['ran_at']}, {data[name]['minutes']} min"
-            for name in BENCHMARKS
+            for name in BENCHMARKS | LONG
             if name in data
         ],
     ]
+    if "soak" in data:
+        lines += ["", *soak_section(data["soak"])]
     if "capacity" in data:
         png: Path = plots.latency_vs_load(
             {t: data["capacity"][t]["trials"] for t in ("ENG", "REF")},

@@ -39,14 +39,27 @@ def bench_run(
         list[str],
         typer.Argument(
             help="fastagi ami capacity setup classic recording routing simulation held "
-            "speech cli_start"
+            "speech cli_start, or soak (an hour; not part of `bench all`)"
         ),
     ],
+    minutes: Annotated[
+        float | None,
+        typer.Option(min=1, help="The soak's length in minutes (default 60)."),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            min=0.1,
+            help="The soak's calls per second (default: half the engine's top rate recorded "
+            "by the capacity benchmark).",
+        ),
+    ] = None,
 ) -> None:
     """Run some benchmarks; the table keeps the others' last figures."""
     bench = _bench()
+    soak = {k: v for k, v in (("minutes", minutes), ("rate", rate)) if v is not None}
     try:
-        bench.run(names)
+        bench.run(names, soak or None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
 
