@@ -158,9 +158,14 @@ async def check_all(settings: Settings) -> dict[str, Any]:
         "optional": True,
         "detail": speech_why or f"model {settings.speech_model_dir}",
     }
+    return with_kept_processes(settings, components)
+
+
+def with_kept_processes(settings: Settings, components: dict[str, Any]) -> dict[str, Any]:
+    """The report, with how each process `hotline up` keeps is doing (when it runs)."""
     report: dict[str, Any] = {"components": components}
     kept = service_state.read_services(settings)
-    if kept is not None:  # `hotline up` runs: how each process it keeps is doing
+    if kept is not None:
         report["services"] = kept
         if "bridge" in kept:
             components["bridge"] = {"ok": kept["bridge"]["state"] == "running"}
