@@ -224,7 +224,7 @@ class BenchHotline:
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.cli("down", check=False, timeout=120)
+            self.cli("down", "--now", check=False, timeout=120)
         shutil.rmtree(self.var, ignore_errors=True)
         if hasattr(self, "_saved_env"):  # this hotline's HOTLINE_* out, the caller's back
             for k in [k for k in os.environ if k.startswith("HOTLINE_")]:

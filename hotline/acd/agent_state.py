@@ -53,6 +53,10 @@ def pause_reason(code: str) -> PauseReason:
 
 
 # AST_DEVICE_* numbers in the Status field of QueueMember* events
+# How often the clock is looked at for wrap-ups that ended: every AMI event of a busy hotline
+# (hundreds a second) would otherwise recompute every agent's state, and the acd service
+# would fall behind its events.
+TICK_SECONDS = 0.25
 DEVICE_RINGING = {6}
 DEVICE_IN_CALL = {2, 3, 7, 8}  # in use, busy, ringing while in use, on hold
 
@@ -138,6 +142,7 @@ class AgentBook:
         self._tz = tz
         self._agents = {a: _Agent(tuple(q)) for a, q in configured.items()}
         self._day: date | None = None
+        self._ticked = float("-inf")  # when tick() last looked at every agent
 
     # ---- input -------------------------------------------------------------
     def feed(self, event: Mapping[str, str], now: datetime) -> list[AgentView]:
@@ -193,10 +198,14 @@ class AgentBook:
     def tick(self, now: datetime) -> list[AgentView]:
         """Wrap-ups that ended, and the calls-handled count back to 0 at local midnight."""
         today = now.astimezone(self._tz).date()
-        if self._day is not None and today != self._day:
+        new_day = self._day is not None and today != self._day
+        if new_day:
             for a in self._agents.values():
                 a.calls = 0
         self._day = today
+        if not new_day and 0 <= now.timestamp() - self._ticked < TICK_SECONDS:
+            return []
+        self._ticked = now.timestamp()
         return self._changes(now)
 
     def rebuild(

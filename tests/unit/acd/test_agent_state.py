@@ -331,3 +331,30 @@ def test_rebuild_from_a_recorded_queue_status_mid_call() -> None:
     assert views["1003"].calls_handled == 3  # two stored calls and this one
     assert views["1003"].queues == ("general", "report")  # not configured here: sorted
     assert views["1001"].queues == ("complaint", "general")
+
+
+def test_a_flood_of_other_events_looks_at_every_agent_at_most_every_tick(
+    book: AgentBook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy hotline sends hundreds of events a second that name no agent; each used to
+    recompute every agent's state, and the acd service fell behind (its queue of AMI events,
+    and its memory, grew: bench/soak.py)."""
+    book.feed(member("QueueMemberAdded", "complaint"), at(1))
+    book.feed(agent_event("AgentConnect", "complaint"), at(2))
+    book.feed(agent_event("AgentComplete", "complaint"), at(10))  # wrap-up until 25 s
+    full = []
+    real = book._changes
+
+    def counting(now: datetime, only: list[str] | None = None) -> list[AgentView]:
+        if only is None:
+            full.append(now)
+        return real(now, only)
+
+    monkeypatch.setattr(book, "_changes", counting)
+    other = {"Event": "Newchannel", "Linkedid": "1764000000.9", "Channel": "PJSIP/carrier-2"}
+    seen = []
+    for i in range(20_000):  # 1 ms apart: 20 s of events
+        seen += book.feed(other, at(11 + i / 1000))
+    assert len(full) <= 20 / 0.25 + 1
+    seen += book.feed(other, at(25.3))  # the wrap-up ended: seen within a tick
+    assert states(seen) == [("1001", "available")]
