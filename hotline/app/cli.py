@@ -16,6 +16,7 @@ from hotline.asterisk.errors import InstallError
 # The commands import the heavy subsystems (database, Asterisk root, supervisor) they use.
 from hotline.kernel.errors import ConfigError
 from hotline.kernel.service_names import ALL_SERVICES as SERVICE_NAMES
+from hotline.kernel.service_names import OUR_SERVICES
 
 if TYPE_CHECKING:
     pass
@@ -134,9 +135,8 @@ def serve(
 
     from hotline.app.serve import Services
 
-    choices = [name for name in SERVICE_NAMES if name != "asterisk"]
-    if service not in choices:
-        raise fail(f"serve takes one of: {', '.join(choices)}", 2)
+    if service not in OUR_SERVICES:
+        raise fail(f"serve takes one of: {', '.join(OUR_SERVICES)}", 2)
     settings = _settings()
     setup_logging()
     if service not in ("agi", "speech") and not no_migrate:

@@ -9,18 +9,17 @@ from typing import Annotated
 import typer
 
 from hotline.app.cli_settings import fail, settings_or_exit
-from hotline.kernel.service_names import ALL_SERVICES
+from hotline.kernel.service_names import OUR_SERVICES
 
 app = typer.Typer(help="The services' processes: start, stop, restart, drain; systemd units.")
-SERVICES = [n for n in ALL_SERVICES if n != "asterisk"]
-Name = Annotated[str, typer.Argument(help=f"one of {', '.join(SERVICES)}")]
+Name = Annotated[str, typer.Argument(help=f"one of {', '.join(OUR_SERVICES)}")]
 
 
 def _control(what: str, name: str) -> None:
     from hotline.app.service_state import control, describe
 
-    if name not in SERVICES:
-        raise fail(f"unknown service {name!r}; allowed: {', '.join(SERVICES)}", 2)
+    if name not in OUR_SERVICES:
+        raise fail(f"unknown service {name!r}; allowed: {', '.join(OUR_SERVICES)}", 2)
     settings = settings_or_exit()
     try:
         reply = control(settings, {"do": what, "service": name})
@@ -113,11 +112,10 @@ def install_units(
     for ever), the schema, the failure alarm, and Redis/Mosquitto restart drop-ins."""
     import subprocess
 
-    from hotline.app.units import SERVICES as UNIT_SERVICES
     from hotline.app.units import render_units, systemctl, write_units
 
     settings = settings_or_exit()
-    units = render_units(settings, user, group, env_file, UNIT_SERVICES)
+    units = render_units(settings, user, group, env_file, OUR_SERVICES)
     for path in write_units(units, directory):
         typer.echo(f"wrote {path}")
     if directory == Path("/etc/systemd/system") and (exe := systemctl()):

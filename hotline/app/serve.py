@@ -18,7 +18,7 @@ import uvicorn
 from hotline.app.errors import StartError
 from hotline.app.tables import open_engine
 from hotline.config.settings import Settings
-from hotline.kernel.service_names import ALL_SERVICES
+from hotline.kernel.service_names import OUR_SERVICES
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -46,7 +46,7 @@ class Services:
         """The chosen services but Asterisk (run starts it), each as a task named after it,
         in the order of ALL_SERVICES."""
         starters = self.starters()
-        chosen = [n for n in ALL_SERVICES if n in self.services and n != "asterisk"]
+        chosen = [n for n in OUR_SERVICES if n in self.services]
         return [await starters[name]() for name in chosen]
 
     def starters(self) -> dict[str, Callable[[], Awaitable[asyncio.Task[Any]]]]:

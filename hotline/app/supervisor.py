@@ -40,8 +40,8 @@ from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
 from hotline.kernel.db import upgrade
 from hotline.kernel.service_names import ALL_SERVICES as ALL_SERVICES
+from hotline.kernel.service_names import OUR_SERVICES
 
-SERVICES = tuple(n for n in ALL_SERVICES if n != "asterisk")  # ours, each `hotline serve NAME`
 # the word that must be in a child's /proc/PID/cmdline before `hotline down` signals it
 MATCH = {"asterisk": "asterisk", "redis": "redis-server", "mosquitto": "mosquitto"}
 
@@ -284,10 +284,10 @@ class Supervisor:
         if what == "status":
             return {"ok": True, "services": {k: v.state.as_dict() for k, v in self.keepers.items()}}
         name = str(request.get("service", ""))
-        if what not in ("start", "stop", "restart") or name not in SERVICES:
+        if what not in ("start", "stop", "restart") or name not in OUR_SERVICES:
             return {
                 "ok": False,
-                "error": f"do: start|stop|restart|status|down; service: {SERVICES}",
+                "error": f"do: start|stop|restart|status|down; service: {OUR_SERVICES}",
             }
         keeper = self.keepers.get(name)
         restarts = keeper.state.restarts if keeper is not None else 0
@@ -353,7 +353,7 @@ class Supervisor:
                 await self._asterisk_rx("database del hotline draining")  # a drain left over
             render.ensure_secrets(s)
             await asyncio.to_thread(upgrade, s.db_url)
-            chosen = [n for n in SERVICES if n in self.services]
+            chosen = [n for n in OUR_SERVICES if n in self.services]
             for name in chosen:
                 self._keep(self._service_spec(name))
             for name in chosen:
@@ -374,7 +374,7 @@ class Supervisor:
         if asterisk is not None and asterisk.ready.is_set() and self._stop.is_set():
             await drain_asterisk(self.settings, self._drain_seconds, cut_short=self._drain_now)
         # Asterisk first: the bridge still hears the last hang-ups
-        order = ["asterisk", *reversed(SERVICES), "mosquitto", "redis"]
+        order = ["asterisk", *reversed(OUR_SERVICES), "mosquitto", "redis"]
         for group in (order[:1], order[1:-2], order[-2:]):
             await asyncio.gather(*(self.keepers[n].stop() for n in group if n in self.keepers))
         if self._control is not None:

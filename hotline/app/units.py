@@ -14,10 +14,8 @@ import jinja2
 
 from hotline.asterisk import root as asterisk_root
 from hotline.config.settings import Settings
-from hotline.kernel.service_names import ALL_SERVICES
 
 TEMPLATES = Path(__file__).resolve().parent / "units"
-SERVICES = tuple(n for n in ALL_SERVICES if n != "asterisk")
 RESTART_DROP_IN = """# Written by `hotline service install-units`: the hotline needs it back.
 [Unit]
 StartLimitIntervalSec=0

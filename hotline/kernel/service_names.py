@@ -20,3 +20,5 @@ ALL_SERVICES = (
     "upstream",
     "api",
 )
+# ours: each its own process, `hotline serve NAME` (Asterisk is not ours)
+OUR_SERVICES = tuple(n for n in ALL_SERVICES if n != "asterisk")

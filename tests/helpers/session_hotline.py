@@ -5,12 +5,14 @@ tests/integration/conftest.py starts it once a session (the `hotline` fixture).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +133,22 @@ class Hotline:
             self.agi.terminate()
             self.agi.wait(15)
         self.agi = None
+
+    @contextlib.contextmanager
+    def agi_with_env(self, env: dict[str, str]) -> Iterator[None]:
+        """The apart FastAGI server started with `env` (the CLI too), then the usual one back."""
+        saved = dict(self.env)
+        try:
+            self.stop_agi()
+            self.env.clear()
+            self.env.update(env)
+            self.start_agi()
+            yield
+        finally:
+            self.stop_agi()
+            self.env.clear()
+            self.env.update(saved)
+            self.start_agi()
 
     def asterisk(self, command: str, *, check: bool = True) -> str:
         """An Asterisk CLI command, run as `hotline asterisk cli` runs it (asterisk -rx in

@@ -57,18 +57,10 @@ def proxy(hotline: Hotline, tone_ivr: Path, postgres: PrivatePostgres) -> Iterat
         "HOTLINE_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{link.port}/postgres",
         "HOTLINE_AGI__LOOKUP_THREADS": "2",
     }
-    saved = dict(hotline.env)
     try:
-        hotline.stop_agi()
-        hotline.env.clear()
-        hotline.env.update(env)
-        hotline.start_agi()
-        yield link
+        with hotline.agi_with_env(env):
+            yield link
     finally:
-        hotline.stop_agi()
-        hotline.env.clear()
-        hotline.env.update(saved)
-        hotline.start_agi()
         link.close()
 
 

@@ -76,21 +76,13 @@ def speech(
         [*HOTLINE, "serve", "speech"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
     )
     log.close()
-    saved = dict(hotline.env)
     try:
         _wait_listening(service, hotline, env)
-        hotline.stop_agi()
-        hotline.env.clear()
-        hotline.env.update(env)
-        hotline.start_agi()
-        yield work
+        with hotline.agi_with_env(env):
+            yield work
     finally:
         service.terminate()
         service.wait(15)
-        hotline.stop_agi()
-        hotline.env.clear()
-        hotline.env.update(saved)
-        hotline.start_agi()
 
 
 def _wait_listening(

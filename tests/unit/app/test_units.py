@@ -6,8 +6,9 @@ import configparser
 from pathlib import Path
 
 from hotline.app.service_state import describe
-from hotline.app.units import SERVICES, render_units, write_units
+from hotline.app.units import render_units, write_units
 from hotline.config.settings import Settings
+from hotline.kernel.service_names import OUR_SERVICES as SERVICES
 from hotline.kernel.settings import RuntimeSettings
 
 
