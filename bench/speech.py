@@ -47,7 +47,9 @@ def _speak(text: str, tmp: Path) -> tuple[bytes, int]:
     """(8 kHz 16-bit audio with trailing silence, bytes of speech before the silence)."""
     raw, wav = tmp / "raw.wav", tmp / f"{text}.wav"
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True)
+    subprocess.run(
+        ["sox", "-D", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav)], check=True
+    )
     with wave.open(str(wav)) as w:
         speech = bytes(w.readframes(w.getnframes()))
     return speech + b"\x00" * int(2 * aus.SAMPLE_RATE * TRAILING_SILENCE_S), len(speech)

@@ -34,7 +34,8 @@ def leave_message(env: Env, linkedid: str, said: str | None = "네") -> WorkOrde
     else:
         spoken = wav.with_suffix(".espeak.wav")
         subprocess.run(["espeak-ng", "-v", "ko", "-s", "100", "-w", str(spoken), said], check=True)
-        subprocess.run(["sox", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True)
+        # -D: no dither, whose random seed made Vosk hear other words on some runs
+        subprocess.run(["sox", "-D", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True)
     with Session(env.engine) as s:
         order = order_from_message(
             s,

@@ -18,6 +18,8 @@ def spoken_alaw(workdir: Path, text: str, *, voice: str = "ko", speed: int = 100
         ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True, timeout=30
     )
     subprocess.run(
-        ["sox", str(wav), "-r", "8000", "-c", "1", "-t", "al", str(alaw)], check=True, timeout=30
+        ["sox", "-D", str(wav), "-r", "8000", "-c", "1", "-t", "al", str(alaw)],
+        check=True,
+        timeout=30,
     )
     return alaw.read_bytes()

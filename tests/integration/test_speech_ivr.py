@@ -35,7 +35,21 @@ def spoken(workdir: Path, text: str) -> Path:
     raw, wav = workdir / f"{text}-raw.wav", workdir / f"{text}.wav"
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True)
     subprocess.run(
-        ["sox", str(raw), "-r", "8000", "-c", "1", "-e", "a-law", str(wav), "pad", "0", "0.3"],
+        [
+            "sox",
+            "-D",
+            str(raw),
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-e",
+            "a-law",
+            str(wav),
+            "pad",
+            "0",
+            "0.3",
+        ],
         check=True,
     )
     return wav

@@ -34,7 +34,7 @@ def speech_pcm(tmp: Path, text: str) -> bytes:
     raw, wav = tmp / "raw.wav", tmp / "said.wav"
     subprocess.run(["espeak-ng", "-v", "ko", "-w", str(raw), text], check=True)
     subprocess.run(
-        ["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav), "pad", "0.2", "1.0"],
+        ["sox", "-D", str(raw), "-r", "8000", "-c", "1", "-b", "16", str(wav), "pad", "0.2", "1.0"],
         check=True,
     )
     with wave.open(str(wav)) as w:

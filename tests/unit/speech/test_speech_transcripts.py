@@ -172,7 +172,9 @@ def test_operators_transcribe_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOTLINE_CONFIG_FILE", str(cfg))
     spoken, wav = tmp_path / "espeak.wav", tmp_path / "said.wav"
     subprocess.run(["espeak-ng", "-v", "ko", "-s", "100", "-w", str(spoken), "네"], check=True)
-    subprocess.run(["sox", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True)  # a phone's
+    subprocess.run(
+        ["sox", "-D", str(spoken), "-r", "8000", "-c", "1", str(wav)], check=True
+    )  # a phone's
     said = CliRunner().invoke(app, ["speech", "transcribe", str(wav)])
     assert said.exit_code == 0, said.output
     assert "네" in said.output.split()
