@@ -155,9 +155,19 @@ class Keeper:
         except OSError as exc:
             return f"could not start: {exc}"
         started = time.monotonic()
+        # one waiter for the child's life: each proc.wait() cancelled by a timeout would stay
+        # in asyncio's list of exit waiters until the child ends (a leak of 4 a second)
+        exited = asyncio.ensure_future(proc.wait())
+        try:
+            return await self._watch(proc, exited, started)
+        finally:
+            exited.cancel()
+
+    async def _watch(
+        self, proc: asyncio.subprocess.Process, exited: asyncio.Future[int], started: float
+    ) -> str:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(proc.wait(), POLL)
+            await asyncio.wait({exited}, timeout=POLL)
             if proc.returncode is not None:
                 self.ready.clear()
                 return "" if not self.wanted else _exit_reason(proc.returncode)
@@ -168,7 +178,7 @@ class Keeper:
                 log.error("%s (pid %s) %s: killed", self.name, proc.pid, stalled)
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
-                await proc.wait()
+                await exited
                 self.ready.clear()
                 return stalled
 

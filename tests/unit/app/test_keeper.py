@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.app.keeper import ChildSpec, Keeper
+from hotline.app.keeper import POLL, ChildSpec, Keeper
 
 # a service in miniature: says it is ready, then alive every period / 4 from its event loop
 SERVICE = """
@@ -181,3 +181,23 @@ def test_notify_without_a_socket_says_nobody_listens(monkeypatch: pytest.MonkeyP
     assert notify("READY=1") is False
     monkeypatch.setenv("NOTIFY_SOCKET", "/nonexistent/notify.sock")
     assert notify("READY=1") is False
+
+
+def test_watching_a_child_for_long_leaves_one_exit_waiter(tmp_path: Path) -> None:
+    # the soak's supervisor grew 20 MB an hour: a cancelled proc.wait() per poll and child
+    # stayed in asyncio's list of the process's exit waiters
+    async def run() -> None:
+        rec = Recorder()
+        k = keeper(spec(tmp_path, SERVICE, watchdog_seconds=30), rec)
+        k.start()
+        await asyncio.wait_for(k.ready.wait(), 20)
+        polls = 12
+        await asyncio.sleep(polls * POLL)
+        proc = k._proc
+        assert proc is not None
+        waiters = proc._transport._exit_waiters  # type: ignore[attr-defined]
+        assert len(waiters) <= 1, f"{len(waiters)} exit waiters after {polls} polls"
+        await k.stop()
+        assert rec.failures == []
+
+    asyncio.run(run())
