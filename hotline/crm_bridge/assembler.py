@@ -146,6 +146,11 @@ class CallAssembler:
         self.calls: dict[str, CallState] = {}
         self.finished: dict[str, None] = {}  # recently finished Linkedids, oldest first
 
+    def ended(self, event: Mapping[str, str]) -> bool:
+        """The event comes after its call ended (a late AgentComplete, a bridge's last word):
+        a call begun again by it would never end, and never leave memory or the journal."""
+        return event.get("Linkedid", "") in self.finished
+
     def feed(self, event: Mapping[str, str]) -> FinishedCall | None:
         """Take one event; return the call it finished, if any. Never raises."""
         name = event.get("Event", "")
@@ -170,6 +175,8 @@ class CallAssembler:
         uniqueid = ev.get("Uniqueid", "")
         is_caller = uniqueid == linkedid
         if name == "UserEvent" and ev.get("UserEvent") not in HOTLINE_EVENTS:
+            return None
+        if linkedid in self.finished:
             return None
         st = self._state(linkedid, when)
         if is_caller and not st.caller_number:

@@ -98,7 +98,7 @@ class BridgeService:
         """Journal the events (durable first), then assemble; the calls they finished."""
         if journal:
             try:
-                self.journal.append(events)
+                self.journal.append(e for e in events if not self.assembler.ended(e))
             except sqlite3.Error:  # the outbox disk: keep serving from memory, loudly
                 log.exception("bridge journal %s not writable", self.journal.path)
         finished = [call for e in events if (call := self.assembler.feed(e)) is not None]

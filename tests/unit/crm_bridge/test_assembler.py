@@ -152,3 +152,13 @@ def test_speech_heard_goes_on_the_record() -> None:
         record = s.exec(select(CallRecord)).one()
         assert (record.speech_keyword_line, record.speech_keyword) == ("119", "着火")
         assert record.speech_text == "着火 了" and record.speech_confidence == 0.87
+
+
+def test_an_event_after_a_call_ended_does_not_begin_it_again() -> None:
+    asm = CallAssembler()
+    finished = [call for ev in EVENTS if (call := asm.feed(ev)) is not None]
+    assert len(finished) == 3 and asm.calls == {}
+    late = next(ev for ev in EVENTS if ev.get("Event") == "AgentComplete")
+    assert asm.feed({**late, "Event": "Newstate"}) is None
+    assert asm.feed(late) is None
+    assert asm.calls == {}, "a late event kept a finished call in memory for ever"
