@@ -195,19 +195,15 @@ def bench_cli_start(data: Data) -> Data:
     return dict(cli_start.measure())
 
 
-def _half_eng(data: Data) -> float:
-    top = data.get("capacity", {}).get("ENG", {}).get("top")
-    if not top:
-        raise ValueError(
-            "the soak runs at half the engine's top rate, and bench/results/results.json has "
-            "none: run `hotline bench run capacity` first, or give --rate"
-        )
-    return float(top) / 2
-
-
 def bench_soak(data: Data, minutes: float = 60, rate: float | None = None) -> Data:
-    """Soak (issue 19): Poisson calls at half the engine's top rate, memory of every process."""
-    rate = rate or _half_eng(data)
+    """Soak (issue 19): Poisson calls at half the top rate of the soak's own call (found by
+    short trials first, unless --rate is given), memory of every process."""
+    search = None
+    if rate is None:
+        search = soak.search_top_rate()
+        if search.top <= 0:
+            raise RuntimeError(f"no clean trial from {soak.SEARCH_START:g} calls/s: {search}")
+        rate = search.top / 2
     counts, samples = soak.soak(rate, minutes)
     summary = soak.summarise(counts, samples)
     csv = soak.write_csv(samples, RESULTS / "soak_samples.csv")
@@ -221,7 +217,8 @@ def bench_soak(data: Data, minutes: float = 60, rate: float | None = None) -> Da
     )
     for line in soak.report_lines(summary):
         progress(line)
-    return summary | {"commit": cli_start.commit(), "csv": csv.name, "plot": png.name}
+    found = {"top_rate_search": search.as_dict()} if search else {}
+    return summary | found | {"commit": cli_start.commit(), "csv": csv.name, "plot": png.name}
 
 
 BENCHMARKS: dict[str, Callable[[Data], Data]] = {
@@ -250,8 +247,6 @@ def run(names: list[str], soak_options: Data | None = None) -> Path:
     if soak_options and "soak" not in names:
         raise ValueError("--minutes and --rate are the soak's options: run soak to use them")
     data = _load()
-    if "soak" in names and not (soak_options or {}).get("rate"):
-        _half_eng(data)  # no rate to use: say so before any other benchmark runs
     data["machine"] = _machine()
     for name in names:
         bench = known[name]

@@ -1,4 +1,9 @@
-"""The soak (issue 19): calls at half the engine's top rate for an hour, every process watched.
+"""The soak (issue 19): calls at half the top rate of its call for an hour, every process watched.
+
+The top rate is the soak's own call's (menu, queue, agent, talk, recording, every service),
+found first by trials of two minutes that double the rate until one is not clean, then
+bisect; the menu-only top rate of the capacity benchmark is far higher than what this call
+allows on the same machine.
 
 A private hotline runs every service of `hotline up` (each its own OS process) and enough
 agents for the traffic (Erlang C: a caller waits with a chance under 1 %). One SIPp places
@@ -50,6 +55,9 @@ AGENT_PORT = 5300
 AGENT_ID_BASE = 3001
 KEY = 0  # the general queue, which every agent serves
 TOO_SHORT = "too short for the growth criterion"
+SEARCH_SECONDS = 120.0  # a trial of the top-rate search
+SEARCH_START = 5.0
+SEARCH_CEILING = 40.0
 
 
 # ---- pure parts (unit-tested) ------------------------------------------------------
@@ -440,6 +448,76 @@ class Soak:
         answered, menus = self._outcomes()
         return Counts(self.rate, self.minutes, self.agents, placed, ok, failed,
                       sum(menus.values()), answered, menus, load_seconds)  # fmt: skip
+
+
+def trial_clean(c: Counts) -> bool:
+    """Every call placed got through, has its record, and its menu heard the key (no
+    fallback after a failed or slow FastAGI)."""
+    return (
+        c.placed > 0
+        and c.sip_failed == 0
+        and c.lost_calls == 0
+        and c.lost_records == 0
+        and set(c.menus) == {"chosen"}
+    )
+
+
+@dataclass
+class Search:
+    top: float
+    trials: list[tuple[float, Counts]]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "top": self.top,
+            "trial_seconds": self.seconds,
+            "trials": [
+                {"rate": r, "clean": trial_clean(c), "placed": c.placed, "sip_failed": c.sip_failed,
+                 "lost_calls": c.lost_calls, "lost_records": c.lost_records, "menus": c.menus}
+                for r, c in self.trials
+            ],
+        }  # fmt: skip
+
+
+def search_top_rate(
+    *,
+    seconds: float = SEARCH_SECONDS,
+    start: float = SEARCH_START,
+    ceiling: float = SEARCH_CEILING,
+    bisections: int = 2,
+) -> Search:
+    """The soak's own call's top rate: trials double the rate from `start` until one is not
+    clean, then bisect, on one hotline with agents enough for the ceiling."""
+    from hotline.kernel.service_names import ALL_SERVICES
+
+    trials: list[tuple[float, Counts]] = []
+    n = agents_needed(ceiling)
+    progress(f"soak: the top rate of its call, trials of {seconds:g} s, {n} agents")
+    with BenchHotline(agents=agent_configs(n), services=",".join(ALL_SERVICES),
+                      classic=False) as h:  # fmt: skip
+
+        def clean(rate: float) -> bool:
+            counts = Soak(h, rate, seconds / 60, n).run()
+            trials.append((rate, counts))
+            ok = trial_clean(counts)
+            progress(f"soak trial {rate:g} calls/s: {'clean' if ok else 'NOT clean'}: "
+                     f"{counts.placed} placed, {counts.sip_failed} SIP failed, "
+                     f"{counts.lost_records} records missing, menus {counts.menus}")  # fmt: skip
+            return ok
+
+        good, bad, rate = 0.0, None, start
+        while rate <= ceiling:
+            if not clean(rate):
+                bad = rate
+                break
+            good, rate = rate, rate * 2
+        for _ in range(bisections if bad is not None else 0):
+            mid = round((good + bad) / 2)  # type: ignore[operator]
+            if mid in (good, bad):
+                break
+            good, bad = (mid, bad) if clean(mid) else (good, mid)
+    return Search(good, trials, seconds)
 
 
 def soak(rate: float, minutes: float) -> tuple[Counts, list[Sample]]:

@@ -50,8 +50,8 @@ def bench_run(
         float | None,
         typer.Option(
             min=0.1,
-            help="The soak's calls per second (default: half the engine's top rate recorded "
-            "by the capacity benchmark).",
+            help="The soak's calls per second (default: half the top rate of the soak's own "
+            "call, found first by 2-minute trials).",
         ),
     ] = None,
 ) -> None:
