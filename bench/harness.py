@@ -232,24 +232,19 @@ class BenchHotline:
             os.environ.update(self._saved_env)
 
     # ---- measurement helpers ---------------------------------------------
-    def pids(self) -> tuple[int, int]:
-        run = self.var / "run"
-        ours = int((run / "hotline.pid").read_text())
-        children = json.loads((run / "children.json").read_text())
-        asterisk = next(c["pid"] for c in children if c["name"] == "asterisk")
-        return ours, asterisk
-
     def cpu_seconds(self) -> float:
-        """utime+stime of our process and Asterisk, with Asterisk's reaped children
-        (the CLASSIC flow's AGI scripts)."""
+        """utime+stime of the supervisor, of every process it keeps (each service is its own
+        since issue 19, Asterisk among them) and of their reaped children (the CLASSIC flow's
+        AGI scripts, run by Asterisk)."""
         tick = os.sysconf("SC_CLK_TCK")
+        run = self.var / "run"
+        pids = [int((run / "hotline.pid").read_text())]
+        pids += [int(c["pid"]) for c in json.loads((run / "children.json").read_text())]
         total = 0
-        ours, asterisk = self.pids()
-        for pid, with_children in ((ours, False), (asterisk, True)):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-            if with_children:
-                total += int(fields[13]) + int(fields[14])
+        for pid in pids:
+            with contextlib.suppress(OSError):  # a child that ended: its time is gone too
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15])
         return total / tick
 
     def asterisk_cli(self, *command: str, timeout: float = 15) -> str:

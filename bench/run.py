@@ -306,7 +306,8 @@ def rows(data: Data) -> list[tuple[str, str, str, str, str]]:
         r.append((
             "3. CPU per call (ms)", f"{e['cpu_ms_per_call']:.1f}", f"{f['cpu_ms_per_call']:.1f}",
             _ratio(e["cpu_ms_per_call"], f["cpu_ms_per_call"]),
-            f"Asterisk + our process, /proc utime+stime, {e['calls']} calls at {s['rate']:g}/s",
+            "every process of the hotline (Asterisk, the supervisor, each service), /proc "
+            f"utime+stime, {e['calls']} calls at {s['rate']:g}/s",
         ))  # fmt: skip
     c = data.get("classic")
     if c and cap:

@@ -31,7 +31,7 @@ from hotline.acd.agents import all_agents
 from hotline.acd.live_stats import TOTAL, LiveStats
 from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
-from hotline.kernel.alarms import Alarm, alarm_topic
+from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,7 @@ class LiveService:
         self._last_full = 0.0
         self._published: dict[str, str] = {}  # topic -> payload without its time
         self._alarmed: set[str] = set()
+        self._background: set[asyncio.Task[bool]] = set()
         self.rebuilds = 0
 
     async def run(self) -> None:
@@ -248,8 +249,10 @@ class LiveService:
                 ),
                 at=at,
             )
-            log.warning("ALARM %s: %s", alarm.kind, alarm.message)
-            self.mqtt.publish(alarm_topic(self.settings), alarm.payload(), retain=False)
+            # kept in the alarm spool until the broker has it, as every alarm is
+            task = asyncio.create_task(publish(self.settings, alarm))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         elif not below:
             self._alarmed.discard(name)
 

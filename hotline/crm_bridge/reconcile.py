@@ -39,6 +39,17 @@ class Reconciliation:
     since: datetime
     examined: int  # calls with a CDR in the window
     created: list[FinishedCall]
+    # where the next comparison may start: every call that ended before was settled here
+    # (recorded, or created now); later ones, or one still in progress, are looked at again
+    resume_from: datetime
+
+
+def resume_point(
+    cdr_calls: Mapping[str, list[CdrRow]], done: Collection[str], settled_before: datetime
+) -> datetime:
+    """The earliest end among the calls this comparison left open, or `settled_before`."""
+    left = [max(r.ended for r in rows) for i, rows in cdr_calls.items() if i not in done]
+    return min([settled_before, *left])
 
 
 def missing(
@@ -127,7 +138,13 @@ def reconcile(
             call.agent or "-",
             call.ended_at.isoformat(timespec="seconds"),
         )
-    return Reconciliation(since=since, examined=len(cdr_calls), created=created)
+    done = recorded | {c.linkedid for c in created}
+    return Reconciliation(
+        since=since,
+        examined=len(cdr_calls),
+        created=created,
+        resume_from=max(since, resume_point(cdr_calls, done, settled)),
+    )
 
 
 def alarms(result: Reconciliation) -> list[Alarm]:

@@ -24,6 +24,7 @@ from hotline.acd import live_keys
 from hotline.acd.live_api import router as live_router
 from hotline.acd.live_service import LiveService
 from hotline.auth.gate import CLOSE_UNAUTHORISED, SESSION_COOKIE
+from hotline.kernel.alarms import recent
 from hotline.kernel.db import make_engine
 from hotline.kernel.web import attach
 from tests.helpers.ami_transcript import load
@@ -129,6 +130,8 @@ async def test_numbers_reach_redis_and_mqtt_masked(
     assert messages[f"hotline/{TENANT}/total"]["today"]["offered"] == 2
     assert {a["kind"] for a in alarms} == {"service_level_low"}
     assert not any("complaint" in a["message"] for a in alarms)  # 100 %: no alarm
+    # through the alarm spool, as every alarm: kept there had the broker been down
+    assert {k.alarm.kind for k in recent(settings)} == {"service_level_low"}
     everything = json.dumps(messages) + json.dumps(
         [await r.hgetall(k) for k in await r.keys("hotline:*") if await r.type(k) == "hash"]
     )

@@ -24,7 +24,13 @@ from hotline.crm_bridge.cdr import CDR_COLUMNS, parse_row, read_cdr
 from hotline.crm_bridge.cdr_calls import call_from_cdr, created_at, group_by_call
 from hotline.crm_bridge.errors import CdrError
 from hotline.crm_bridge.journal import decode, encode
-from hotline.crm_bridge.reconcile import alarms, made_from_cdr, missing, reconcile
+from hotline.crm_bridge.reconcile import (
+    Reconciliation,
+    alarms,
+    made_from_cdr,
+    missing,
+    reconcile,
+)
 from hotline.crm_bridge.service import store_calls
 from hotline.kernel.db import make_engine, upgrade
 from hotline.workorders.calendar import load_calendar
@@ -209,8 +215,13 @@ def test_reconcile_creates_the_missing_calls_once(settings: Settings, engine: En
     store([had])  # the bridge had this one, from its events
     first = reconcile(settings, engine, store, since=since, now=now, in_progress={"1795560990.30"})
     assert [c.linkedid for c in first.created] == ["1795560948.20"] and first.examined == 3
-    again = reconcile(settings, engine, store, since=since, now=now)
+    # the next comparison starts where the call still in progress ended, not an hour back
+    assert first.resume_from == datetime.fromtimestamp(1795561010, UTC)
+    again = reconcile(settings, engine, store, since=first.resume_from, now=now)
     assert [c.linkedid for c in again.created] == ["1795560990.30"]  # no longer in progress
+    assert again.examined == 2  # it and the IVR call after it: the answered one is not read
+    grace = timedelta(seconds=settings.bridge.reconcile_grace_seconds)
+    assert again.resume_from == now - grace  # everything that ended before is settled
     assert reconcile(settings, engine, store, since=since, now=now).created == []
     with Session(engine) as s:
         rec = s.exec(select(CallRecord).where(CallRecord.linkedid == "1795560948.20")).one()
@@ -299,12 +310,11 @@ def test_a_recording_in_the_spool_is_attached(settings: Settings, engine: Engine
 
 def test_alarms_mask_the_number_and_stay_few() -> None:
     call = call_from_cdr([parse_row(r) for r in ANSWERED])
-    from hotline.crm_bridge.reconcile import Reconciliation
 
-    [one] = alarms(Reconciliation(since=call.started_at, examined=1, created=[call]))
+    [one] = alarms(Reconciliation(call.started_at, 1, [call], call.started_at))
     assert one.kind == "call_reconciled" and one.linkedid == call.linkedid
     assert "13900000701" not in one.message and "139******01" in one.message
-    many = alarms(Reconciliation(since=call.started_at, examined=25, created=[call] * 25))
+    many = alarms(Reconciliation(call.started_at, 25, [call] * 25, call.started_at))
     assert len(many) == 11 and "15 more calls" in many[-1].message
 
 
