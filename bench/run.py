@@ -418,7 +418,8 @@ def soak_section(s: Data) -> list[str]:
     lines = [
         "## Soak",
         "",
-        f"{s['rate']:g} calls/s (Poisson) for {s['minutes']:g} min, {s['agents']} agents, talk "
+        f"{s['rate']:g} calls/s (Poisson) for {s.get('load_minutes', s['minutes']):g} min, "
+        f"{s['agents']} agents, talk "
         f"mean {s['talk_mean_s']:g} s; commit {s['commit']}, {s['ran_at']}.",
         "",
         f"- calls placed {s['placed']}, SIP failed {s['sip_failed']}, lost calls "

@@ -201,7 +201,7 @@ def summarise(counts: Counts, samples: list[Sample]) -> dict[str, Any]:
         verdict = "pass" if memory_ok else "FAIL"
     return {
         "rate": counts.rate,
-        "minutes": counts.minutes,
+        "load_minutes": counts.minutes,  # "minutes" is the whole benchmark's (run.py)
         "agents": counts.agents,
         "talk_mean_s": TALK_SECONDS,
         "placed": counts.placed,
@@ -246,7 +246,7 @@ def report_lines(summary: dict[str, Any]) -> list[str]:
     """What the soak prints at the end: the calls, then one line per process."""
     s = summary
     out = [
-        f"{s['placed']} calls placed at {s['rate']:g} calls/s for {s['minutes']:g} min "
+        f"{s['placed']} calls placed at {s['rate']:g} calls/s for {s['load_minutes']:g} min "
         f"({s['finished_rate_median']:.1f} finished per s, median of the steady intervals), "
         f"{s['agents']} agents: {s['sip_ok']} SIP ok, {s['sip_failed']} SIP failed, lost calls "
         f"{s['lost_calls']}; {s['records']} records, lost records {s['lost_records']}; "
