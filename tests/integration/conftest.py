@@ -78,13 +78,16 @@ def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
                 # for lack of RTP; test_rtp_timeout.py sets its own
                 # no qualify (OPTIONS) of the desk phones, which start and stop with their
                 # tests: one not yet started would be unreachable until the next qualify;
-                # test_dead_phones.py's agent 1008 has its own
+                # test_dead_phones.py's agent 1023 has its own
                 "sip": {
                     "carrier_rtp_timeout": {"seconds": 300},
                     "agent_rtp_timeout": {"seconds": 300},
                     "agent_qualify_seconds": 0,
                 },
+                # a queue call rings an agent 5 s (the least allowed): test_dead_phones.py's
+                # unanswered phone is given up on before a caller's widening steps
                 "acd": {
+                    "ring_seconds": 5,
                     "wrapup_seconds": 0,
                     "widening": WIDENING,
                     "overflow": {"address": f"127.0.0.1:{OVERFLOW_CENTRE}", "ring_seconds": 10},

@@ -2,9 +2,11 @@
 timeout, once (RONA: app_queue's autopause), and a phone that is not there is never rung
 (qualify); the wallboard's states and the supervisor's alarms say so.
 
-The report queue (key 4) with DEAD_PHONE_AGENTS (tests/helpers/session_hotline.py): 1006's
-phone rings and is never answered, 1007's answers (report:3, so the queue tries 1006 first),
-1008's is asked every 2 s whether it is there. The menu speaks 0.3 s tones (tone_ivr).
+The report queue (key 4) with DEAD_PHONE_AGENTS (tests/helpers/session_hotline.py): 1021's
+phone rings and is never answered, 1022's answers (report:3, so the queue tries 1021 first),
+1023's is asked every 2 s whether it is there. A queue call rings an agent 5 s (the
+session's acd.ring_seconds), so the unanswered phone is given up on before the caller's
+widening to the general pool. The menu speaks 0.3 s tones (tone_ivr).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def wait_state(agent: str, wanted: str, timeout: float = 40) -> dict[str, str]:
 def report_agents(hotline: Hotline) -> Iterator[list[str]]:
     """Only the agents a test logs in serve the report queue; all logged out after."""
     logged_in: list[str] = []
-    for agent in (*OTHER_REPORT_AGENTS, "1006", "1007", "1008"):
+    for agent in (*OTHER_REPORT_AGENTS, "1021", "1022", "1023"):
         hotline.cli("agent", "logout", agent, check=False)
     try:
         yield logged_in
@@ -78,29 +80,30 @@ def test_a_phone_nobody_answers_costs_one_caller_one_ring_then_the_agent_is_paus
     working.start()
     try:
         with AmiEvents(hotline) as ami, AlarmListener() as alarms:
-            log_in(hotline, report_agents, "1006", "1007")
-            wait_state("1006", "available")
-            wait_state("1007", "available")
+            log_in(hotline, report_agents, "1021", "1022")
+            wait_state("1021", "available")
+            wait_state("1022", "available")
 
             first = Caller(tmp_path, port=5063, media_port=16200)
             assert first.call("13900001201", "4", talk_ms=2000).ok
-            assert hotline.wait_call("13900001201")["agent"] == "1007"
-            assert rung(ami, "1006") == 1, "the unattended phone was rung first, once"
-            assert ami.named("AgentRingNoAnswer", Interface="PJSIP/1006")
-            paused = wait_state("1006", "paused")
+            assert hotline.wait_call("13900001201")["agent"] == "1022"
+            assert rung(ami, "1021") == 1, "the unattended phone was rung first, once"
+            assert ami.named("AgentRingNoAnswer", Interface="PJSIP/1021")
+            paused = wait_state("1021", "paused")
             assert paused["reason"] == "no_answer"
             alarm = alarms.wait_for("agent_no_answer", timeout=20)
-            assert "agent 1006" in alarm["message"]
+            assert "agent 1021" in alarm["message"]
 
-            # the next caller goes to the working phone without ringing 1006 again
+            # the next caller goes to the working phone without ringing 1021 again
+            wait_state("1022", "available")  # after the report queue's wrap-up
             second = Caller(tmp_path, port=5065, media_port=16300)
             assert second.call("13900001202", "4", talk_ms=2000).ok
-            assert hotline.wait_call("13900001202")["agent"] == "1007"
-            assert rung(ami, "1006") == 1
+            assert hotline.wait_call("13900001202")["agent"] == "1022"
+            assert rung(ami, "1021") == 1
 
             # the agent comes back with one action
-            hotline.cli("agent", "unpause", "1006")
-            assert wait_state("1006", "available")["reason"] == ""
+            hotline.cli("agent", "unpause", "1021")
+            assert wait_state("1021", "available")["reason"] == ""
     finally:
         unattended.stop()
         working.stop()
@@ -113,22 +116,22 @@ def test_a_phone_that_is_not_there_is_never_rung_and_shows_unreachable(
     working.start()
     try:
         with AmiEvents(hotline) as ami, AlarmListener() as alarms:
-            # nothing listens on 1008's port: its qualify fails within a few seconds
-            log_in(hotline, report_agents, "1008", "1007")
-            wait_state("1008", "unreachable", timeout=30)
+            # nothing listens on 1023's port: its qualify fails within a few seconds
+            log_in(hotline, report_agents, "1023", "1022")
+            wait_state("1023", "unreachable", timeout=30)
             alarm = alarms.wait_for("agent_unreachable", timeout=20)
-            assert "agent 1008" in alarm["message"]
+            assert "agent 1023" in alarm["message"]
 
             caller = Caller(tmp_path, port=5063, media_port=16200)
             assert caller.call("13900001203", "4", talk_ms=2000).ok
-            assert hotline.wait_call("13900001203")["agent"] == "1007"
-            assert rung(ami, "1008") == 0, "an unreachable phone is never rung"
+            assert hotline.wait_call("13900001203")["agent"] == "1022"
+            assert rung(ami, "1023") == 0, "an unreachable phone is never rung"
 
             # the phone comes back: it answers the next qualify and takes calls again
             back = AgentPhone(tmp_path, 5152, 18300)
             back.start()
             try:
-                wait_state("1008", "available", timeout=30)
+                wait_state("1023", "available", timeout=30)
             finally:
                 back.stop()
     finally:
