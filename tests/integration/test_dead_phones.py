@@ -85,7 +85,9 @@ def test_a_phone_nobody_answers_costs_one_caller_one_ring_then_the_agent_is_paus
             wait_state("1022", "available")
 
             first = Caller(tmp_path, port=5063, media_port=16200)
-            assert first.call("13900001201", "4", talk_ms=2000).ok
+            # waits out the unanswered ring (5 s) and 1022's turn (report:3: after the
+            # secondary step), then talks
+            assert first.call("13900001201", "4", talk_ms=14000).ok
             assert hotline.wait_call("13900001201")["agent"] == "1022"
             assert rung(ami, "1021") == 1, "the unattended phone was rung first, once"
             assert ami.named("AgentRingNoAnswer", Interface="PJSIP/1021")
@@ -97,7 +99,7 @@ def test_a_phone_nobody_answers_costs_one_caller_one_ring_then_the_agent_is_paus
             # the next caller goes to the working phone without ringing 1021 again
             wait_state("1022", "available")  # after the report queue's wrap-up
             second = Caller(tmp_path, port=5065, media_port=16300)
-            assert second.call("13900001202", "4", talk_ms=2000).ok
+            assert second.call("13900001202", "4", talk_ms=8000).ok
             assert hotline.wait_call("13900001202")["agent"] == "1022"
             assert rung(ami, "1021") == 1
 
@@ -123,7 +125,7 @@ def test_a_phone_that_is_not_there_is_never_rung_and_shows_unreachable(
             assert "agent 1023" in alarm["message"]
 
             caller = Caller(tmp_path, port=5063, media_port=16200)
-            assert caller.call("13900001203", "4", talk_ms=2000).ok
+            assert caller.call("13900001203", "4", talk_ms=8000).ok
             assert hotline.wait_call("13900001203")["agent"] == "1022"
             assert rung(ami, "1023") == 0, "an unreachable phone is never rung"
 

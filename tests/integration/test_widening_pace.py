@@ -118,7 +118,8 @@ def test_behind_target_the_general_pool_comes_sooner(
     first, _ = call(hotline, tmp_path, "13900001311", talk_ms=on_target.general * 1000 + 6000)
     assert first["widening_pace"] == ON_TARGET, first
     assert first["agent"] in {a["id"] for a in AGENTS}, first
-    assert step_at(first, "general") == on_target.general, first
+    # the record counts whole seconds from the join, the dialplan's step a moment later
+    assert on_target.general <= step_at(first, "general") <= on_target.general + 2, first
 
     # below target: callers who give up while they wait in the queue
     for n in range(1, 6):
@@ -131,4 +132,5 @@ def test_behind_target_the_general_pool_comes_sooner(
     second, _ = call(hotline, tmp_path, "13900001331", talk_ms=behind.general * 1000 + 6000)
     assert second["widening_pace"] == BEHIND, second
     assert second["agent"] in {a["id"] for a in AGENTS}, second
-    assert step_at(second, "general") == behind.general < step_at(first, "general"), second
+    assert behind.general <= step_at(second, "general") <= behind.general + 2, second
+    assert step_at(second, "general") < step_at(first, "general"), (first, second)
