@@ -22,6 +22,7 @@ AGENT = {
     "name": "bench agent",
     "skills": ["complaint"],
     "contact": "sip:2001@127.0.0.1:5090",
+    "qualify_seconds": 0,  # one SIPp run of -m calls: a qualify's OPTIONS would count as one
 }
 AGENT_PORT, AGENT_MEDIA = 5090, 17500
 STAMP = re.compile(r"^-{5,} (\d{4}-\d\d-\d\d)\s+(\d\d:\d\d:\d\d\.\d+)")

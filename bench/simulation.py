@@ -15,7 +15,8 @@ from hotline.acd.simulate import AGENT_PORT_BASE, Plan, drive, outcome
 # general agents (no skill): callers press 0 for the general queue
 AGENTS = [
     {"id": f"20{i + 1:02d}", "name": f"sim agent {i + 1}", "skills": [],
-     "contact": f"sip:20{i + 1:02d}@127.0.0.1:{AGENT_PORT_BASE + 2 * i}"}
+     "contact": f"sip:20{i + 1:02d}@127.0.0.1:{AGENT_PORT_BASE + 2 * i}",
+     "qualify_seconds": 0}  # a SIPp run per call (hotline/acd/simulate.py): not asked
     for i in range(2)
 ]  # fmt: skip
 

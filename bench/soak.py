@@ -347,7 +347,17 @@ class Soak:
         xml.write_text(sipp_scenario("soak_agent.xml", talk_ms=int(TALK_SECONDS * 1000),
                                      asterisk=asterisk))  # fmt: skip
         return self._sipp(
-            ["-sf", str(xml), "-p", str(AGENT_PORT), "-mp", "19000", "-max_socket", "50000"],
+            [
+                "-sf",
+                str(xml),
+                "-p",
+                str(AGENT_PORT),
+                "-mp",
+                "19000",
+                "-max_socket",
+                "50000",
+                "-aa",
+            ],  # answers the qualify's OPTIONS for every agent, as their phones would
             "agents_screen.log",
         )
 

@@ -610,6 +610,20 @@ def api_pages() -> tuple[str, str]:
 # What each alarm means to an operator. An alarm raised in the code without an entry here
 # (or an entry for an alarm the code no longer raises) stops the generator.
 ALARMS: dict[str, tuple[str, str]] = {
+    "agent_no_answer": (
+        "A queue call rang an agent's phone for `acd.ring_seconds` without an answer, and "
+        "app_queue paused the agent in every queue (reason no_answer, 未接; RONA, "
+        "`acd.no_answer_pause`). The caller went on to the next agent.",
+        "Find out why (away from the desk, the softphone's sound or headset); the agent "
+        "resumes with 恢复 on the agent page (`hotline agent unpause ID`), or logs out.",
+    ),
+    "agent_unreachable": (
+        "An agent is logged in but their phone cannot be reached: a desk phone that does not "
+        "answer SIP OPTIONS within `sip.agent_qualify_timeout_seconds`, or a softphone whose "
+        "registration lapsed. Queues do not ring it; the wallboard shows 话机离线.",
+        "Check the phone (power, network, the softphone left open); log the agent out if "
+        "they have gone. The state clears by itself once the phone answers again.",
+    ),
     "asterisk_restarted": (
         "Asterisk ended (crashed, killed) and `hotline up` started it again (under systemd: "
         "the unit failed and is restarted). Calls in progress at that moment were cut; "

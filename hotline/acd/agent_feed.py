@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from hotline.acd.agent_service import agent_events_channel, agent_key, ring_key
-from hotline.acd.agent_state import PAUSE_REASONS
+from hotline.acd.agent_state import PAUSE_REASONS, SYSTEM_REASONS
 from hotline.acd.screen_pop import (
     OPEN_STATUSES,
     RAPID_RESPONSE_TOPICS,
@@ -170,6 +170,7 @@ def hello(settings: AcdConfig, user: Principal, agent_id: str, read_only: bool) 
         "read_only": read_only,
         "city_name": settings.city_name,
         "pause_reasons": [{"code": p.code, "title": p.title} for p in PAUSE_REASONS],
+        "system_reasons": [{"code": p.code, "title": p.title} for p in SYSTEM_REASONS],
         "request_types": [{"code": k, "title": v} for k, v in REQUEST_TYPE_TITLES.items()],
         "channels": [{"code": k.value, "title": v} for k, v in CHANNEL_TITLES.items()],
         "topics": list(RAPID_RESPONSE_TOPICS),

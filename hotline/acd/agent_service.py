@@ -24,12 +24,13 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
-from hotline.acd.agent_state import AgentBook, AgentView
+from hotline.acd.agent_state import NO_ANSWER, AgentBook, AgentState, AgentView
 from hotline.acd.agents import all_agents
 from hotline.acd.screen_pop import Ring, RingTracker
 from hotline.acd.settings import AcdConfig
 from hotline.asterisk.ami import AmiClient
 from hotline.calls.models import CallRecord
+from hotline.kernel.alarms import Alarm, publish
 from hotline.kernel.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class AgentService:
         self._need_rebuild = asyncio.Event()
         self.rebuilds = 0
         self.rings = RingTracker()
+        self._background: set[asyncio.Task[bool]] = set()
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
@@ -137,11 +139,34 @@ class AgentService:
                     continue
                 now = datetime.now(UTC)
                 changed = self.book.feed(event, now)
+                self._alarm(changed)
                 ring = self.rings.feed(event, now)
                 if ring is not None:
                     await self._ring(ring)
             if self.rebuilds:  # before the first rebuild the book knows too little to publish
                 await self._store(changed)
+
+    def _alarm(self, changed: list[AgentView]) -> None:
+        """The supervisor is told when an agent stops taking calls without choosing to."""
+        for v in changed:
+            if v.state is AgentState.PAUSED and v.reason == NO_ANSWER.code:
+                alarm = Alarm(
+                    kind="agent_no_answer",
+                    message=f"agent {v.agent} did not answer a queue call within "
+                    f"{self.settings.acd.ring_seconds} s: paused (未接) in every queue until "
+                    "they resume",
+                )
+            elif v.state is AgentState.UNREACHABLE:
+                alarm = Alarm(
+                    kind="agent_unreachable",
+                    message=f"agent {v.agent} is logged in but their phone cannot be reached "
+                    "(it does not answer OPTIONS, or its registration lapsed): no call rings it",
+                )
+            else:
+                continue
+            task = asyncio.create_task(publish(self.settings, alarm))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     async def _rebuild(self) -> None:
         try:

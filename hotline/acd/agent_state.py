@@ -26,6 +26,7 @@ class AgentState(StrEnum):
     ON_CALL = "on_call"
     WRAP_UP = "wrap_up"  # 话后处理
     PAUSED = "paused"
+    UNREACHABLE = "unreachable"  # logged in, but the phone cannot be rung (话机离线)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,13 @@ PAUSE_REASONS = (
 )
 
 
+# Set by app_queue, not chosen: a queue call rang the agent's phone for the ring timeout
+# without an answer (RONA, queues.conf autopause); its PausedReason is "Auto-Pause".
+NO_ANSWER = PauseReason("no_answer", "", "未接")
+APP_QUEUE_AUTO_PAUSE = "Auto-Pause"
+SYSTEM_REASONS = (NO_ANSWER,)
+
+
 def pause_reason(code: str) -> PauseReason:
     for r in PAUSE_REASONS:
         if code in (r.code, r.digit):
@@ -59,6 +67,9 @@ def pause_reason(code: str) -> PauseReason:
 TICK_SECONDS = 0.25
 DEVICE_RINGING = {6}
 DEVICE_IN_CALL = {2, 3, 7, 8}  # in use, busy, ringing while in use, on hold
+# invalid (no such endpoint), unavailable (a fixed contact that fails its qualify, or a
+# softphone whose registration lapsed): app_queue does not ring it (ringinuse=no)
+DEVICE_UNREACHABLE = {4, 5}
 
 MEMBER_EVENTS = {
     "QueueMember",  # the answer to the QueueStatus action
@@ -178,7 +189,8 @@ class AgentBook:
     def _member(self, a: _Agent, queue: str, event: Mapping[str, str]) -> None:
         a.queues[queue] = None
         if event.get("Paused") == "1":
-            a.paused[queue] = event.get("PausedReason", "")
+            reason = event.get("PausedReason", "")
+            a.paused[queue] = NO_ANSWER.code if reason == APP_QUEUE_AUTO_PAUSE else reason
         else:
             a.paused.pop(queue, None)
         a.device = _int(event.get("Status"))
@@ -277,6 +289,8 @@ class AgentBook:
             return AgentState.ON_CALL, ""
         if a.ringing or a.device in DEVICE_RINGING:
             return AgentState.RINGING, ""
+        if a.device in DEVICE_UNREACHABLE:
+            return AgentState.UNREACHABLE, ""
         if (
             a.paused and a.paused.keys() >= a.queues.keys()
         ):  # paused in one queue still serves others

@@ -26,6 +26,7 @@ class Agent:
     ha1: str | None = None
     contact: str | None = None
     source: str = "config"
+    qualify_seconds: int | None = None  # None: sip.agent_qualify_seconds
     queues: tuple[str, ...] = field(default=())
 
     def penalty(self, queue: str) -> int:
@@ -60,6 +61,7 @@ def _from_settings(a: AgentSettings, settings: AcdConfig, source: str) -> Agent:
         contact=a.contact,
         source=source,
         queues=_queues_for(skills),
+        qualify_seconds=a.qualify_seconds,
     )
 
 
@@ -88,9 +90,18 @@ def load_added(settings: AcdConfig) -> list[Agent]:
                 contact=row.get("contact"),
                 source="added",
                 queues=_queues_for(skills),
+                qualify_seconds=_qualify(row.get("qualify_seconds"), path, i),
             )
         )
     return out
+
+
+def _qualify(value: object, path: Path, i: int) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 3600:
+        raise ConfigError(f"{path}: entry {i}: qualify_seconds must be 0-3600, not {value!r}")
+    return value
 
 
 def all_agents(settings: AcdConfig) -> list[Agent]:
@@ -115,10 +126,16 @@ def add(
     password: str | None = None,
     contact: str | None = None,
     skills: list[str] | None = None,
+    qualify_seconds: int | None = None,
 ) -> Agent:
     """Validate like a config entry, then keep it in var/agents.yaml (0600)."""
     a = AgentSettings(
-        id=agent_id, name=name, password=password, contact=contact, skills=skills or []
+        id=agent_id,
+        name=name,
+        password=password,
+        contact=contact,
+        skills=skills or [],
+        qualify_seconds=qualify_seconds,
     )
     unknown = [s for s in a.skills if skill_parts(s)[0] not in settings.queue_names()]
     if unknown:
@@ -131,6 +148,8 @@ def add(
         row["ha1"] = ha1(a.id, settings.sip.realm, a.password)
     else:
         row["contact"] = a.contact
+    if a.qualify_seconds is not None:
+        row["qualify_seconds"] = a.qualify_seconds
     rows.append(row)
     path = _store(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from hotline.acd import emergency_mark, live_keys
+from hotline.acd.agent_state import AgentState
 from hotline.acd.agents import all_agents
 from hotline.acd.live_stats import TOTAL, LiveStats
 from hotline.acd.settings import AcdConfig
@@ -306,7 +307,7 @@ class LiveService:
 
 # What the live service and the agent-state service keep in Redis, read back for the
 # live routes and the wallboard (acd/live_api.py).
-AGENT_STATES = ("available", "ringing", "on_call", "wrap_up", "paused", "logged_out")
+AGENT_STATES = tuple(s.value for s in AgentState)
 
 
 class AgentLive(BaseModel):

@@ -165,6 +165,13 @@ class AgentSettings(Section):
         description="SIP URI of a desk phone at a fixed address (sip:1001@192.0.2.10:5060). "
         "Give this or password.",
     )
+    qualify_seconds: int | None = Field(
+        default=None,
+        ge=0,
+        le=3600,
+        description="How often this agent's phone is asked whether it is there (0: never); "
+        "none: sip.agent_qualify_seconds.",
+    )
 
     @field_validator("skills")
     @classmethod
@@ -195,6 +202,20 @@ class AcdSettings(Section):
         le=3600,
         description="After-call work (话后处理) in seconds before an agent is offered the next "
         "call (queues.conf wrapuptime).",
+    )
+    ring_seconds: int = Field(
+        default=15,
+        ge=5,
+        le=120,
+        description="How long a queue call rings one agent before it is offered to the next "
+        "(queues.conf timeout).",
+    )
+    no_answer_pause: bool = Field(
+        default=True,
+        description="An agent whose phone rang a queue call for ring_seconds without an answer "
+        "is paused in every queue with the reason no_answer (未接), the supervisor gets an "
+        "alarm (agent_no_answer), and the agent resumes with one action (RONA: queues.conf "
+        "autopause). So a phone left logged in but unattended costs a caller one ring, once.",
     )
     widening: WideningSettings = Field(
         default_factory=WideningSettings,

@@ -90,6 +90,7 @@ def _add_sim_agents(settings: Settings, count: int) -> tuple[list[int], list[Age
             name=f"模拟坐席{i + 1}",
             contact=f"sip:{SIM_AGENT.format(i + 1)}@127.0.0.1:{port}",
             skills=[],
+            qualify_seconds=0,  # a SIPp run per call, absent between calls: not asked
         )
         for i, port in enumerate(ports)
     ]

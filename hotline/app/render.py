@@ -137,6 +137,7 @@ def context(settings: Settings) -> dict[str, Any]:
         "wrapup": {q.name: settings.wrapup_seconds(q.name) for q in settings.queues},
         "widening": settings.widening_steps(),
         "overflow": settings.acd.overflow,
+        "acd": settings.acd,
         "pause_reasons": PAUSE_REASONS,
         "general_queue": asterisk_queue("general"),
         "agents": agents,

@@ -85,6 +85,21 @@ class SipSettings(Section):
         description="An agent's phone: its leg is hung up after this long without audio, "
         "and the citizen goes on as after the agent's hang-up (the satisfaction survey).",
     )
+    agent_qualify_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=3600,
+        description="How often Asterisk asks each agent's phone (a desk phone's fixed contact "
+        "and a registered softphone alike) whether it is there (SIP OPTIONS, pjsip.conf "
+        "qualify_frequency): a phone that does not answer is unavailable, never rung by a "
+        "queue, and shows as unreachable (话机离线) on the wallboard. 0 turns it off.",
+    )
+    agent_qualify_timeout_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=30,
+        description="How long a phone has to answer that question before it is unreachable.",
+    )
 
 
 class AmiSettings(Section):

@@ -131,6 +131,7 @@ class Phone:
             [
                 sipp(),
                 *how,
+                "-aa",  # answers OPTIONS (a qualify), as a real phone does
                 "-i",
                 "127.0.0.1",
                 "-p",

@@ -59,6 +59,15 @@ ACD_AGENTS = [
     {"id": "1004", "name": "举报坐席乙", "skills": ["report"], "port": 5076, "media": 17400},
     {"id": "1005", "name": "值班班长", "skills": [], "port": 5078, "media": 17500},
 ]
+# test_dead_phones.py: report agents whose phones fail. 1021's rings and is never picked
+# up; 1022's answers (report:3, so 1021 is rung first); 1023's is asked every 2 s whether
+# it is there (the session's other phones are not: they start and stop with their tests).
+DEAD_PHONE_AGENTS = [
+    {"id": "1021", "name": "无人接听", "skills": ["report"], "port": 5084, "media": 18100},
+    {"id": "1022", "name": "接听坐席", "skills": ["report:3"], "port": 5088, "media": 18200},
+    {"id": "1023", "name": "话机离线", "skills": ["report"], "port": 5152, "media": 18300,
+     "qualify_seconds": 2},
+]  # fmt: skip
 # Only the report queue has after-call work in the tests; elsewhere none, so that the
 # other tests' calls are not held back by wrap-up.
 REPORT_WRAPUP_SECONDS = 8

@@ -91,6 +91,7 @@ class AgentPhone:
                 sipp(),
                 "-sn",
                 "uas",
+                "-aa",  # answers OPTIONS (a qualify), as a real phone does
                 "-i",
                 "127.0.0.1",
                 "-p",

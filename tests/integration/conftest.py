@@ -25,6 +25,7 @@ from tests.helpers.ports import PORTS
 from tests.helpers.session_hotline import (
     ACD_AGENTS,
     AGENTS,
+    DEAD_PHONE_AGENTS,
     HELP_WIDENING,
     NAMESPACE,
     OVERFLOW_CENTRE,
@@ -63,6 +64,11 @@ def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
                     {k: a[k] for k in ("id", "name", "skills")}
                     | {"contact": f"sip:{a['id']}@127.0.0.1:{a['port']}"}
                     for a in ACD_AGENTS
+                ]
+                + [
+                    {k: v for k, v in a.items() if k in ("id", "name", "skills", "qualify_seconds")}
+                    | {"contact": f"sip:{a['id']}@127.0.0.1:{a['port']}"}
+                    for a in DEAD_PHONE_AGENTS
                 ],
                 # widening: the skill's other agents after 3 s, everybody after 20 s;
                 # the help queue (nobody has the skill) widens sooner, and to the other
@@ -70,11 +76,18 @@ def _hotline(var: Path, root: Path) -> Iterator[Hotline]:
                 # the desk phones (SIPp) send no audio, and callers none once their recording
                 # has played: the tests' longest calls (test_faults.py, ~100 s) must not end
                 # for lack of RTP; test_rtp_timeout.py sets its own
+                # no qualify (OPTIONS) of the desk phones, which start and stop with their
+                # tests: one not yet started would be unreachable until the next qualify;
+                # test_dead_phones.py's agent 1023 has its own
                 "sip": {
                     "carrier_rtp_timeout": {"seconds": 300},
                     "agent_rtp_timeout": {"seconds": 300},
+                    "agent_qualify_seconds": 0,
                 },
+                # a queue call rings an agent 5 s (the least allowed): test_dead_phones.py's
+                # unanswered phone is given up on before a caller's widening steps
                 "acd": {
+                    "ring_seconds": 5,
                     "wrapup_seconds": 0,
                     "widening": WIDENING,
                     "overflow": {"address": f"127.0.0.1:{OVERFLOW_CENTRE}", "ring_seconds": 10},

@@ -3,7 +3,12 @@
 // order contents are data, not markup.
 "use strict";
 
-const STATES = { available: "空闲", ringing: "振铃", on_call: "通话中", wrap_up: "话后处理", paused: "暂停", logged_out: "未登录" };
+const STATES = { available: "空闲", ringing: "振铃", on_call: "通话中", wrap_up: "话后处理", paused: "暂停", unreachable: "话机离线", logged_out: "未登录" };
+// why no call comes, when the agent did not choose it
+const WHY = {
+  no_answer: "来电振铃未接听，已自动暂停分配来电。确认话机正常后点「恢复」。",
+  unreachable: "话机无法连接（离线或注册已过期），不会分配来电。请检查话机或重新打开软电话。",
+};
 const STATUS = { draft: "草稿", accepted: "已受理", dispatched: "已派发", signed: "已签收", returned: "已退单", coordinating: "协调中", replied: "已答复" };
 const DISPOSITIONS = { answered: "已接通", abandoned_in_ivr: "导航中挂机", abandoned_in_queue: "排队中放弃" };
 // the login page's cookie (HttpOnly) goes with every request and the WebSocket;
@@ -58,7 +63,7 @@ function onHello(h) {
   $("city").textContent = h.city_name || "";
   $("who").textContent = `${h.name || ""} 工号 ${h.agent}${h.read_only ? `（${h.user} 只读查看）` : ""}`;
   document.body.classList.toggle("read-only", Boolean(h.read_only));
-  reasons = Object.fromEntries(h.pause_reasons.map((r) => [r.code, r.title]));
+  reasons = Object.fromEntries([...h.pause_reasons, ...(h.system_reasons || [])].map((r) => [r.code, r.title]));
   $("reason").replaceChildren(...h.pause_reasons.map((r) => el("option", r.title, { value: r.code })));
   form.request_type.replaceChildren(...h.request_types.map((t) => el("option", t.title, { value: t.code })));
   form.channel.replaceChildren(...h.channels.map((c) => el("option", c.title, { value: c.code })));
@@ -77,6 +82,9 @@ function onState(s) {
   stateSince = s.since ? new Date(s.since) : null;
   badge.dataset.label = `${STATES[state] || state}${s.reason ? ` · ${reasons[s.reason] || s.reason}` : ""}`;
   renderState();
+  const why = WHY[state] || (state === "paused" ? WHY[s.reason] : "");
+  $("why").textContent = why || "";
+  $("why").hidden = !why;
   $("pop").classList.toggle("ringing", state === "ringing");
   $("login").disabled = state !== "logged_out";
   $("logout").disabled = state === "logged_out";

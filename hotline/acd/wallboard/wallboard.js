@@ -8,9 +8,10 @@ const STATES = [
   ["on_call", "通话中", "var(--call)"],
   ["wrap_up", "话后处理", "var(--wrap)"],
   ["paused", "暂停", "#ff922b"],
+  ["unreachable", "话机离线", "#e03131"],
   ["logged_out", "未登录", "#6c7a89"],
 ];
-const REASONS = { break: "小休", meal: "用餐", training: "培训", meeting: "会议", leader_duty: "领导值班" };
+const REASONS = { break: "小休", meal: "用餐", training: "培训", meeting: "会议", leader_duty: "领导值班", no_answer: "未接" };
 const STALE_MS = 5000;
 
 let lastMessage = 0;

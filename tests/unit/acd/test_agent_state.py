@@ -358,3 +358,36 @@ def test_a_flood_of_other_events_looks_at_every_agent_at_most_every_tick(
     assert len(full) <= 20 / 0.25 + 1
     seen += book.feed(other, at(25.3))  # the wrap-up ended: seen within a tick
     assert states(seen) == [("1001", "available")]
+
+
+def test_app_queues_auto_pause_is_the_no_answer_reason(book: AgentBook) -> None:
+    for q in ("complaint", "general"):
+        book.feed(member("QueueMemberAdded", q), at(0))
+    book.feed(agent_event("AgentCalled", "complaint"), at(1))
+    assert book.view("1001").state is AgentState.RINGING  # type: ignore[union-attr]
+    book.feed(agent_event("AgentRingNoAnswer", "complaint"), at(16))
+    for q in ("complaint", "general"):  # autopause=all: paused in every queue
+        changed = book.feed(
+            member("QueueMemberPause", q, Paused="1", PausedReason="Auto-Pause"), at(16)
+        )
+    assert [(v.state, v.reason) for v in changed] == [(AgentState.PAUSED, "no_answer")]
+    for q in ("complaint", "general"):  # 恢复: QueuePause Paused=false in every queue
+        book.feed(member("QueueMemberPause", q, Paused="0"), at(30))
+    assert book.view("1001").state is AgentState.AVAILABLE  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("status", ["4", "5"])
+def test_a_phone_that_cannot_be_reached_is_unreachable_not_available(
+    book: AgentBook, status: str
+) -> None:
+    book.feed(member("QueueMemberAdded", "general", agent="1002"), at(0))
+    assert book.view("1002").state is AgentState.AVAILABLE  # type: ignore[union-attr]
+    changed = book.feed(member("QueueMemberStatus", "general", agent="1002", Status=status), at(5))
+    assert states(changed) == [("1002", "unreachable")]
+    again = book.feed(member("QueueMemberStatus", "general", agent="1002", Status="1"), at(20))
+    assert states(again) == [("1002", "available")]
+
+
+def test_an_unreachable_agent_is_rebuilt_unreachable(book: AgentBook) -> None:
+    views = book.rebuild([member("QueueMember", "general", agent="1002", Status="5")], at(0))
+    assert ("1002", "unreachable") in states(views)
