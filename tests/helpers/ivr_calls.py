@@ -131,7 +131,6 @@ class Phone:
             [
                 sipp(),
                 *how,
-                "-aa",  # answers OPTIONS (a qualify), as a real phone does
                 "-i",
                 "127.0.0.1",
                 "-p",

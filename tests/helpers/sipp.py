@@ -78,10 +78,15 @@ class CallInProgress:
 class AgentPhone:
     """A desk phone that answers every call (sipp -sn uas) on a fixed port."""
 
-    def __init__(self, workdir: Path, port: int, media_port: int) -> None:
+    def __init__(
+        self, workdir: Path, port: int, media_port: int, *, answers_options: bool = False
+    ) -> None:
         self.workdir = workdir
         self.port = port
         self.media_port = media_port
+        # -aa also answers a mid-call UPDATE or INFO, which the session's phones have always
+        # treated as unexpected: only a phone that must answer a qualify gets it
+        self.aa = ["-aa"] if answers_options else []
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -91,7 +96,7 @@ class AgentPhone:
                 sipp(),
                 "-sn",
                 "uas",
-                "-aa",  # answers OPTIONS (a qualify), as a real phone does
+                *self.aa,
                 "-i",
                 "127.0.0.1",
                 "-p",

@@ -130,7 +130,7 @@ def test_a_phone_that_is_not_there_is_never_rung_and_shows_unreachable(
             assert rung(ami, "1023") == 0, "an unreachable phone is never rung"
 
             # the phone comes back: it answers the next qualify and takes calls again
-            back = AgentPhone(tmp_path, 5152, 18300)
+            back = AgentPhone(tmp_path, 5152, 18300, answers_options=True)
             back.start()
             try:
                 wait_state("1023", "available", timeout=30)
